@@ -1,0 +1,34 @@
+"""specc: Keras models as reviewable data (TOML or JSON specs).
+
+>>> import specc
+>>> spec = specc.load("specs/tutorial_dropout.toml")  # doctest: +SKIP
+>>> model = specc.build(spec)                          # doctest: +SKIP
+
+Importing specc does not import TensorFlow; ``build`` and ``export`` do.
+"""
+
+from specc.errors import Problem, SpecError
+from specc.plugins import register_regularizer
+from specc.spec import Spec
+from specc.validate import load
+
+__version__ = "0.1.0"
+
+
+def build(spec, **options):
+    """Compile a Spec into a keras.Model (imports TensorFlow)."""
+    from specc.build import build as _build
+
+    return _build(spec, **options)
+
+
+def __getattr__(name):
+    # Lets keras.models.load_model find specc's regularizers after "import specc".
+    if name == "regularizers":
+        import importlib
+
+        return importlib.import_module("specc.regularizers")
+    raise AttributeError(name)
+
+
+__all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]

@@ -1,0 +1,182 @@
+"""Spec -> keras.Model: look up each class, pass the arguments.
+
+The only stage that imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# TensorFlow's C++ start-up chatter (CUDA probes, CPU flags) is not for our users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from specc import registry
+from specc.errors import Problem, SpecError
+from specc.graph import Graph, Node, graph as resolve, split_ref
+from specc.spec import Apply, Spec
+
+
+def build(spec: Spec, *, compile: bool = True):
+    """Compile a validated Spec into a ``keras.Model``.
+
+    >>> model = build(load("specs/tutorial_l2_l1.toml"))  # doctest: +SKIP
+    """
+    import keras
+
+    import specc.regularizers  # noqa: F401  registers specc's serializable objects
+
+    wiring = resolve(spec)
+    try:
+        model = _sequential(spec, wiring) if wiring.sequential else _functional(spec, wiring)
+        if compile and spec.compile is not None:
+            _compile(model, spec)
+    except SpecError as exc:
+        from specc.validate import place
+
+        raise SpecError(place(spec._document, exc.problems)) from None
+    return model
+
+
+def make_layer(layer: Any, name: str | None):
+    """One Keras layer object from a spec layer (nested layers included)."""
+    import keras
+
+    cls_name = registry.canonical_layer(layer.type)
+    data = layer.model_dump(exclude_unset=True, by_alias=True)
+    args = {
+        arg: _value(cls_name, arg, value)
+        for arg, value in data.items() if arg not in ("type", "name", "inputs")
+    }
+    name = name or data.get("name")
+    return getattr(keras.layers, cls_name)(**args, **({"name": name} if name else {}))
+
+
+def _value(layer: str, arg: str, value: Any) -> Any:
+    """Turn a spec value into what the Keras constructor takes."""
+    import keras
+
+    from specc.regularizers import to_keras
+
+    if value is None:
+        return None
+    kind = registry.arg_kind(layer, arg, registry.LAYERS[layer]["args"][arg])
+    if kind == "regularizer":
+        return to_keras(value)
+    if kind in ("initializer", "constraint") and isinstance(value, dict):
+        module = keras.initializers if kind == "initializer" else keras.constraints
+        table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
+        names = registry.INITIALIZER_NAMES if kind == "initializer" else registry.CONSTRAINT_NAMES
+        cls = names.get(value["type"], value["type"])
+        assert cls in table  # validated: only registry names reach here
+        return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})
+    if kind == "layer":
+        from specc.spec import LAYER_MODELS
+
+        inner = LAYER_MODELS[registry.canonical_layer(value["type"])].model_validate(value)
+        return make_layer(inner, None)
+    if kind in ("ints", "shape", "nested_ints", "axis") and isinstance(value, list):
+        return tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return value
+
+
+def _input(spec_input, name: str | None):
+    import keras
+
+    return keras.Input(
+        shape=tuple(spec_input.shape), dtype=spec_input.dtype, sparse=spec_input.sparse,
+        batch_size=spec_input.batch_size, name=name,
+    )
+
+
+def _sequential(spec: Spec, wiring: Graph):
+    import keras
+
+    only = spec.inputs[0]
+    layers = [_input(only, only.name)]
+    for node in wiring.nodes:
+        layers.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
+    model = keras.Sequential(name=spec.model.name)
+    for node, layer in zip([None, *wiring.nodes], layers):
+        if node is None:
+            model.add(layer)
+        else:
+            _guarded(node, lambda: model.add(layer))
+    return model
+
+
+def _functional(spec: Spec, wiring: Graph):
+    import keras
+
+    tensors: dict[str, Any] = {
+        name: _input(i, name) for name, i in zip(wiring.inputs, spec.inputs)
+    }
+    objects: dict[str, Any] = {}
+    for node in wiring.nodes:
+        if isinstance(node.layer, Apply):
+            layer = objects[node.layer.apply]
+        else:
+            layer = objects[node.name] = _guarded(node, lambda: make_layer(node.layer, node.name))
+        tensors[node.name] = _guarded(node, lambda: _call(layer, node, tensors))
+    inputs = [tensors[n] for n in wiring.inputs]
+    outputs = wiring.outputs
+    if isinstance(outputs, dict):
+        out = {k: _tensor(tensors, ref) for k, ref in outputs.items()}
+    else:
+        out = [_tensor(tensors, ref) for ref in outputs]
+        out = out[0] if len(out) == 1 else out
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, out, name=spec.model.name)
+
+
+def _tensor(tensors: dict, ref: str):
+    name, index = split_ref(ref)
+    value = tensors[name]
+    return value if index is None else value[index]
+
+
+def _call(layer, node: Node, tensors: dict):
+    if isinstance(node.inputs, dict):
+        kwargs = {
+            key: _tensor(tensors, ref) if isinstance(ref, str) else [_tensor(tensors, r) for r in ref]
+            for key, ref in node.inputs.items()
+        }
+        return layer(**kwargs)
+    args = [_tensor(tensors, ref) for ref in node.inputs]
+    return layer(args[0] if len(args) == 1 else args)
+
+
+def _guarded(node: Node, step):
+    """Run a Keras step; a Keras complaint becomes a problem on that spec layer."""
+    try:
+        return step()
+    except SpecError:
+        raise
+    except Exception as exc:  # Keras raises ValueError, TypeError, NotImplementedError...
+        kind = "apply" if isinstance(node.layer, Apply) else node.layer.type
+        reason = _first_sentence(str(exc))
+        raise SpecError(Problem(
+            f"Keras rejected layer '{node.name}' ({kind}): {reason}",
+            path=f"layers[{node.index}]",
+        )) from None
+
+
+def _first_sentence(text: str) -> str:
+    text = " ".join(text.split())
+    for stop in (". ", "Received"):
+        if stop in text:
+            text = text[: text.index(stop) + 1 if stop == ". " else text.index(stop)].strip()
+    return text[:300] or "no reason given"
+
+
+def _compile(model, spec: Spec) -> None:
+    import keras
+
+    section = spec.compile
+    optimizer = section.optimizer
+    if not isinstance(optimizer, str):
+        args = optimizer.model_dump(exclude_unset=True)
+        optimizer = getattr(keras.optimizers, args.pop("type"))(**args)
+    model.compile(
+        optimizer=optimizer, loss=section.loss, metrics=section.metrics,
+        loss_weights=section.loss_weights,
+    )

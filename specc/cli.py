@@ -1,0 +1,175 @@
+"""The command line: parse arguments, call the library, print, return an exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from specc import __version__
+from specc.errors import SpecError
+
+app = typer.Typer(
+    name="specc",
+    help="Compile declarative TOML/JSON model specs into tf.keras models, and back.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+Plugins = Annotated[
+    Optional[list[str]],
+    typer.Option("--plugin", help="Import this Python module first (registers custom regularizers)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"specc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """specc: Keras models as reviewable data."""
+
+
+def _report(exc: SpecError, fmt: str = "text") -> None:
+    if fmt == "json":
+        out.print_json(json.dumps([p.as_dict() for p in exc.problems]))
+        return
+    for problem in exc.problems:
+        err.print(str(problem), markup=False)
+    count = len(exc.problems)
+    err.print(f"{count} problem{'s' if count != 1 else ''} found", style="bold red")
+
+
+def _load_plugins(plugins: list[str] | None) -> None:
+    from specc import plugins as registry
+
+    registry.load_entry_points()
+    for module in plugins or []:
+        registry.load_plugin_module(module)
+
+
+@app.command()
+def validate(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json).")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Check specs without importing TensorFlow; report every problem at once."""
+    from specc.validate import load
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+    problems = []
+    for path in specs:
+        try:
+            load(path)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+        else:
+            if fmt == "text":
+                out.print(f"{path}: ok")
+    if problems:
+        _report(SpecError(problems), fmt)
+        raise typer.Exit(1)
+    if fmt == "json":
+        out.print_json("[]")
+
+
+@app.command()
+def build(
+    spec: Annotated[Path, typer.Argument(help="The spec to compile.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the .keras file.")] = None,
+    weights: Annotated[Optional[Path], typer.Option("--weights", help="Load these weights (.weights.h5).")] = None,
+    plugin: Plugins = None,
+) -> None:
+    """Compile a spec into a .keras model file and print its summary."""
+    from specc.validate import load
+
+    target = output or spec.with_suffix(".keras")
+    if not str(target).endswith(".keras"):
+        raise typer.BadParameter("the output file must end in .keras", param_hint="--output")
+    if target.resolve() == spec.resolve():
+        raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
+    try:
+        _load_plugins(plugin)
+        parsed = load(spec)
+        from specc.build import build as build_model
+
+        model = build_model(parsed)
+        if weights is not None:
+            _load_weights(model, weights)
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    _write_atomically(target, model.save)
+    out.print(summary_table(model))
+    out.print(f"wrote {target}")
+
+
+def _load_weights(model, path: Path) -> None:
+    try:
+        model.load_weights(path)
+    except Exception as exc:  # h5py and Keras raise many kinds
+        raise SpecError(f"cannot load weights: {' '.join(str(exc).split())[:300]}", file=str(path))
+
+
+def _write_atomically(target: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename over the target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(target.suffixes) or ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def summary_table(model) -> Table:
+    """Layer, type, output shape, parameters and regularizers of a built model."""
+    table = Table(title=f"Model: {model.name}")
+    for column in ("Layer", "Type", "Output shape", "Params", "Regularizers"):
+        table.add_column(column, justify="right" if column == "Params" else "left")
+    for layer in model.layers:
+        try:
+            shape = str(layer.output.shape)
+        except (AttributeError, ValueError):
+            shape = "?"
+        config = layer.get_config()
+        regs = [
+            f"{k.removesuffix('_regularizer')}={v.get('class_name', v) if isinstance(v, dict) else v}"
+            for k, v in config.items() if k.endswith("_regularizer") and v
+        ]
+        table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}", ", ".join(regs))
+    table.caption = f"Total params: {model.count_params():,}"
+    return table
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format."""
+    from specc.validate import SCHEMA_PATH
+
+    sys.stdout.write(SCHEMA_PATH.read_text())
+
+
+def run() -> None:
+    """Entry point of the console script and of ``python -m specc``."""
+    app(prog_name="specc")

@@ -1,0 +1,88 @@
+"""The one error type every stage raises, and the did-you-mean helper."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec, printed as ``FILE:LINE:COL: path: message``.
+
+    >>> str(Problem("unknown layer type 'Dence'", path="layers[0].type",
+    ...             file="a.toml", line=3, column=8, suggestion="Dense"))
+    "a.toml:3:8: layers[0].type: unknown layer type 'Dence'. Did you mean 'Dense'?"
+    """
+
+    message: str
+    path: str = ""
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    suggestion: str | None = None
+
+    def location(self) -> str:
+        parts = [self.file or "<spec>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location()}: "
+        if self.path:
+            text += f"{self.path}: "
+        text += self.message
+        if self.suggestion:
+            text += f". Did you mean '{self.suggestion}'?"
+        return text
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass
+class SpecError(Exception):
+    """Raised by every stage for bad input; carries every problem found."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __init__(self, problems: Problem | str | Iterable[Problem], **where):
+        if isinstance(problems, str):
+            problems = [Problem(problems, **where)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def with_file(self, file: str) -> "SpecError":
+        return SpecError(replace(p, file=p.file or file) for p in self.problems)
+
+
+def suggest(name: object, choices: Iterable[str]) -> str | None:
+    """The closest of ``choices`` to ``name``, or None when nothing is close.
+
+    >>> suggest("Dence", ["Dense", "Dropout"])
+    'Dense'
+    """
+    if not isinstance(name, str):
+        return None
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    match = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    if not match:
+        match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+        match = [lowered[m] for m in match]
+    return match[0] if match else None

@@ -1,0 +1,198 @@
+"""Whitelisted penalty expressions such as ``0.01 * sum(square(w))``.
+
+The text is only *parsed* (``ast.parse``), never evaluated as Python: the
+tree is copied into plain tuples node by node, and any node type not on the
+whitelist is rejected. Nothing here imports TensorFlow or Keras, so spec
+validation can check expressions cheaply; ``evaluate`` receives ``keras.ops``
+from the caller.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from specc.errors import Problem, SpecError, suggest
+
+# The one table of callable functions: expr name -> keras.ops attribute.
+# Every one takes exactly one tensor; the reductions return a scalar.
+FUNCTIONS: dict[str, str] = {
+    "abs": "abs",
+    "exp": "exp",
+    "log": "log",
+    "max": "max",
+    "mean": "mean",
+    "min": "min",
+    "sqrt": "sqrt",
+    "square": "square",
+    "sum": "sum",
+    "tanh": "tanh",
+}
+REDUCTIONS = frozenset({"max", "mean", "min", "sum"})
+# Names people bring from numpy/TensorFlow; used only for the did-you-mean
+# hint, never to accept the name ("sqr" is textually closer to "sqrt").
+_HINTS = {"sqr": "square", "absolute": "abs", "fabs": "abs",
+          "ln": "log", "reduce_sum": "sum", "reduce_mean": "mean",
+          "reduce_max": "max", "reduce_min": "min", "amax": "max", "amin": "min"}
+WEIGHT = "w"
+
+_BINARY = {ast.Add: ("+", "add"), ast.Sub: ("-", "subtract"),
+           ast.Mult: ("*", "multiply"), ast.Div: ("/", "divide"),
+           ast.Pow: ("**", "power")}
+_UNARY = {ast.USub: "neg", ast.UAdd: None}  # None: +x is just x
+_NAMES = ", ".join(sorted(FUNCTIONS))
+_ALLOWED = f"only numbers, {WEIGHT}, + - * / **, parentheses and the functions {_NAMES}"
+# Readable names for constructs people are likely to try; others fall back to
+# the lowercased node class name.
+_CONSTRUCTS = {
+    ast.Attribute: "attribute access", ast.Subscript: "indexing",
+    ast.Lambda: "lambda", ast.Compare: "comparison", ast.BoolOp: "and/or",
+    ast.IfExp: "if/else", ast.Starred: "* unpacking", ast.keyword: "keyword argument",
+    ast.JoinedStr: "f-string", ast.NamedExpr: ":=", ast.Mod: "%",
+    ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+    ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.Not: "not", ast.Invert: "~",
+    ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set",
+    ast.ListComp: "comprehension", ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension", ast.GeneratorExp: "comprehension",
+}
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A parsed expression: ``text`` is the source, ``tree`` nested tuples.
+
+    Tree nodes: ``("num", float)``, ``("w",)``, ``("neg", node)``,
+    ``("bin", ops_name, left, right)``, ``("call", ops_name, arg)``.
+    """
+
+    text: str
+    tree: tuple
+
+
+def parse_penalty(text: str) -> Penalty:
+    """Parse and check ``text``; raise SpecError on anything not whitelisted.
+
+    >>> parse_penalty("0.01 * sum(square(w))").tree[0]
+    'bin'
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"expr must be a string, got {type(text).__name__}")
+    body = text.lstrip()
+    if not body.strip():
+        raise SpecError("expr is empty")
+    lead = len(text) - len(body)  # ast rejects leading blanks as an indent
+    lines = body.split("\n")
+
+    def column(lineno: int | None, col: int | None, in_bytes: bool = True) -> int:
+        # ast counts from the stripped text, in UTF-8 bytes; report 1-based
+        # characters of the text as the user wrote it.
+        lineno = min(max(lineno or 1, 1), len(lines))
+        line = lines[lineno - 1]
+        col = max(col or 0, 0)
+        if in_bytes:
+            col = len(line.encode()[:col].decode(errors="ignore"))
+        return lead + sum(len(x) + 1 for x in lines[: lineno - 1]) + min(col, len(line)) + 1
+
+    def fail(message: str, node=None, col: int | None = None, suggestion=None):
+        if col is None and node is not None:
+            col = column(node.lineno, node.col_offset)
+        raise SpecError(Problem(message, column=col, suggestion=suggestion))
+
+    try:
+        root = ast.parse(body, mode="eval")
+    except SyntaxError as e:
+        # SyntaxError.offset is 1-based characters; 0/None means "at the end".
+        at = column(e.lineno, e.offset - 1, in_bytes=False) if e.offset else len(text) + 1
+        fail(f"invalid expr: {e.msg}", col=at)
+    except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
+        fail(f"invalid expr: {e}" if str(e) else "invalid expr: too deeply nested", col=1)
+
+    used_w = False
+
+    def forbidden(node, thing):
+        name = _CONSTRUCTS.get(type(thing), type(thing).__name__.lower())
+        fail(f"'{name}' is not allowed in expr; {_ALLOWED}", node)
+
+    def walk(node) -> tuple[tuple, bool]:
+        """The node as a tuple, and whether it still has one value per weight."""
+        nonlocal used_w
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if type(value) not in (int, float):  # bool is an int subclass: excluded here
+                what = {str: "string", bool: "boolean", complex: "complex number"}
+                fail(f"'{what.get(type(value), repr(value))}' is not allowed in expr; {_ALLOWED}", node)
+            try:
+                return ("num", float(value)), False
+            except OverflowError:
+                fail("number too large in expr", node)
+        if isinstance(node, ast.Name):
+            if node.id != WEIGHT:
+                fail(f"unknown name '{node.id}' in expr; the weight tensor is '{WEIGHT}'", node)
+            used_w = True
+            return ("w",), True
+        if isinstance(node, ast.UnaryOp):
+            if type(node.op) not in _UNARY:
+                forbidden(node, node.op)
+            inner, elementwise = walk(node.operand)
+            kind = _UNARY[type(node.op)]
+            return ((kind, inner) if kind else inner), elementwise
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                # Point at the operator itself rather than the left operand.
+                name = _CONSTRUCTS.get(type(node.op), "operator")
+                at = column(node.left.end_lineno, node.left.end_col_offset)
+                fail(f"'{name}' is not allowed in expr; {_ALLOWED}",
+                     col=at + max(text.find(name, at - 1) - (at - 1), 0))
+            left, le = walk(node.left)
+            right, re_ = walk(node.right)
+            return ("bin", _BINARY[type(node.op)][1], left, right), le or re_
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                forbidden(node.func, node.func)
+            name = node.func.id
+            if name not in FUNCTIONS:
+                fail(f"unknown function '{name}' in expr; expected one of {_NAMES}",
+                     node, suggestion=_HINTS.get(name) or suggest(name, FUNCTIONS))
+            for extra in [*node.keywords, *(a for a in node.args if isinstance(a, ast.Starred))]:
+                forbidden(extra, extra)
+            if len(node.args) != 1:
+                fail(f"function '{name}' takes 1 argument in expr, got {len(node.args)}", node)
+            arg, elementwise = walk(node.args[0])
+            return ("call", FUNCTIONS[name], arg), elementwise and name not in REDUCTIONS
+        forbidden(node, node)
+
+    try:
+        tree, elementwise = walk(root.body)
+    except RecursionError:  # a flat chain like w+w+...+w parses but nests deeply
+        fail("invalid expr: too deeply nested", col=1)
+    if not used_w:
+        raise SpecError(Problem(f"expr never uses the weight tensor '{WEIGHT}'"))
+    if elementwise:
+        # Keras sums regularization losses as scalars; a per-weight tensor
+        # would fail much later, at fit time, with a shape error.
+        raise SpecError(Problem("expr must reduce to a single number; "
+                                "wrap it in sum(...) or mean(...)", column=1))
+    return Penalty(text, tree)
+
+
+def evaluate(penalty: Penalty, w, ops):
+    """Compute ``penalty`` for weights ``w`` with the given ops module.
+
+    >>> import keras, numpy
+    >>> float(evaluate(parse_penalty("sum(w)"), numpy.ones(3), keras.ops))
+    3.0
+    """
+
+    def run(node):
+        kind = node[0]
+        if kind == "num":
+            return node[1]
+        if kind == "w":
+            return w
+        if kind == "neg":
+            return ops.negative(run(node[1]))
+        if kind == "bin":
+            return getattr(ops, node[1])(run(node[2]), run(node[3]))
+        return getattr(ops, node[1])(run(node[2]))
+
+    return run(penalty.tree)

@@ -1,0 +1,224 @@
+"""Wiring: names, references, cycles and outputs of a typed Spec.
+
+The result, a ``Graph``, is what the build stage walks: every layer with its
+final Keras name and the tensors it is called on, in an order where every
+tensor exists before it is used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from specc import registry
+from specc.errors import SpecError, suggest
+from specc.spec import Apply, Spec
+
+Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
+
+
+def to_snake_case(name: str) -> str:
+    """Keras's own rule for default layer names: ``to_snake_case("Conv2D") == "conv2d"``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+@dataclass
+class Node:
+    index: int              # position in spec.layers
+    name: str               # the Keras layer name (or the name of a shared call)
+    layer: Any              # the spec layer model, or Apply
+    inputs: Any             # list of refs, or dict of call-argument name -> ref(s)
+
+    def refs(self) -> list[str]:
+        if isinstance(self.inputs, dict):
+            values = self.inputs.values()
+            return [r for v in values for r in ([v] if isinstance(v, str) else v)]
+        return list(self.inputs)
+
+
+@dataclass
+class Graph:
+    inputs: list[str]
+    nodes: list[Node] = field(default_factory=list)       # in dependency order
+    outputs: list[str] | dict[str, str] = field(default_factory=list)
+    sequential: bool = True
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``"lstm:1"`` -> ("lstm", 1): tensor 1 of a layer with several outputs."""
+    name, _, index = ref.partition(":")
+    return (name, int(index)) if index.isdigit() else (ref, None)
+
+
+def input_names(spec: Spec) -> list[str]:
+    if len(spec.inputs) == 1 and spec.inputs[0].name is None:
+        return ["input_layer"]
+    return [i.name or f"input_layer_{n}" for n, i in enumerate(spec.inputs)]
+
+
+def layer_names(spec: Spec) -> list[str]:
+    """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
+    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
+    counts: dict[str, int] = {}
+    names = []
+    for layer in spec.layers:
+        if layer.name:
+            names.append(layer.name)
+            continue
+        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type)
+        while True:
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            candidate = base if n == 0 else f"{base}_{n}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        names.append(candidate)
+    return names
+
+
+def wiring_problems(spec: Spec) -> list[Issue]:
+    try:
+        resolve(spec)
+    except _Wiring as exc:
+        return exc.issues
+    return []
+
+
+class _Wiring(Exception):
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+
+
+def resolve(spec: Spec) -> Graph:
+    """Check the wiring and order the layers; raises SpecError on bad wiring."""
+    issues: list[Issue] = []
+    inputs = input_names(spec)
+    if len(spec.inputs) > 1:
+        for n, i in enumerate(spec.inputs):
+            if i.name is None:
+                issues.append((("inputs", n), "a spec with several inputs must name each one", None))
+    names = layer_names(spec)
+    seen: dict[str, tuple] = {name: ("inputs", n) for n, name in enumerate(inputs)}
+    for index, name in enumerate(names):
+        if name in seen:
+            issues.append((("layers", index, "name"), f"duplicate name '{name}'", None))
+        seen[name] = ("layers", index)
+    layers_by_name = {name: spec.layers[i] for i, name in enumerate(names)}
+    nodes = []
+    explicit = False
+    for index, (name, layer) in enumerate(zip(names, spec.layers)):
+        if layer.inputs is not None or isinstance(layer, Apply):
+            explicit = True
+        refs = layer.inputs
+        if refs is None:
+            if index == 0 and len(inputs) > 1:
+                issues.append((("layers", 0), "needs 'inputs': the spec has several inputs", None))
+            refs = [inputs[0]] if index == 0 else [names[index - 1]]
+        node = Node(index, name, layer, refs)
+        for ref in node.refs():
+            target, _ = split_ref(ref)
+            if target not in seen:
+                issues.append((_ref_path(index, layer, ref), f"unknown input '{ref}'",
+                               suggest(target, [n for n in seen if n != name])))
+        if isinstance(layer, Apply):
+            target = layers_by_name.get(layer.apply)
+            if target is None or isinstance(target, Apply):
+                issues.append((("layers", index, "apply"), f"unknown layer '{layer.apply}'",
+                               suggest(layer.apply, [n for n, l in layers_by_name.items()
+                                                     if not isinstance(l, Apply)])))
+        nodes.append(node)
+    outputs = spec.model.outputs or [names[-1]]
+    out_refs = list(outputs.values()) if isinstance(outputs, dict) else outputs
+    for n, ref in enumerate(out_refs):
+        if split_ref(ref)[0] not in seen:
+            key = list(outputs)[n] if isinstance(outputs, dict) else n
+            issues.append((("model", "outputs", key), f"unknown output '{ref}'",
+                           suggest(split_ref(ref)[0], names)))
+    if issues:
+        raise _Wiring(issues)
+    ordered = _order(nodes, inputs)
+    _check_used(ordered, inputs, out_refs, spec)
+    sequential = spec.model.kind == "sequential" or (
+        spec.model.kind is None and not explicit and len(inputs) == 1
+        and out_refs == [names[-1]] and isinstance(outputs, list)
+    )
+    return Graph(inputs, ordered, outputs, sequential)
+
+
+def _ref_path(index: int, layer: Any, ref: str) -> tuple:
+    refs = layer.inputs
+    if isinstance(refs, dict):
+        for key, value in refs.items():
+            if value == ref:
+                return ("layers", index, "inputs", key)
+            if isinstance(value, list) and ref in value:
+                return ("layers", index, "inputs", key, value.index(ref))
+    if isinstance(refs, list) and ref in refs:
+        return ("layers", index, "inputs", refs.index(ref))
+    return ("layers", index)
+
+
+def _order(nodes: list[Node], inputs: list[str]) -> list[Node]:
+    """Depth-first topological order; a cycle is reported with its members."""
+    by_name = {node.name: node for node in nodes}
+    state: dict[str, int] = {}
+    ordered: list[Node] = []
+
+    def visit(node: Node, trail: list[str]) -> None:
+        if state.get(node.name) == 2:
+            return
+        if state.get(node.name) == 1:
+            cycle = trail[trail.index(node.name):] + [node.name]
+            raise _Wiring([(("layers", node.index, "inputs"),
+                            "cycle: " + " -> ".join(cycle), None)])
+        state[node.name] = 1
+        for ref in node.refs():
+            target = by_name.get(split_ref(ref)[0])
+            if target is not None:
+                visit(target, trail + [node.name])
+        if isinstance(node.layer, Apply):
+            visit(by_name[node.layer.apply], trail + [node.name])
+        state[node.name] = 2
+        ordered.append(node)
+
+    for node in nodes:
+        visit(node, [])
+    return ordered
+
+
+def _check_used(nodes: list[Node], inputs: list[str], outputs: list[str], spec: Spec) -> None:
+    """Every layer must lie on a path from the inputs to an output."""
+    by_name = {node.name: node for node in nodes}
+    needed: set[str] = set()
+    stack = [split_ref(r)[0] for r in outputs]
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        node = by_name.get(name)
+        if node is not None:
+            stack.extend(split_ref(r)[0] for r in node.refs())
+            if isinstance(node.layer, Apply):
+                stack.append(node.layer.apply)
+    issues = [(("layers", n.index), f"layer '{n.name}' does not lead to any output", None)
+              for n in sorted(nodes, key=lambda n: n.index) if n.name not in needed]
+    issues += [(("inputs", i), f"input '{name}' is never used", None)
+               for i, name in enumerate(inputs) if name not in needed]
+    if issues:
+        raise _Wiring(issues)
+
+
+def graph(spec: Spec) -> Graph:
+    """The wiring of a valid spec (raises SpecError when it is not)."""
+    try:
+        return resolve(spec)
+    except _Wiring as exc:
+        from specc.load import format_path
+        from specc.errors import Problem
+
+        raise SpecError([Problem(m, path=format_path(p), suggestion=s) for p, m, s in exc.issues])

@@ -1,0 +1,290 @@
+"""Read a TOML or JSON spec and remember where every key and value sits in the text.
+
+tomllib and json return plain data without positions, so after they accept the
+text a small scanner walks it again, only to record (line, column) per path.
+The scanner trusts that the text is valid and is lenient about everything else.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+from .errors import SpecError
+
+Path = tuple[str | int, ...]
+Pos = tuple[int, int]
+
+_TOML_ERROR = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", re.S)
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TOML_SCALAR = re.compile(r"[^,\]}\n#]*")
+_JSON_WS = " \t\r\n"
+
+
+@dataclass
+class Document:
+    data: dict
+    file: str
+    keys: dict[Path, Pos] = field(default_factory=dict)
+    values: dict[Path, Pos] = field(default_factory=dict)
+
+    def locate(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
+        """Position of the value at path (or of its key when key=True).
+
+        Array elements and the root have no key, so key=True falls back to the
+        value position first, then to the nearest indexed ancestor's value.
+        """
+        path = tuple(path)
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.values:
+                return self.values[path[:end]]
+        return None, None
+
+
+def format_path(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def load_document(path: str | os.PathLike) -> Document:
+    file = os.fspath(path)
+    suffix = os.path.splitext(file)[1].lower()
+    if suffix not in (".toml", ".json"):
+        shown = f"'{suffix}'" if suffix else "(no suffix)"
+        raise SpecError(f"unsupported spec format {shown}: expected .toml or .json", file=file)
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read()
+    except OSError as e:
+        raise SpecError(f"cannot read spec: {e.strerror or e}", file=file) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(
+            f"cannot read spec: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})",
+            file=file,
+        ) from None
+    return parse_text(text, suffix[1:], file)
+
+
+def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
+    if fmt == "toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise _toml_error(str(e), text, file) from None
+        scanner = _TomlScanner(text)
+    elif fmt == "json":
+        # An editor shows the BOM as nothing, so columns are counted without it.
+        text = text.removeprefix("\ufeff")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"invalid JSON: {e.msg}", file=file, line=e.lineno, column=e.colno) from None
+        if not isinstance(data, dict):
+            line, column = _line_col(text, len(text) - len(text.lstrip()))
+            raise SpecError("expected a JSON object at the top level", file=file, line=line, column=column)
+        scanner = _JsonScanner(text)
+    else:
+        raise SpecError(f"unsupported spec format '{fmt}': expected toml or json", file=file)
+    scanner.run()
+    return Document(data, file, scanner.keys, scanner.values)
+
+
+def _toml_error(message: str, text: str, file: str) -> SpecError:
+    # Python 3.11's TOMLDecodeError only carries its position inside the message.
+    match = _TOML_ERROR.match(message)
+    if not match:
+        return SpecError(f"invalid TOML: {message}", file=file)
+    reason, line, column = match.groups()
+    if line is None:
+        # "end of document": point just past the last real content.
+        line, column = _line_col(text, len(text.rstrip()))
+    return SpecError(f"invalid TOML: {reason}", file=file, line=int(line), column=int(column))
+
+
+def _line_col(text: str, pos: int) -> Pos:
+    line = text.count("\n", 0, pos)
+    return line + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+class _Scanner:
+    def __init__(self, text: str):
+        self.text, self.i = text, 0
+        self.keys: dict[Path, Pos] = {}
+        self.values: dict[Path, Pos] = {}
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def pos(self) -> Pos:
+        line = bisect.bisect_right(self._starts, self.i)
+        return line, self.i - self._starts[line - 1] + 1
+
+    def peek(self, n: int = 1) -> str:
+        return self.text[self.i : self.i + n]
+
+    def items(self, close: str, item) -> None:
+        """Walk a bracketed, comma-separated list, calling item(index) for each entry."""
+        self.i += 1
+        index = 0
+        while True:
+            self.skip(newlines=True)
+            if self.peek() in (close, ""):
+                break
+            item(index)
+            index += 1
+            self.skip(newlines=True)
+            if self.peek() == ",":
+                self.i += 1
+        self.i += 1
+
+
+class _TomlScanner(_Scanner):
+    def run(self) -> None:
+        table: Path = ()
+        elements: dict[Path, int] = {}  # array-of-tables path -> elements so far
+        while True:
+            self.skip(newlines=True)
+            if self.i >= len(self.text):
+                return
+            if self.peek() != "[":
+                self.key_value(table)
+                continue
+            start, is_array = self.pos(), self.peek(2) == "[["
+            self.i += 2 if is_array else 1
+            parts = self.key()
+            table = ()
+            for n, (name, where) in enumerate(parts):
+                table += (name,)
+                last = n == len(parts) - 1
+                if last and is_array:
+                    elements[table] = elements.get(table, 0) + 1
+                # An array of tables stays at its first header; each element at its own.
+                self.note(table, start if last else where, first=not last or is_array)
+                if table in elements:
+                    table += (elements[table] - 1,)
+            if is_array:
+                self.note(table, start)
+            self.skip()
+            self.i += 2 if is_array else 1
+
+    def note(self, path: Path, where: Pos, first: bool = False) -> None:
+        if first:
+            self.keys.setdefault(path, where)
+            self.values.setdefault(path, where)
+        else:
+            self.keys[path] = self.values[path] = where
+
+    def skip(self, newlines: bool = False) -> None:
+        """Skip blanks and comments (and line ends too when newlines)."""
+        while self.i < len(self.text):
+            c = self.text[self.i]
+            if c in " \t\r" or (newlines and c == "\n"):
+                self.i += 1
+            elif c == "#":
+                end = self.text.find("\n", self.i)
+                self.i = len(self.text) if end < 0 else end
+            else:
+                return
+
+    def key(self) -> list[tuple[str, Pos]]:
+        parts = []
+        while True:
+            self.skip()
+            where, start = self.pos(), self.i
+            if self.peek() in ("\"", "'"):
+                self.string()
+                name = tomllib.loads("k = " + self.text[start : self.i])["k"]
+            else:
+                match = _BARE_KEY.match(self.text, self.i)
+                self.i = match.end() if match else self.i + 1
+                name = self.text[start : self.i]
+            parts.append((name, where))
+            self.skip()
+            if self.peek() != ".":
+                return parts
+            self.i += 1
+
+    def key_value(self, table: Path) -> None:
+        path = table
+        for name, where in self.key():
+            path += (name,)
+            # Tables made implicitly by a dotted key sit at their part of the key.
+            self.note(path, where, first=True)
+        self.keys[path] = where
+        self.i += 1  # the "="
+        self.skip()
+        self.value(path)
+
+    def value(self, path: Path) -> None:
+        self.values[path] = self.pos()
+        c = self.peek()
+        if c in ("\"", "'"):
+            self.string()
+        elif c == "[":
+            self.items("]", lambda index: self.value(path + (index,)))
+        elif c == "{":
+            self.items("}", lambda _: self.key_value(path))
+        else:
+            # Numbers, booleans and dates (which may contain a space) end at one of these.
+            self.i = max(_TOML_SCALAR.match(self.text, self.i).end(), self.i + 1)
+
+    def string(self) -> None:
+        quote = self.peek()
+        delim = quote * 3 if self.peek(3) == quote * 3 else quote
+        self.i += len(delim)
+        while self.i < len(self.text):
+            if quote == '"' and self.peek() == "\\":
+                self.i += 2
+            elif self.text.startswith(delim, self.i):
+                self.i += len(delim)
+                # A multi-line string may end with up to two more quotes of content.
+                for _ in range(2 if len(delim) == 3 else 0):
+                    self.i += self.peek() == quote
+                return
+            else:
+                self.i += 1
+
+
+class _JsonScanner(_Scanner):
+    def run(self) -> None:
+        self.skip()
+        self.value(())
+        del self.values[()]  # the root has no position worth reporting
+
+    def skip(self, newlines: bool = True) -> None:
+        while self.i < len(self.text) and self.text[self.i] in _JSON_WS:
+            self.i += 1
+
+    def string(self) -> str:
+        value, self.i = json.decoder.scanstring(self.text, self.i + 1)
+        return value
+
+    def value(self, path: Path) -> None:
+        self.values[path] = self.pos()
+        c = self.peek()
+        if c == "{":
+            self.items("}", lambda _: self.member(path))
+        elif c == "[":
+            self.items("]", lambda index: self.value(path + (index,)))
+        elif c == '"':
+            self.string()
+        else:
+            while self.i < len(self.text) and self.text[self.i] not in ",]}" + _JSON_WS:
+                self.i += 1
+
+    def member(self, path: Path) -> None:
+        where = self.pos()
+        path += (self.string(),)
+        self.keys[path] = where
+        self.skip()
+        self.i += 1  # the ":"
+        self.skip()
+        self.value(path)

@@ -1,0 +1,338 @@
+"""The typed spec: pydantic models for inputs, layers, regularizers and compile.
+
+One model per Keras layer is derived from the registry, so a class added there
+is validated, documented in the JSON Schema and exported without new code here.
+
+>>> Spec.model_validate({"inputs": [{"shape": [4]}],
+...                      "layers": [{"type": "Dense", "units": 2}]}).layers[0].units
+2
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    Tag,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+)
+
+from specc import registry
+
+NONE_WORD = "None"
+
+
+def _none_token(value: Any) -> Any:
+    return None if value == NONE_WORD else value
+
+
+# TOML has no null: the string "None" stands for Keras's None everywhere.
+NoneToken = Annotated[
+    None,
+    BeforeValidator(_none_token),
+    WithJsonSchema({"enum": [NONE_WORD, None], "description": 'Keras None, written "None"'}),
+]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[StrictInt, Field(ge=1)]
+NonNegInt = Annotated[StrictInt, Field(ge=0)]
+Dim = Union[Annotated[StrictInt, Field(ge=-1)], NoneToken]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _literal(values: list[str]):
+    return Literal[tuple(values)]  # type: ignore[valid-type]
+
+
+# ---- regularizers: the shorthands of the spec format -------------------------
+
+class L1(Strict):
+    l1: NonNeg
+
+
+class L2(Strict):
+    l2: NonNeg
+
+
+class L1L2(Strict):
+    l1: NonNeg
+    l2: NonNeg
+
+
+class Orthogonal(Strict):
+    orthogonal: NonNeg
+    mode: Literal["rows", "columns"] = "rows"
+
+
+class Expr(Strict):
+    expr: str
+
+    @field_validator("expr")
+    @classmethod
+    def _parses(cls, text: str) -> str:
+        from pydantic_core import PydanticCustomError
+
+        from specc.errors import SpecError
+        from specc.expr import parse_penalty
+
+        try:
+            parse_penalty(text)
+        except SpecError as exc:
+            problem = exc.problems[0]
+            raise PydanticCustomError(
+                "expr", problem.message,
+                {"column": problem.column, "suggestion": problem.suggestion},
+            ) from None
+        return text
+
+
+class Custom(BaseModel):
+    """A penalty registered from Python; other keys are its keyword arguments."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    custom: str
+
+
+def _regularizer_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "Shorthand"
+    if not isinstance(value, dict):
+        return "Shorthand"  # reported as "expected 'l1' or 'l2'"
+    keys = set(value)
+    if "custom" in keys:
+        return "Custom"
+    if "expr" in keys:
+        return "Expr"
+    if "orthogonal" in keys:
+        return "Orthogonal"
+    if {"l1", "l2"} <= keys:
+        return "L1L2"
+    if "l2" in keys:
+        return "L2"
+    return "L1"
+
+
+REGULARIZER_TAGS = {"Shorthand", "Custom", "Expr", "Orthogonal", "L1L2", "L2", "L1"}
+Regularizer = Annotated[
+    Union[
+        Annotated[Literal["l1", "l2"], Tag("Shorthand")],
+        Annotated[L1, Tag("L1")],
+        Annotated[L2, Tag("L2")],
+        Annotated[L1L2, Tag("L1L2")],
+        Annotated[Orthogonal, Tag("Orthogonal")],
+        Annotated[Expr, Tag("Expr")],
+        Annotated[Custom, Tag("Custom")],
+    ],
+    Discriminator(_regularizer_tag),
+    Field(description='"l1", "l2", {l1}, {l2}, {l1, l2}, {orthogonal, mode}, {expr} or {custom}'),
+]
+
+
+# ---- initializers and constraints: a name, or {type = "Class", ...} ----------
+
+def _scalar_type(default: Any):
+    for python_type, annotation in ((bool, StrictBool), (int, StrictInt), (float, Finite), (str, str)):
+        if type(default) is python_type:
+            return annotation
+    return Union[StrictInt, Finite, str, list[StrictInt], NoneToken]
+
+
+def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
+    """A Keras name ("he_normal") or a {type = "HeNormal", ...} table, typed per class."""
+    members = []
+    for cls, info in table.items():
+        fields: dict[str, Any] = {"type": (_literal([cls, *info["names"]]), ...)}
+        for arg, default in info["args"].items():
+            annotation = StrictInt if arg == "seed" else _scalar_type(default)
+            fields[arg] = (Union[annotation, NoneToken], default)
+        model = create_model(f"{kind}{cls}", __base__=Strict, **fields)
+        members.append(Annotated[model, Tag(cls)])
+    lookup = {**{c: c for c in table}, **names}
+
+    def tag(value: Any) -> str | None:
+        if isinstance(value, str):
+            return "Name"
+        kind_name = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        return lookup.get(kind_name) if isinstance(kind_name, str) else None
+
+    name_choices = sorted({*names, *table})
+    members.append(Annotated[_literal(name_choices), Tag("Name")])
+    return Annotated[Union[tuple(members)], Discriminator(tag)], set(table) | {"Name"}
+
+
+Initializer, INITIALIZER_TAGS = _object_union(
+    "Initializer", registry.INITIALIZERS, registry.INITIALIZER_NAMES
+)
+Constraint, CONSTRAINT_TAGS = _object_union(
+    "Constraint", registry.CONSTRAINTS, registry.CONSTRAINT_NAMES
+)
+
+
+# ---- layers -----------------------------------------------------------------
+
+Inputs = Union[list[str], dict[str, Union[str, list[str]]]]
+
+SIMPLE_KINDS: dict[str, Any] = {
+    "positive": Positive,
+    "int": StrictInt,
+    "bool": StrictBool,
+    "float": Finite,
+    "nonneg": NonNeg,
+    "fraction": Annotated[float, Field(ge=0, le=1)],
+    "rate": Annotated[float, Field(ge=0, lt=1)],
+    "str": str,
+    "ints": Union[Positive, list[Positive]],
+    "nested_ints": Union[NonNegInt, list[Union[NonNegInt, list[NonNegInt]]]],
+    "shape": list[Dim],
+    "axis": Union[StrictInt, list[StrictInt]],
+    "number_or_list": Union[Finite, list[Finite]],
+    "numbers": list[Finite],
+    "dtype": _literal(registry.DTYPES),
+    "data_format": Literal["channels_last", "channels_first"],
+    "activation": _literal(registry.ACTIVATIONS),
+    "regularizer": Regularizer,
+    "initializer": Initializer,
+    "constraint": Constraint,
+    "layer": "AnyLayer",
+    "json": JsonValue,
+}
+
+
+def _annotation(layer: str, arg: str, info: dict):
+    kind = registry.arg_kind(layer, arg, info)
+    if kind == "enum":
+        annotation = _literal(registry.enum_choices(layer, arg, info))
+    else:
+        annotation = SIMPLE_KINDS[kind]
+    if "required" in info:
+        return annotation, ...
+    default = info.get("default")
+    return Union[annotation, NoneToken], Field(default, description=f"kind: {kind}")
+
+
+def _layer_model(name: str) -> type[BaseModel]:
+    info = registry.LAYERS[name]
+    fields: dict[str, Any] = {
+        "type": (_literal([name, *info.get("aliases", [])]), ...),
+        "name": (str | None, Field(None, description="the Keras layer name")),
+        "inputs": (Inputs | None, Field(None, description="names of the tensors this layer takes")),
+    }
+    for arg, arg_info in registry.layer_args(name).items():
+        fields[arg] = _annotation(name, arg, arg_info)
+    return create_model(
+        name, __base__=Strict, __doc__=f"keras.layers.{name}", **fields
+    )
+
+
+class Apply(Strict):
+    """Calls a layer defined earlier again, sharing its weights."""
+
+    apply: str
+    name: str
+    inputs: Inputs | None = None
+
+
+LAYER_MODELS: dict[str, type[BaseModel]] = {name: _layer_model(name) for name in registry.LAYERS}
+LAYER_TAGS = set(LAYER_MODELS) | {"Apply"}
+
+
+def _layer_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "apply" in value and "type" not in value:
+            return "Apply"
+        kind = value.get("type")
+    else:
+        return "Apply" if isinstance(value, Apply) else getattr(value, "type", None)
+    return registry.canonical_layer(kind) if isinstance(kind, str) else None
+
+
+AnyLayer = Annotated[
+    Union[tuple(Annotated[m, Tag(n)] for n, m in LAYER_MODELS.items()) + (Annotated[Apply, Tag("Apply")],)],
+    Discriminator(_layer_tag),
+]
+for _model in LAYER_MODELS.values():
+    _model.model_rebuild(_types_namespace={"AnyLayer": AnyLayer})
+
+
+# ---- the whole spec ---------------------------------------------------------
+
+class ModelSection(Strict):
+    name: str | None = None
+    outputs: list[str] | dict[str, str] | None = None
+    kind: Literal["sequential", "functional"] | None = Field(
+        None, description="default: sequential when no layer names inputs and there is one input"
+    )
+
+
+class InputSpec(Strict):
+    name: str | None = None
+    shape: list[Annotated[Union[Positive, NoneToken], Field()]] = Field(
+        description='without the batch dimension; "None" for a dimension of any size'
+    )
+    dtype: _literal(registry.DTYPES) | None = None  # type: ignore[valid-type]
+    sparse: StrictBool = False
+    batch_size: Positive | None = None
+
+
+def _optimizer_union():
+    members = []
+    for cls, info in registry.OPTIMIZERS.items():
+        fields: dict[str, Any] = {"type": (_literal([cls]), ...)}
+        for arg, default in info["args"].items():
+            fields[arg] = (Union[_scalar_type(default), NoneToken], default)
+        members.append(create_model(f"Optimizer{cls}", __base__=Strict, **fields))
+    return Annotated[Union[tuple(members)], Field(discriminator="type")]
+
+
+Optimizer = _optimizer_union()
+Loss = _literal(registry.LOSSES)
+Metric = _literal(registry.METRICS)
+
+
+class CompileSpec(Strict):
+    optimizer: Union[_literal(sorted(c.lower() for c in registry.OPTIMIZERS)), Optimizer] = "rmsprop"  # type: ignore[valid-type]
+    loss: Loss | list[Loss] | dict[str, Loss] | None = None  # type: ignore[valid-type]
+    metrics: list[Metric] | dict[str, Metric | list[Metric]] | None = None  # type: ignore[valid-type]
+    loss_weights: list[Finite] | dict[str, Finite] | None = None
+
+
+class Spec(Strict):
+    """A whole model: inputs, layers in order, and an optional compile section."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    schema_: str | None = Field(None, alias="$schema", description="path or URL of the JSON Schema")
+    model: ModelSection = Field(default_factory=ModelSection)
+    inputs: list[InputSpec] = Field(min_length=1)
+    layers: list[AnyLayer] = Field(min_length=1)  # type: ignore[valid-type]
+    compile: CompileSpec | None = None
+
+    # Where the spec came from, so later stages can point at its lines.
+    _document: Any = PrivateAttr(None)
+
+
+UNION_TAGS = REGULARIZER_TAGS | INITIALIZER_TAGS | CONSTRAINT_TAGS | LAYER_TAGS
+
+
+def layer_args(layer: BaseModel) -> dict[str, Any]:
+    """The Keras constructor arguments a spec layer gave explicitly."""
+    return {
+        k: getattr(layer, k)
+        for k in layer.model_fields_set
+        if k not in ("type", "name", "inputs")
+    }

@@ -1,0 +1,193 @@
+"""Regenerate specc/catalog.json from the installed Keras.
+
+    python tools/gen_catalog.py            # rewrite the committed file
+    python tools/gen_catalog.py --check    # exit 1 when it is stale
+
+The catalog records facts only Keras knows (constructor arguments, which are
+required, the config each default produces) so that validation and export
+never import TensorFlow. How arguments are *typed* lives in specc/registry.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from pathlib import Path
+
+CATALOG = Path(__file__).resolve().parent.parent / "specc" / "catalog.json"
+
+# Classes keras.layers exports that a spec cannot describe, and why.
+REFUSED = {
+    "Lambda": "runs an arbitrary Python function",
+    "Layer": "the abstract base class: a subclass is Python code",
+    "Wrapper": "abstract base class of Bidirectional and TimeDistributed",
+    "InputLayer": "written as [[inputs]] in a spec",
+    "InputSpec": "not a layer: a shape contract used inside layers",
+    "FlaxLayer": "wraps JAX/Flax code from another framework",
+    "JaxLayer": "wraps a JAX function",
+    "TorchModuleWrapper": "wraps a PyTorch module",
+    "TFSMLayer": "loads a TensorFlow SavedModel from a file path",
+    "RNN": "takes a Python cell object; use LSTM, GRU or SimpleRNN",
+    "LSTMCell": "a cell for the generic RNN layer, not a layer of its own",
+    "GRUCell": "a cell for the generic RNN layer, not a layer of its own",
+    "SimpleRNNCell": "a cell for the generic RNN layer, not a layer of its own",
+    "StackedRNNCells": "a list of cells for the generic RNN layer",
+    "Pipeline": "a container of preprocessing layers; list them as layers instead",
+    "TextVectorization": "its vocabulary is state learned by adapt() or read from a file",
+    "StringLookup": "its vocabulary is state learned by adapt() or read from a file",
+    "IntegerLookup": "its vocabulary is state learned by adapt() or read from a file",
+}
+
+# Placeholder values for required arguments, used only to instantiate each
+# class once and read the config that its defaults produce.
+SAMPLES = {
+    "units": 2, "filters": 2, "kernel_size": 3, "rate": 0.5, "pool_size": 2,
+    "axes": 1, "equation": "ab,bc->ac", "output_shape": 4, "input_dim": 10,
+    "output_dim": 4, "activation": "relu", "num_heads": 2, "key_dim": 2,
+    "dims": [1], "n": 2, "scale": 1.0, "target_shape": [2], "height": 2,
+    "width": 2, "stddev": 0.1, "output_size": 2, "factor": 0.1,
+    "head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1,
+    "num_bins": 4, "max_number": 2, "height_factor": 0.1, "width_factor": 0.1,
+}
+BASE_ARGS = ("trainable", "dtype")
+
+
+def _jsonable(value):
+    if isinstance(value, tuple):
+        value = list(value)
+    try:
+        json.dumps(value)
+    except TypeError:
+        return None
+    return value
+
+
+# Arguments that are optional in the signature but refused when left out.
+NEEDED = {
+    "CategoryEncoding": {"num_tokens": 4},
+    "Discretization": {"num_bins": 4},
+}
+# Required arguments whose placeholder must differ for one class.
+OVERRIDES = {"RandomPosterization": {"factor": 4}}
+
+
+def _sample(name: str):
+    if name == "layer":
+        import keras
+
+        return keras.layers.LSTM(2, return_sequences=True)
+    return SAMPLES[name]
+
+
+def describe(cls) -> dict:
+    """Arguments of one layer class: required flag, signature and config defaults."""
+    params = [
+        p for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    required = [p.name for p in params if p.default is p.empty]
+    kwargs = {name: _sample(name) for name in required}
+    kwargs.update(OVERRIDES.get(cls.__name__, {}))
+    instance = cls(**kwargs, **NEEDED.get(cls.__name__, {}))
+    config = instance.get_config()
+    args: dict[str, dict] = {}
+    for p in params:
+        entry: dict = {"required": True} if p.default is p.empty else {
+            "default": _jsonable(p.default)
+        }
+        if p.name in config and p.name not in required:
+            entry["config_default"] = _jsonable(config[p.name])
+        args[p.name] = entry
+    for name in BASE_ARGS:
+        if name in config and name not in args:
+            args[name] = {"default": None, "config_default": _jsonable(config[name])}
+    # Keys some classes put in get_config() without taking them as arguments.
+    extra = sorted(k for k in config if k not in args and k != "name")
+    return {"module": cls.__module__, "args": args, "config_only": extra}
+
+
+def _objects(module, base) -> dict:
+    """Classes of keras.initializers / keras.constraints with their defaults and names."""
+    found: dict[str, dict] = {}
+    for name in sorted(dir(module)):
+        obj = getattr(module, name)
+        if not isinstance(obj, type) or obj is base or not issubclass(obj, base):
+            continue
+        entry = found.setdefault(obj.__name__, {"args": {}, "names": []})
+        if name != obj.__name__:
+            entry["names"].append(name)
+        params = inspect.signature(obj.__init__).parameters.values()
+        entry["args"] = {
+            p.name: _jsonable(p.default) for p in params
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+    for entry in found.values():
+        entry["names"].sort()
+    return found
+
+
+def generate() -> dict:
+    import keras
+
+    classes: dict[str, type] = {}
+    aliases: dict[str, list[str]] = {}
+    for name in sorted(dir(keras.layers)):
+        obj = getattr(keras.layers, name)
+        if not isinstance(obj, type):
+            continue
+        canonical = obj.__name__
+        if canonical != name and hasattr(keras.layers, canonical):
+            aliases.setdefault(canonical, []).append(name)
+        else:
+            classes[name] = obj
+    layers = {}
+    for name, cls in classes.items():
+        if name in REFUSED:
+            continue
+        layers[name] = describe(cls)
+        if aliases.get(name):
+            layers[name]["aliases"] = aliases[name]
+    from keras.src.activations import ALL_OBJECTS_DICT as activations
+    from keras.src.losses import ALL_OBJECTS_DICT as losses
+    from keras.src.metrics import ALL_OBJECTS_DICT as metrics
+
+    # Wrappers and bases take Python objects, not plain values.
+    skip_optimizers = {"Optimizer", "LossScaleOptimizer", "MultiOptimizer"}
+    optimizers = {
+        name: entry for name, entry in
+        _objects(keras.optimizers, keras.optimizers.Optimizer).items()
+        if name not in skip_optimizers
+    }
+
+    return {
+        "keras_version": keras.__version__,
+        "layers": layers,
+        "refused": REFUSED,
+        "activations": sorted(activations),
+        "initializers": _objects(keras.initializers, keras.initializers.Initializer),
+        "constraints": _objects(keras.constraints, keras.constraints.Constraint),
+        "optimizers": optimizers,
+        "losses": sorted(n for n in losses if n[0].islower()),
+        "metrics": sorted(n for n in metrics if n[0].islower() and n != "metric"),
+    }
+
+
+def render(catalog: dict) -> str:
+    return json.dumps(catalog, indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render(generate())
+    if "--check" in argv:
+        if CATALOG.read_text() != text:
+            print("specc/catalog.json is stale: run python tools/gen_catalog.py")
+            return 1
+        return 0
+    CATALOG.write_text(text)
+    print(f"wrote {CATALOG}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
