@@ -111,6 +111,8 @@ class Custom(BaseModel):
 def _regularizer_tag(value: Any) -> str | None:
     if isinstance(value, str):
         return "Shorthand"
+    if isinstance(value, BaseModel):
+        return type(value).__name__  # serializing: the tags are the class names
     if not isinstance(value, dict):
         return "Shorthand"  # reported as "expected 'l1' or 'l2'"
     keys = set(value)
@@ -158,7 +160,8 @@ def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
     for cls, info in table.items():
         fields: dict[str, Any] = {"type": (_literal([cls, *info["names"]]), ...)}
         for arg, default in info["args"].items():
-            annotation = StrictInt if arg == "seed" else _scalar_type(default)
+            # MaxNorm's default max_value is the int 2, yet 3.0 is what users write.
+            annotation = {"seed": StrictInt, "max_value": Finite}.get(arg) or _scalar_type(default)
             fields[arg] = (Union[annotation, NoneToken], default)
         model = create_model(f"{kind}{cls}", __base__=Strict, **fields)
         members.append(Annotated[model, Tag(cls)])
