@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from specc import registry
 from specc.errors import Problem, SpecError
 from specc.graph import Graph, Node, graph as resolve, split_ref
-from specc.spec import Apply, Spec
+from specc.spec import Apply, Nested, Op, Spec
 
 
 def build(spec: Spec, *, compile: bool = True):
@@ -26,9 +26,8 @@ def build(spec: Spec, *, compile: bool = True):
 
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
-    wiring = resolve(spec)
     try:
-        model = _sequential(spec, wiring) if wiring.sequential else _functional(spec, wiring)
+        model = _model(spec, spec.model.name)
         if compile and spec.compile is not None:
             _compile(model, spec)
     except SpecError as exc:
@@ -38,10 +37,23 @@ def build(spec: Spec, *, compile: bool = True):
     return model
 
 
+def _model(spec: Spec, name: str | None):
+    wiring = resolve(spec)
+    return _sequential(spec, wiring, name) if wiring.sequential else _functional(spec, wiring, name)
+
+
 def make_layer(layer: Any, name: str | None):
     """One Keras layer object from a spec layer (nested layers included)."""
     import keras
 
+    if isinstance(layer, Nested):
+        return _model(layer.spec, name or layer.name)
+    if isinstance(layer, Op):
+        import importlib
+
+        info = registry.OPS[layer.type.removeprefix("ops.")]
+        cls = getattr(importlib.import_module(info["module"]), info["class"])
+        return cls(**(layer.model_extra or {}), name=name)
     cls_name = registry.canonical_layer(layer.type)
     data = layer.model_dump(exclude_unset=True, by_alias=True)
     args = {
@@ -89,14 +101,14 @@ def _input(spec_input, name: str | None):
     )
 
 
-def _sequential(spec: Spec, wiring: Graph):
+def _sequential(spec: Spec, wiring: Graph, name: str | None):
     import keras
 
-    only = spec.inputs[0]
-    layers = [_input(only, only.name)]
+    # Name the input explicitly: Keras's own default depends on what was built before.
+    layers = [_input(spec.inputs[0], wiring.inputs[0])]
     for node in wiring.nodes:
         layers.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
-    model = keras.Sequential(name=spec.model.name)
+    model = keras.Sequential(name=name)
     for node, layer in zip([None, *wiring.nodes], layers):
         if node is None:
             model.add(layer)
@@ -105,7 +117,7 @@ def _sequential(spec: Spec, wiring: Graph):
     return model
 
 
-def _functional(spec: Spec, wiring: Graph):
+def _functional(spec: Spec, wiring: Graph, name: str | None):
     import keras
 
     tensors: dict[str, Any] = {
@@ -124,8 +136,12 @@ def _functional(spec: Spec, wiring: Graph):
         out = {k: _tensor(tensors, ref) for k, ref in outputs.items()}
     else:
         out = [_tensor(tensors, ref) for ref in outputs]
-        out = out[0] if len(out) == 1 else out
-    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, out, name=spec.model.name)
+        out = out[0] if len(out) == 1 and spec.model.outputs_form != "list" else out
+    if spec.model.inputs_form == "dict":
+        ins = dict(zip(wiring.inputs, inputs))
+    else:
+        ins = inputs[0] if len(inputs) == 1 and spec.model.inputs_form != "list" else inputs
+    return keras.Model(ins, out, name=name)
 
 
 def _tensor(tensors: dict, ref: str):
@@ -141,7 +157,12 @@ def _call(layer, node: Node, tensors: dict):
             for key, ref in node.inputs.items()
         }
         return layer(**kwargs)
-    args = [_tensor(tensors, ref) for ref in node.inputs]
+    args = [
+        _tensor(tensors, ref) if isinstance(ref, str) else [_tensor(tensors, r) for r in ref]
+        for ref in node.inputs
+    ]
+    if isinstance(node.layer, Op):
+        return layer(*args)  # operations take tensors positionally, like keras.ops
     return layer(args[0] if len(args) == 1 else args)
 
 

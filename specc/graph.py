@@ -13,7 +13,7 @@ from typing import Any
 
 from specc import registry
 from specc.errors import SpecError, suggest
-from specc.spec import Apply, Spec
+from specc.spec import Apply, Op, Spec
 
 Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
 
@@ -33,10 +33,8 @@ class Node:
     inputs: Any             # list of refs, or dict of call-argument name -> ref(s)
 
     def refs(self) -> list[str]:
-        if isinstance(self.inputs, dict):
-            values = self.inputs.values()
-            return [r for v in values for r in ([v] if isinstance(v, str) else v)]
-        return list(self.inputs)
+        values = self.inputs.values() if isinstance(self.inputs, dict) else self.inputs
+        return [r for v in values for r in ([v] if isinstance(v, str) else v)]
 
 
 @dataclass
@@ -68,7 +66,7 @@ def layer_names(spec: Spec) -> list[str]:
         if layer.name:
             names.append(layer.name)
             continue
-        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type)
+        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops."))
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1
@@ -111,7 +109,7 @@ def resolve(spec: Spec) -> Graph:
     nodes = []
     explicit = False
     for index, (name, layer) in enumerate(zip(names, spec.layers)):
-        if layer.inputs is not None or isinstance(layer, Apply):
+        if layer.inputs is not None or isinstance(layer, (Apply, Op)):
             explicit = True
         refs = layer.inputs
         if refs is None:

@@ -23,6 +23,7 @@ CONSTRAINTS: dict[str, dict] = CATALOG["constraints"]
 OPTIMIZERS: dict[str, dict] = CATALOG["optimizers"]
 LOSSES: list[str] = CATALOG["losses"]
 METRICS: list[str] = CATALOG["metrics"]
+OPS: dict[str, dict] = CATALOG["ops"]
 
 # Alias -> canonical class name (AvgPool2D -> AveragePooling2D); derived, never written.
 LAYER_ALIASES = {alias: name for name, info in LAYERS.items() for alias in info.get("aliases", [])}

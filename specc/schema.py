@@ -41,7 +41,7 @@ def _dispatch_layers(schema: dict) -> dict:
     from specc.spec import LAYER_MODELS
 
     defs = schema["$defs"]
-    refs = sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply"])
+    refs = sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply", "Op", "Nested"])
     cases = [
         {
             "if": {"properties": {"type": {"enum": [name, *info.get("aliases", [])]}},
@@ -49,13 +49,22 @@ def _dispatch_layers(schema: dict) -> dict:
             "then": {"$ref": f"#/$defs/{name}"},
         }
         for name, info in registry.LAYERS.items()
+    ] + [
+        {"if": {"properties": {"type": {"pattern": "^ops\\."}}, "required": ["type"]},
+         "then": {"$ref": "#/$defs/Op"}},
+        {"if": {"properties": {"type": {"enum": ["Model", "Sequential", "Functional"]}},
+                "required": ["type"]},
+         "then": {"$ref": "#/$defs/Nested"}},
     ]
     defs["Layer"] = {
         "title": "Layer",
         "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
         'or {apply = "name"} to call an earlier layer again.',
         "type": "object",
-        "properties": {"type": {"enum": registry.layer_type_names()}},
+        "properties": {"type": {"anyOf": [
+            {"enum": [*registry.layer_type_names(), "Model", "Sequential", "Functional"]},
+            {"pattern": "^ops\\.", "description": "a Keras operation node, e.g. ops.Add"},
+        ]}},
         "if": {"required": ["apply"], "not": {"required": ["type"]}},
         "then": {"$ref": "#/$defs/Apply"},
         "else": {"required": ["type"], "allOf": cases},

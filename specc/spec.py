@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from specc import registry
@@ -250,8 +251,48 @@ class Apply(Strict):
     inputs: Inputs | None = None
 
 
+class Op(BaseModel):
+    """A Keras operation node, recorded when a model applies ``x + y`` or ``keras.ops.*``
+    to symbolic tensors: ``{type = "ops.Reshape", newshape = [3, 1], inputs = ["x"]}``.
+    Other keys are the operation's constructor arguments."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    type: Annotated[str, Field(pattern=r"^ops\.")]
+    name: str | None = None
+    inputs: list[Union[str, list[str]]] | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> "Op":
+        from pydantic_core import PydanticCustomError
+
+        from specc.errors import suggest
+
+        op = registry.OPS.get(self.type.removeprefix("ops."))
+        if op is None:
+            raise PydanticCustomError(
+                "unknown_op", "unknown operation '{op}'",
+                {"op": self.type, "suggestion": suggest(self.type, [f"ops.{k}" for k in registry.OPS])},
+            )
+        for key in self.model_extra or {}:
+            if key not in op["args"]:
+                raise PydanticCustomError(
+                    "unknown_op_arg", "unknown argument '{arg}' for {op}",
+                    {"arg": key, "op": self.type, "suggestion": suggest(key, list(op["args"]))},
+                )
+        return self
+
+
+class Nested(Strict):
+    """A whole model used as a layer: ``{type = "Model", name = "encoder", spec = {...}}``."""
+
+    type: Literal["Model", "Sequential", "Functional"]
+    name: str | None = None
+    inputs: Inputs | None = None
+    spec: "Spec"
+
+
 LAYER_MODELS: dict[str, type[BaseModel]] = {name: _layer_model(name) for name in registry.LAYERS}
-LAYER_TAGS = set(LAYER_MODELS) | {"Apply"}
+LAYER_TAGS = set(LAYER_MODELS) | {"Apply", "Op", "Nested"}
 
 
 def _layer_tag(value: Any) -> str | None:
@@ -259,17 +300,25 @@ def _layer_tag(value: Any) -> str | None:
         if "apply" in value and "type" not in value:
             return "Apply"
         kind = value.get("type")
+    elif isinstance(value, (Apply, Op, Nested)):
+        return type(value).__name__
     else:
-        return "Apply" if isinstance(value, Apply) else getattr(value, "type", None)
-    return registry.canonical_layer(kind) if isinstance(kind, str) else None
+        kind = getattr(value, "type", None)
+    if not isinstance(kind, str):
+        return None
+    if kind.startswith("ops."):
+        return "Op"
+    if kind in ("Model", "Sequential", "Functional"):
+        return "Nested"
+    return registry.canonical_layer(kind)
 
 
 AnyLayer = Annotated[
-    Union[tuple(Annotated[m, Tag(n)] for n, m in LAYER_MODELS.items()) + (Annotated[Apply, Tag("Apply")],)],
+    Union[tuple(Annotated[m, Tag(n)] for n, m in LAYER_MODELS.items()) + (
+        Annotated[Apply, Tag("Apply")], Annotated[Op, Tag("Op")], Annotated[Nested, Tag("Nested")],
+    )],
     Discriminator(_layer_tag),
 ]
-for _model in LAYER_MODELS.values():
-    _model.model_rebuild(_types_namespace={"AnyLayer": AnyLayer})
 
 
 # ---- the whole spec ---------------------------------------------------------
@@ -279,6 +328,13 @@ class ModelSection(Strict):
     outputs: list[str] | dict[str, str] | None = None
     kind: Literal["sequential", "functional"] | None = Field(
         None, description="default: sequential when no layer names inputs and there is one input"
+    )
+    inputs_form: Literal["list", "dict"] | None = Field(
+        None, description="pass the inputs to the model as a list or a dict (default: one tensor "
+        "when there is one input, else a list)"
+    )
+    outputs_form: Literal["list"] | None = Field(
+        None, description='"list" keeps a single output in a list'
     )
 
 
@@ -328,6 +384,10 @@ class Spec(Strict):
     # Where the spec came from, so later stages can point at its lines.
     _document: Any = PrivateAttr(None)
 
+
+# Layers nest layers (Bidirectional) and whole specs (Nested): resolve both names now.
+for _model in [*LAYER_MODELS.values(), Nested, Spec]:
+    _model.model_rebuild(_types_namespace={"AnyLayer": AnyLayer, "Spec": Spec})
 
 UNION_TAGS = REGULARIZER_TAGS | INITIALIZER_TAGS | CONSTRAINT_TAGS | LAYER_TAGS
 

@@ -127,6 +127,34 @@ def _objects(module, base) -> dict:
     return found
 
 
+OP_MODULES = ("numpy", "math", "nn", "core", "linalg", "image")
+
+
+def _ops() -> dict:
+    """Keras 3 operation classes that appear as nodes when users write x + y or ops.*."""
+    import importlib
+
+    from keras.src.ops.operation import Operation
+
+    found: dict[str, dict] = {}
+    for short in OP_MODULES:
+        module = importlib.import_module(f"keras.src.ops.{short}")
+        for name, obj in sorted(vars(module).items()):
+            if not (isinstance(obj, type) and issubclass(obj, Operation)) or obj is Operation:
+                continue
+            if obj.__module__ != module.__name__:
+                continue
+            params = inspect.signature(obj.__init__).parameters.values()
+            args = {
+                p.name: _jsonable(p.default) if p.default is not p.empty else "<required>"
+                for p in params
+                if p.name not in ("self", "name") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            }
+            key = name if name not in found else f"{short}.{name}"
+            found[key] = {"module": module.__name__, "class": name, "args": args}
+    return found
+
+
 def generate() -> dict:
     import keras
 
@@ -168,6 +196,7 @@ def generate() -> dict:
         "initializers": _objects(keras.initializers, keras.initializers.Initializer),
         "constraints": _objects(keras.constraints, keras.constraints.Constraint),
         "optimizers": optimizers,
+        "ops": _ops(),
         "losses": sorted(n for n in losses if n[0].islower()),
         "metrics": sorted(n for n in metrics if n[0].islower() and n != "metric"),
     }

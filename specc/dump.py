@@ -1,0 +1,101 @@
+"""Spec -> TOML or JSON text, minimal: only what the spec sets is written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from specc.spec import NONE_WORD, Spec
+
+SCHEMA_LINE = "#:schema https://specc.dev/schemas/specc.schema.json\n"
+
+
+def to_data(spec: Spec) -> dict:
+    """Plain data for a spec: unset arguments left out, None written as "None"."""
+    data = spec.model_dump(by_alias=True, exclude_unset=True)
+    return _words(data)
+
+
+def _words(value: Any) -> Any:
+    if value is None:
+        return NONE_WORD
+    if isinstance(value, dict):
+        return {k: _words(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_words(v) for v in value]
+    return value
+
+
+def dumps(spec: Spec, fmt: str = "toml") -> str:
+    """The spec as TOML (``fmt="toml"``) or JSON text.
+
+    >>> print(dumps(Spec.model_validate({"inputs": [{"shape": [4]}],
+    ...                                  "layers": [{"type": "Dense", "units": 2}]})), end="")
+    #:schema https://specc.dev/schemas/specc.schema.json
+    [[inputs]]
+    shape = [4]
+    <BLANKLINE>
+    [[layers]]
+    type = "Dense"
+    units = 2
+    """
+    data = to_data(spec)
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
+    import tomlkit
+
+    return SCHEMA_LINE + tomlkit.dumps(_toml_document(data))
+
+
+def _toml_document(data: dict):
+    """Sections as tables, layers as [[layers]], argument tables inline ({ l2 = 0.01 })."""
+    import tomlkit
+
+    doc = tomlkit.document()
+    for key, value in data.items():
+        if key in ("inputs", "layers"):
+            array = tomlkit.aot()
+            for entry in value:
+                array.append(_toml_table(entry))
+            doc.append(key, array)
+        elif isinstance(value, dict):
+            doc.append(key, _toml_table(value))
+        else:
+            doc.append(key, value)
+    return doc
+
+
+def _toml_table(entry: dict):
+    import tomlkit
+
+    table = tomlkit.table()
+    for key, value in entry.items():
+        if key == "spec":
+            continue  # a nested model reads best as its own sub-tables, after the arguments
+        table.append(key, _inline(value))
+    if "spec" in entry:
+        table.append("spec", _toml_document(entry["spec"]))
+    return table
+
+
+def _inline(value: Any):
+    import tomlkit
+
+    if isinstance(value, dict):
+        inline = tomlkit.inline_table()
+        inline.update({k: _inline(v) for k, v in value.items()})
+        return inline
+    if isinstance(value, list):
+        return [_inline(v) for v in value]
+    return value
+
+
+def dump(spec: Spec, path) -> None:
+    """Write a spec to a .toml or .json file (format from the suffix), atomically."""
+    from specc.files import write_atomically
+
+    path = Path(path)
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    text = dumps(spec, fmt)
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text))

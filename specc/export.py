@@ -1,0 +1,397 @@
+"""Keras config -> Spec: take each layer's config, drop what equals the default.
+
+A ``.keras`` file is read as data (its ``config.json``); nothing it names is
+imported or called. Every class is looked up in specc's registry, and whatever
+the registry does not know is refused, all offenders listed at once.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from typing import Any
+
+from specc import registry
+from specc.errors import Problem, SpecError
+from specc.graph import layer_names, to_snake_case
+from specc.spec import Spec
+
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def export_file(path) -> Spec:
+    """Read a ``.keras`` file's architecture as data and turn it into a Spec."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read Keras model: {exc}", file=str(path)) from None
+    return export_config(config, file=str(path))
+
+
+def export(model) -> Spec:
+    """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``."""
+    import keras
+
+    return export_config(keras.saving.serialize_keras_object(model))
+
+
+def export_config(config: dict, file: str | None = None) -> Spec:
+    """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
+    problems: list[Problem] = []
+    data = _model(_plain(config), problems, "")
+    if problems:
+        raise SpecError(Problem(p.message, p.path, file or p.file) for p in problems)
+    try:
+        spec = Spec.model_validate(data)
+    except Exception as exc:  # a bug in specc, or a Keras config specc cannot express
+        raise SpecError(f"the exported spec does not validate: {exc}", file=file) from None
+    _minimize(spec)
+    return spec
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists, as they would after a trip through JSON."""
+    return json.loads(json.dumps(value))
+
+
+# ---- models -------------------------------------------------------------------
+
+def _model(config: dict, problems: list[Problem], where: str) -> dict:
+    cls = config.get("class_name")
+    if cls not in MODEL_CLASSES or config.get("module", "keras").split(".")[0] != "keras":
+        problems.append(Problem(
+            f"'{cls}' is not a Sequential or functional Keras model (subclassed models are Python code)",
+            path=where or "model",
+        ))
+        return {}
+    body = config["config"]
+    if cls == "Sequential":
+        return _sequential(body, problems, where)
+    return _functional(body, problems, where)
+
+
+def _input(config: dict, name: str | None) -> dict:
+    shape = config.get("batch_shape") or config.get("batch_input_shape")
+    entry: dict[str, Any] = {"shape": [_none(d) for d in shape[1:]]}
+    if name:
+        entry = {"name": name, **entry}
+    if config.get("dtype") not in (None, "float32"):
+        entry["dtype"] = config["dtype"]
+    if config.get("sparse"):
+        entry["sparse"] = True
+    if shape[0] is not None:
+        entry["batch_size"] = shape[0]
+    return entry
+
+
+def _sequential(body: dict, problems: list[Problem], where: str) -> dict:
+    layers = body["layers"]
+    inputs = []
+    if layers and layers[0]["class_name"] == "InputLayer":
+        first = layers.pop(0)["config"]
+        inputs.append(_input(first, first["name"]))
+    elif body.get("build_input_shape"):
+        inputs.append({"shape": [_none(d) for d in body["build_input_shape"][1:]]})
+    else:
+        problems.append(Problem("the Sequential model has no input shape: it was never built",
+                                path=where or "model"))
+    spec_layers = [_layer(l, problems, f"{where}layers[{i}]") for i, l in enumerate(layers)]
+    return {"model": {"name": body.get("name"), "kind": "sequential"}, "inputs": inputs,
+            "layers": spec_layers}
+
+
+def _functional(body: dict, problems: list[Problem], where: str) -> dict:
+    layers = body["layers"]
+    input_names = _history_names(body["input_layers"])
+    by_name = {l["name"]: l for l in layers}
+    inputs = [_input(by_name[n]["config"], n) for n in input_names]
+    # Call n of a shared layer gets its own name: "<layer>_call_<n>".
+    def ref(history: list) -> str:
+        name, node, tensor = history
+        target = name if node == 0 else f"{name}_call_{node}"
+        outputs = _output_count(by_name[name], node)
+        return target if outputs == 1 and tensor == 0 else f"{target}:{tensor}"
+
+    _count_outputs(body)
+    spec_layers = []
+    for layer in layers:
+        if layer["class_name"] == "InputLayer":
+            continue
+        path = f"{where}layers[{len(spec_layers)}]"
+        entry = _layer(layer, problems, path)
+        calls = [_call_inputs(layer, node, ref, problems, path) for node in layer.get("inbound_nodes", [])]
+        if calls:
+            entry["inputs"] = calls[0]
+        spec_layers.append(entry)
+        spec_layers.extend(
+            {"apply": layer["name"], "name": f"{layer['name']}_call_{n}", "inputs": call}
+            for n, call in enumerate(calls[1:], start=1)
+        )
+    model: dict[str, Any] = {"name": body.get("name"), "kind": "functional"}
+    outputs = body["output_layers"]
+    if isinstance(outputs, dict):
+        model["outputs"] = {k: ref(v) for k, v in outputs.items()}
+    elif outputs and isinstance(outputs[0], list):
+        model["outputs"] = [ref(v) for v in outputs]
+    else:
+        model["outputs"] = [ref(outputs)]
+    if isinstance(body["input_layers"], dict):
+        model["inputs_form"] = "dict"
+    elif body["input_layers"] and isinstance(body["input_layers"][0], list) and len(input_names) == 1:
+        model["inputs_form"] = "list"
+    if len(model["outputs"]) == 1 and isinstance(outputs, list) and outputs and isinstance(outputs[0], list):
+        model["outputs_form"] = "list"
+    return {"model": model, "inputs": inputs, "layers": spec_layers}
+
+
+def _history_names(layers: Any) -> list[str]:
+    if isinstance(layers, dict):
+        return [v[0] for v in layers.values()]
+    if layers and isinstance(layers[0], list):
+        return [v[0] for v in layers]
+    return [layers[0]]
+
+
+def _output_count(layer: dict, node: int) -> int:
+    """How many tensors one call of a layer returned (from what its consumers used)."""
+    return layer.setdefault("_outputs", {}).get(node, 1)
+
+
+def _count_outputs(config: dict) -> None:
+    for layer in config["layers"]:
+        for node in layer.get("inbound_nodes", []):
+            for history in _histories(node):
+                name, n, tensor = history
+                target = next(l for l in config["layers"] if l["name"] == name)
+                counts = target.setdefault("_outputs", {})
+                counts[n] = max(counts.get(n, 1), tensor + 1)
+
+
+def _histories(value: Any):
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            yield value["config"]["keras_history"]
+        else:
+            for v in value.values():
+                yield from _histories(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _histories(v)
+
+
+def _call_inputs(layer: dict, node: dict, ref, problems: list[Problem], path: str):
+    """A call's tensors as spec inputs: a list, or a table for named call arguments."""
+    args, kwargs = node.get("args", []), node.get("kwargs", {})
+    tensor_kwargs = {k: v for k, v in kwargs.items() if any(True for _ in _histories(v))}
+    other = {k: v for k, v in kwargs.items() if k not in tensor_kwargs and v is not None}
+    if other:
+        problems.append(Problem(
+            f"layer '{layer['name']}' is called with non-tensor arguments {sorted(other)}, "
+            "which a spec cannot express yet", path=path))
+
+    def refs(value):
+        if isinstance(value, list):
+            return [refs(v) for v in value]
+        return ref(value["config"]["keras_history"])
+
+    is_op = layer.get("module", "").startswith("keras.src.ops")
+    if is_op:
+        return [refs(a) for a in args]
+    if len(args) == 1 and not tensor_kwargs:
+        return refs(args[0]) if isinstance(args[0], list) else [refs(args[0])]
+    names = _call_parameters(layer)
+    table = {names[i]: refs(a) for i, a in enumerate(args)}
+    table.update({k: refs(v) for k, v in tensor_kwargs.items()})
+    return table
+
+
+def _call_parameters(layer: dict) -> list[str]:
+    import inspect
+
+    import keras
+
+    cls = getattr(keras.layers, layer["class_name"], None)
+    if cls is None:
+        return [f"arg{i}" for i in range(8)]
+    params = inspect.signature(cls.call).parameters
+    return [p for p in params if p != "self"]
+
+
+# ---- layers -------------------------------------------------------------------
+
+def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
+    cls = layer.get("class_name")
+    module = layer.get("module") or ""
+    config = layer.get("config", {})
+    if cls in MODEL_CLASSES and module.split(".")[0] == "keras":
+        inner = _model(layer, problems, f"{path}.spec.")
+        name = config.get("name")
+        inner.get("model", {}).pop("name", None)
+        if not inner.get("model", True):
+            inner.pop("model")
+        return {"type": "Model", "name": name, "spec": inner}
+    if module.startswith("keras.src.ops"):
+        return _op(layer, problems, path)
+    if module != "keras.layers" or layer.get("registered_name") not in (None, cls):
+        problems.append(Problem(
+            f"layer '{config.get('name', '?')}' is the custom class '{layer.get('registered_name') or cls}', "
+            "which specc cannot represent (register it or rewrite it with Keras layers)", path=path))
+        return {"type": cls}
+    if cls in registry.REFUSED or cls not in registry.LAYERS:
+        reason = registry.REFUSED.get(cls, "not in specc's registry")
+        problems.append(Problem(f"layer '{config.get('name', '?')}' is a {cls}: {reason}", path=path))
+        return {"type": cls}
+    return {"type": cls, "name": config.get("name"), **layer_arguments(cls, config, problems, path)}
+
+
+def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) -> dict:
+    """The spec arguments of one layer: its config minus defaults, in spec shorthand."""
+    args = registry.layer_args(cls)
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in ("name",) or (key == "quantization_config" and value is None):
+            continue
+        info = args.get(key)
+        if info is None:
+            if key in registry.LAYERS[cls].get("config_only", []):
+                continue
+            problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
+            continue
+        if "required" not in info and _same(value, info.get("config_default", info.get("default"))):
+            continue
+        converted = _argument(cls, key, value, info, problems, f"{path}.{key}")
+        if key == "backward_layer" and _is_mirror(config.get("layer"), value):
+            continue
+        out[key] = converted
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _plain(a) == _plain(b)
+
+
+def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
+    """Bidirectional builds this backward layer itself when none is given."""
+    if not forward or not backward:
+        return False
+    f, b = dict(forward["config"]), dict(backward["config"])
+    f.pop("name"), b.pop("name")
+    f["go_backwards"] = not f.get("go_backwards", False)
+    return forward["class_name"] == backward["class_name"] and f == b
+
+
+def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem], path: str):
+    kind = registry.arg_kind(cls, key, info)
+    if value is None:
+        return "None"
+    if kind == "regularizer":
+        from specc.regularizers import from_keras_config
+
+        try:
+            return from_keras_config(value)
+        except SpecError as exc:
+            problems.extend(Problem(p.message, path) for p in exc.problems)
+            return None
+    if kind in ("initializer", "constraint"):
+        return _keras_object(kind, value, problems, path)
+    if kind == "layer":
+        return {k: v for k, v in _layer(value, problems, path).items() if k != "name" or
+                v != _auto_wrapped_name(value)}
+    if kind == "dtype":
+        return _dtype(value)
+    if kind == "activation" and not isinstance(value, str):
+        problems.append(Problem(f"activation {value.get('class_name', value)!r} is not a Keras activation name", path=path))
+        return None
+    return _nones(value)
+
+
+def _auto_wrapped_name(value: dict) -> str | None:
+    return None
+
+
+def _dtype(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get("config", {}).get("name")
+    return value
+
+
+def _keras_object(kind: str, value: Any, problems: list[Problem], path: str):
+    """An initializer or constraint as a name ("he_normal") or {type = ..., args}."""
+    table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
+    if isinstance(value, str):
+        return value
+    cls = value.get("class_name")
+    module = value.get("module", "")
+    if cls not in table or not module.startswith(f"keras.{kind}s"):
+        problems.append(Problem(f"{kind} '{cls}' is not supported by specc", path=path))
+        return None
+    defaults = table[cls]["args"]
+    args = {k: _nones(v) for k, v in value.get("config", {}).items() if not _same(v, defaults.get(k))}
+    names = [n for n in table[cls]["names"] if n.islower()]
+    if not args and names:
+        return names[0]
+    return {"type": cls, **args}
+
+
+def _op(layer: dict, problems: list[Problem], path: str) -> dict:
+    cls = layer.get("class_name")
+    module = layer.get("module")
+    key = next((k for k, v in registry.OPS.items() if v["class"] == cls and v["module"] == module), None)
+    if key is None:
+        problems.append(Problem(f"operation '{module}.{cls}' is not supported by specc", path=path))
+        return {"type": f"ops.{cls}"}
+    config = dict(layer.get("config", {}))
+    name = config.pop("name", None)
+    defaults = registry.OPS[key]["args"]
+    args = {k: _nones(v) for k, v in config.items() if k in defaults and not _same(v, defaults[k])}
+    return {"type": f"ops.{key}", "name": name, **args}
+
+
+def _none(value: Any) -> Any:
+    return "None" if value is None else value
+
+
+def _nones(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_nones(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nones(v) for k, v in value.items()}
+    return _none(value)
+
+
+# ---- names ----------------------------------------------------------------------
+
+def _unset(model, field: str) -> None:
+    setattr(model, field, None)
+    model.model_fields_set.discard(field)
+
+
+def _minimize(spec: Spec) -> None:
+    """Leave out what specc would infer anyway: default names, default wiring, the kind."""
+    from specc.graph import input_names, resolve
+
+    sequential = resolve(spec).sequential
+    wanted = layer_names(spec)
+    for layer in spec.layers:
+        if getattr(layer, "apply", None) is None and layer.name is not None:
+            keep = layer.name
+            _unset(layer, "name")
+            if layer_names(spec) != wanted:
+                layer.name = keep
+    if len(spec.inputs) == 1 and spec.inputs[0].name == "input_layer":
+        _unset(spec.inputs[0], "name")
+    previous = input_names(spec)[0] if len(spec.inputs) == 1 else None
+    for name, layer in zip(wanted, spec.layers):
+        if layer.inputs == [previous] and previous is not None:
+            _unset(layer, "inputs")
+        previous = name
+    if spec.model.outputs == [wanted[-1]]:
+        _unset(spec.model, "outputs")
+    kind = spec.model.kind
+    _unset(spec.model, "kind")
+    if resolve(spec).sequential != sequential:
+        spec.model.kind = kind
+    for nested in spec.layers:
+        if getattr(nested, "spec", None) is not None:
+            _minimize(nested.spec)
