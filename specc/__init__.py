@@ -12,6 +12,11 @@ from specc.plugins import register_regularizer
 from specc.spec import Spec
 from specc.validate import load
 
+# Loaded now (it imports no TensorFlow at module level) so that the function
+# below stays specc.build: importing the submodule later would rebind the
+# package attribute to the module, and a second specc.build(...) would fail.
+from specc import build as _build_module  # noqa: F401  isort: skip
+
 __version__ = "0.1.0"
 
 
