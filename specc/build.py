@@ -58,10 +58,20 @@ def make_layer(layer: Any, name: str | None):
     data = layer.model_dump(exclude_unset=True, by_alias=True)
     args = {
         arg: _value(cls_name, arg, value)
-        for arg, value in data.items() if arg not in ("type", "name", "inputs")
+        for arg, value in data.items() if arg not in ("type", "name", "inputs", "call")
     }
     name = name or data.get("name")
-    return getattr(keras.layers, cls_name)(**args, **({"name": name} if name else {}))
+    return _layer_class(cls_name)(**args, **({"name": name} if name else {}))
+
+
+def _layer_class(name: str):
+    """The Keras class of a registry layer (a few live outside keras.layers)."""
+    import importlib
+
+    import keras
+
+    found = getattr(keras.layers, name, None)
+    return found or getattr(importlib.import_module(registry.LAYERS[name]["module"]), name)
 
 
 def _value(layer: str, arg: str, value: Any) -> Any:
@@ -150,20 +160,24 @@ def _tensor(tensors: dict, ref: str):
     return value if index is None else value[index]
 
 
+def _operand(tensors: dict, ref: Any):
+    if isinstance(ref, list):
+        return [_operand(tensors, r) for r in ref]
+    return _tensor(tensors, ref) if isinstance(ref, str) else ref
+
+
 def _call(layer, node: Node, tensors: dict):
     if isinstance(node.inputs, dict):
         kwargs = {
             key: _tensor(tensors, ref) if isinstance(ref, str) else [_tensor(tensors, r) for r in ref]
             for key, ref in node.inputs.items()
         }
-        return layer(**kwargs)
-    args = [
-        _tensor(tensors, ref) if isinstance(ref, str) else [_tensor(tensors, r) for r in ref]
-        for ref in node.inputs
-    ]
+        return layer(**kwargs, **(getattr(node.layer, "call", None) or {}))
+    args = [_operand(tensors, ref) for ref in node.inputs]
     if isinstance(node.layer, Op):
         return layer(*args)  # operations take tensors positionally, like keras.ops
-    return layer(args[0] if len(args) == 1 else args)
+    constants = getattr(node.layer, "call", None) or {}
+    return layer(args[0] if len(args) == 1 else args, **constants)
 
 
 def _guarded(node: Node, step):

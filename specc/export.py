@@ -120,9 +120,13 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
             continue
         path = f"{where}layers[{len(spec_layers)}]"
         entry = _layer(layer, problems, path)
-        calls = [_call_inputs(layer, node, ref, problems, path) for node in layer.get("inbound_nodes", [])]
+        nodes = layer.get("inbound_nodes", [])
+        calls = [_call_inputs(layer, node, ref, problems, path) for node in nodes]
         if calls:
             entry["inputs"] = calls[0]
+            constants = _call_constants(nodes[0])
+            if constants:
+                entry["call"] = constants
         spec_layers.append(entry)
         spec_layers.extend(
             {"apply": layer["name"], "name": f"{layer['name']}_call_{n}", "inputs": call}
@@ -180,20 +184,23 @@ def _histories(value: Any):
             yield from _histories(v)
 
 
+def _call_constants(node: dict) -> dict:
+    """Keyword arguments of a call that are not tensors (training=False); None ones are defaults."""
+    return {k: v for k, v in node.get("kwargs", {}).items()
+            if v is not None and not any(True for _ in _histories(v))}
+
+
 def _call_inputs(layer: dict, node: dict, ref, problems: list[Problem], path: str):
     """A call's tensors as spec inputs: a list, or a table for named call arguments."""
     args, kwargs = node.get("args", []), node.get("kwargs", {})
     tensor_kwargs = {k: v for k, v in kwargs.items() if any(True for _ in _histories(v))}
-    other = {k: v for k, v in kwargs.items() if k not in tensor_kwargs and v is not None}
-    if other:
-        problems.append(Problem(
-            f"layer '{layer['name']}' is called with non-tensor arguments {sorted(other)}, "
-            "which a spec cannot express yet", path=path))
 
     def refs(value):
         if isinstance(value, list):
             return [refs(v) for v in value]
-        return ref(value["config"]["keras_history"])
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return ref(value["config"]["keras_history"])
+        return value  # a constant operand, as in x + 3.0
 
     is_op = layer.get("module", "").startswith("keras.src.ops")
     if is_op:
@@ -233,7 +240,8 @@ def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
         return {"type": "Model", "name": name, "spec": inner}
     if module.startswith("keras.src.ops"):
         return _op(layer, problems, path)
-    if module != "keras.layers" or layer.get("registered_name") not in (None, cls):
+    known_module = module == "keras.layers" or module == registry.LAYERS.get(cls, {}).get("module")
+    if not known_module or layer.get("registered_name") not in (None, cls):
         problems.append(Problem(
             f"layer '{config.get('name', '?')}' is the custom class '{layer.get('registered_name') or cls}', "
             "which specc cannot represent (register it or rewrite it with Keras layers)", path=path))
@@ -258,13 +266,21 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
                 continue
             problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
             continue
-        if "required" not in info and _same(value, info.get("config_default", info.get("default"))):
+        if _is_default(key, value, info):
             continue
         converted = _argument(cls, key, value, info, problems, f"{path}.{key}")
         if key == "backward_layer" and _is_mirror(config.get("layer"), value):
             continue
         out[key] = converted
     return out
+
+
+def _is_default(key: str, value: Any, info: dict) -> bool:
+    if "required" in info:
+        return False
+    if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
+        return value is None  # a derived default (strides = pool_size) must be written out
+    return _same(value, info.get("config_default", info.get("default")))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -34,7 +34,8 @@ class Node:
 
     def refs(self) -> list[str]:
         values = self.inputs.values() if isinstance(self.inputs, dict) else self.inputs
-        return [r for v in values for r in ([v] if isinstance(v, str) else v)]
+        found = [r for v in values for r in ([v] if not isinstance(v, list) else v)]
+        return [r for r in found if isinstance(r, str)]  # numbers are constant operands
 
 
 @dataclass

@@ -66,6 +66,10 @@ KIND_BY_NAME = {
     "contrast_factor": "number_or_list", "saturation_factor": "number_or_list",
     "hue_factor": "number_or_list", "gptq_unpacked_column_size": "int",
 }
+# Arguments whose signature default is None but whose config value does not depend
+# on other arguments (unlike strides, which defaults to pool_size): their config
+# default may be left out of an exported spec.
+STABLE_DEFAULTS = {"dtype", "trainable", "data_format", "activation"}
 # Constructor arguments a spec never writes: the layer name is a field of
 # every layer, and weights travel in a weights file, not in the spec.
 NOT_ARGS = {"name", "weights", "quantization_config"}
@@ -84,6 +88,9 @@ KIND_BY_LAYER = {
     ("Softmax", "axis"): "axis",
     ("MultiHeadAttention", "output_shape"): "shape",
     ("Resizing", "height"): "positive",
+    ("LayerScale", "init_values"): "float",
+    ("LayerScale", "projection_dim"): "positive",
+    ("CustomScaleLayer", "scale"): "float",
 }
 # Arguments whose values come from a fixed set: (layer or "*", argument) -> choices.
 ENUMS = {

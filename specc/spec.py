@@ -235,6 +235,8 @@ def _layer_model(name: str) -> type[BaseModel]:
         "type": (_literal([name, *info.get("aliases", [])]), ...),
         "name": (str | None, Field(None, description="the Keras layer name")),
         "inputs": (Inputs | None, Field(None, description="names of the tensors this layer takes")),
+        "call": (dict[str, JsonValue] | None, Field(
+            None, description="constant keyword arguments of the call, e.g. {training = false}")),
     }
     for arg, arg_info in registry.layer_args(name).items():
         fields[arg] = _annotation(name, arg, arg_info)
@@ -259,7 +261,8 @@ class Op(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
     type: Annotated[str, Field(pattern=r"^ops\.")]
     name: str | None = None
-    inputs: list[Union[str, list[str]]] | None = None
+    inputs: list[Union[str, list[str], StrictInt, Finite, StrictBool]] | None = Field(
+        None, description="tensor names, or numbers for constant operands (x + 3.0)")
 
     @model_validator(mode="after")
     def _known(self) -> "Op":

@@ -39,6 +39,11 @@ REFUSED = {
     "IntegerLookup": "its vocabulary is state learned by adapt() or read from a file",
 }
 
+APPLICATION_LAYERS = [
+    ("keras.src.applications.convnext", "LayerScale"),
+    ("keras.src.applications.inception_resnet_v2", "CustomScaleLayer"),
+]
+
 # Placeholder values for required arguments, used only to instantiate each
 # class once and read the config that its defaults produce.
 SAMPLES = {
@@ -49,6 +54,7 @@ SAMPLES = {
     "width": 2, "stddev": 0.1, "output_size": 2, "factor": 0.1,
     "head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1,
     "num_bins": 4, "max_number": 2, "height_factor": 0.1, "width_factor": 0.1,
+    "init_values": 1e-6, "projection_dim": 4,
 }
 BASE_ARGS = ("trainable", "dtype")
 
@@ -169,6 +175,11 @@ def generate() -> dict:
             aliases.setdefault(canonical, []).append(name)
         else:
             classes[name] = obj
+    # Layers that keras.applications models contain without keras.layers exporting them.
+    import importlib
+
+    for module, name in APPLICATION_LAYERS:
+        classes[name] = getattr(importlib.import_module(module), name)
     layers = {}
     for name, cls in classes.items():
         if name in REFUSED:
