@@ -101,7 +101,11 @@ def resolve(spec: Spec) -> Graph:
             if i.name is None:
                 issues.append((("inputs", n), "a spec with several inputs must name each one", None))
     names = layer_names(spec)
-    seen: dict[str, tuple] = {name: ("inputs", n) for n, name in enumerate(inputs)}
+    seen: dict[str, tuple] = {}
+    for n, name in enumerate(inputs):
+        if name in seen:
+            issues.append((("inputs", n, "name"), f"duplicate name '{name}'", None))
+        seen[name] = ("inputs", n)
     for index, name in enumerate(names):
         if name in seen:
             issues.append((("layers", index, "name"), f"duplicate name '{name}'", None))
@@ -141,9 +145,16 @@ def resolve(spec: Spec) -> Graph:
         raise _Wiring(issues)
     ordered = _order(nodes, inputs)
     _check_used(ordered, inputs, out_refs, spec)
+    chain = len(inputs) == 1 and out_refs == [names[-1]] and isinstance(outputs, list) and all(
+        not isinstance(node.layer, (Apply, Op))
+        and node.refs() == [inputs[0] if node.index == 0 else names[node.index - 1]]
+        for node in nodes
+    )
+    if spec.model.kind == "sequential" and not chain:
+        raise _Wiring([(("model", "kind"), "a sequential model needs one input, layers in a "
+                        "chain and the last layer as its output", None)])
     sequential = spec.model.kind == "sequential" or (
-        spec.model.kind is None and not explicit and len(inputs) == 1
-        and out_refs == [names[-1]] and isinstance(outputs, list)
+        spec.model.kind is None and not explicit and chain
     )
     return Graph(inputs, ordered, outputs, sequential)
 

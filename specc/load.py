@@ -31,6 +31,7 @@ class Document:
     file: str
     keys: dict[Path, Pos] = field(default_factory=dict)
     values: dict[Path, Pos] = field(default_factory=dict)
+    text: str = ""  # the source, for positions inside a string value
 
     def locate(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
         """Position of the value at path (or of its key when key=True).
@@ -96,7 +97,7 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
     else:
         raise SpecError(f"unsupported spec format '{fmt}': expected toml or json", file=file)
     scanner.run()
-    return Document(data, file, scanner.keys, scanner.values)
+    return Document(data, file, scanner.keys, scanner.values, text)
 
 
 def _toml_error(message: str, text: str, file: str) -> SpecError:

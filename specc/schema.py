@@ -2,17 +2,25 @@
 
     python -m specc.schema            # rewrite schemas/specc.schema.json
     python -m specc.schema --check    # exit 1 when the committed file is stale
+
+pydantic's output is reshaped for editors and for speed: the unions every
+layer repeats (regularizer, initializer, constraint, activation, dtype, None)
+become shared definitions, the choice of a layer class becomes a switch on
+"type", and numbers are checked to be finite as pydantic checks them.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import get_args
 
 from specc.validate import SCHEMA_PATH
 
 SCHEMA_ID = "https://specc.dev/schemas/specc.schema.json"
 REGENERATE = "python -m specc.schema"
+# The largest finite double: a bound that rejects infinities.
+_MAX = 1.7976931348623157e308
 
 
 def generate() -> dict:
@@ -20,7 +28,9 @@ def generate() -> dict:
     from specc.spec import Spec
 
     schema = Spec.model_json_schema(by_alias=True, mode="validation")
+    schema = _share(schema)
     schema = _dispatch_layers(schema)
+    schema = _finite_numbers(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -30,58 +40,160 @@ def generate() -> dict:
     }
 
 
-def _dispatch_layers(schema: dict) -> dict:
-    """Replace pydantic's 130-way oneOf for a layer by a switch on "type".
+def _walk(node, change):
+    """Rebuild node bottom-up, letting change() replace any dict."""
+    if isinstance(node, dict):
+        return change({k: _walk(v, change) for k, v in node.items()})
+    if isinstance(node, list):
+        return [_walk(v, change) for v in node]
+    return node
 
-    A oneOf makes validators try every layer class and report "not valid under
-    any of the given schemas"; a switch checks one class, and editors complete
-    "type" from a single enum.
+
+def _share(schema: dict) -> dict:
+    """Name the unions that every layer repeats once, in $defs, and refer to them."""
+    from specc import registry
+
+    shared_defs: dict[str, dict] = {}
+    enums = {"NoneToken": ["None", None], "ActivationName": registry.ACTIVATIONS,
+             "DtypeName": registry.DTYPES}
+    unions = {"#/$defs/L1": "Regularizer", "#/$defs/InitializerConstant": "Initializer",
+              "#/$defs/ConstraintMaxNorm": "Constraint",
+              f"#/$defs/Optimizer{next(iter(registry.OPTIMIZERS))}": "Optimizer"}
+
+    def share(name: str, node: dict, keys: tuple) -> dict:
+        assert name not in schema["$defs"], f"{name} would replace a definition"
+        shared = {k: v for k, v in node.items() if k in keys}
+        shared_defs[name] = {"title": name, **shared, **_SHARED_DOCS.get(name, {})}
+        return {**{k: v for k, v in node.items() if k not in shared}, "$ref": f"#/$defs/{name}"}
+
+    def change(node: dict) -> dict:
+        for name, values in enums.items():
+            if node.get("enum") == values:
+                return share(name, node, ("enum", "type", "description"))
+        union = node.get("oneOf")
+        refs = [m.get("$ref") for m in union if isinstance(m, dict)] if isinstance(union, list) else []
+        name = next((unions[r] for r in refs if r in unions), None)
+        return share(name, node, ("oneOf", "description")) if name else node
+
+    schema = _walk(schema, change)
+    schema["$defs"].update(shared_defs)
+    return schema
+
+
+_SHARED_DOCS = {
+    "NoneToken": {"description": 'Keras None: TOML has no null, so it is written "None"'},
+    "ActivationName": {"description": "a Keras activation function name", "examples": ["relu"]},
+    "DtypeName": {"description": "a Keras dtype name", "examples": ["float32"]},
+    "Initializer": {
+        "description": 'a Keras initializer: its name ("he_normal") or a table with its class '
+        'and arguments ({type = "HeNormal", seed = 7})',
+        "examples": ["he_normal", {"type": "HeNormal", "seed": 7}],
+    },
+    "Constraint": {
+        "description": 'a Keras constraint: its name ("non_neg") or a table with its class and '
+        'arguments ({type = "MaxNorm", max_value = 3.0})',
+        "examples": ["non_neg", {"type": "MaxNorm", "max_value": 3.0}],
+    },
+    "Optimizer": {
+        "description": 'a Keras optimizer: its name ("adam") or a table with its class and '
+        'arguments ({type = "Adam", learning_rate = 0.001})',
+        "examples": ["adam", {"type": "Adam", "learning_rate": 0.001}],
+    },
+    "Regularizer": {
+        "examples": ["l2", {"l2": 0.01}, {"l1": 1e-5, "l2": 1e-4},
+                     {"orthogonal": 0.01, "mode": "rows"}, {"expr": "0.01 * sum(square(w))"}],
+    },
+}
+
+
+def _dispatch_layers(schema: dict) -> dict:
+    """Replace pydantic's oneOf over every layer class by a switch on "type".
+
+    A oneOf makes validators try every class and report "not valid under any
+    of the given schemas"; a switch checks one class, and editors complete
+    "type" from a single enum. The switch is a balanced tree of if/then/else,
+    so a layer costs a handful of checks instead of one per class.
     """
     from specc import registry
-    from specc.spec import LAYER_MODELS
+    from specc.spec import LAYER_MODELS, Nested
 
     defs = schema["$defs"]
     refs = sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply", "Op", "Nested"])
-    cases = [
-        {
-            "if": {"properties": {"type": {"enum": [name, *info.get("aliases", [])]}},
-                   "required": ["type"]},
-            "then": {"$ref": f"#/$defs/{name}"},
-        }
-        for name, info in registry.LAYERS.items()
-    ] + [
-        {"if": {"properties": {"type": {"pattern": "^ops\\."}}, "required": ["type"]},
-         "then": {"$ref": "#/$defs/Op"}},
-        {"if": {"properties": {"type": {"enum": ["Model", "Sequential", "Functional"]}},
-                "required": ["type"]},
-         "then": {"$ref": "#/$defs/Nested"}},
-    ]
+    cases = [([name, *info.get("aliases", [])], f"#/$defs/{name}")
+             for name, info in registry.LAYERS.items()]
+    cases.append((list(get_args(Nested.model_fields["type"].annotation)), "#/$defs/Nested"))
+    cases += [([f"ops.{name}"], f"#/$defs/{_op_def(defs, name, info)}")
+              for name, info in registry.OPS.items()]
+    names = sorted(n for names, _ in cases for n in names)
     defs["Layer"] = {
         "title": "Layer",
         "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
         'or {apply = "name"} to call an earlier layer again.',
         "type": "object",
-        "properties": {"type": {"anyOf": [
-            {"enum": [*registry.layer_type_names(), "Model", "Sequential", "Functional"]},
-            {"pattern": "^ops\\.", "description": "a Keras operation node, e.g. ops.Add"},
-        ]}},
+        "properties": {"type": {"enum": names}},
         "if": {"required": ["apply"], "not": {"required": ["type"]}},
         "then": {"$ref": "#/$defs/Apply"},
-        "else": {"required": ["type"], "allOf": cases},
+        "else": {"required": ["type"], **_switch(sorted(cases))},
     }
 
-    def swap(node):
-        if isinstance(node, dict):
-            union = node.get("oneOf")
-            if isinstance(union, list) and sorted(m.get("$ref", "") for m in union) == refs:
-                rest = {k: v for k, v in node.items() if k != "oneOf"}
-                return {**rest, "$ref": "#/$defs/Layer"}
-            return {k: swap(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [swap(v) for v in node]
+    def change(node: dict) -> dict:
+        union = node.get("oneOf")
+        if isinstance(union, list) and sorted(m.get("$ref", "") for m in union) == refs:
+            return {**{k: v for k, v in node.items() if k != "oneOf"}, "$ref": "#/$defs/Layer"}
         return node
 
-    return swap(schema)
+    return _walk(schema, change)
+
+
+def _switch(cases: list[tuple[list[str], str]]) -> dict:
+    """if type in (first half) then (switch on it) else (switch on the second half)."""
+    if len(cases) == 1:
+        names, ref = cases[0]
+        return {"if": _type_in(names), "then": {"$ref": ref}}
+    half = len(cases) // 2
+    left, right = cases[:half], cases[half:]
+    return {"if": _type_in([n for names, _ in left for n in names]),
+            "then": _switch(left), "else": _switch(right)}
+
+
+def _type_in(names: list[str]) -> dict:
+    match = {"const": names[0]} if len(names) == 1 else {"enum": names}
+    return {"properties": {"type": match}, "required": ["type"]}
+
+
+def _op_def(defs: dict, name: str, info: dict) -> str:
+    """One operation's definition: the generic Op, closed to exactly its arguments."""
+    key = f"ops.{name}"
+    known = {"type": {"const": key}, **{k: True for k in defs["Op"]["properties"] if k != "type"}}
+    defs[key] = {
+        "title": key,
+        "description": f"keras.ops operation {info['class']}",
+        "$ref": "#/$defs/Op",
+        "properties": {**known, **{arg: {"title": arg} for arg in info["args"]}},
+        "additionalProperties": False,
+    }
+    return key
+
+
+def _finite_numbers(schema: dict) -> dict:
+    """Every number must be finite, as pydantic requires.
+
+    The bounds reject infinities. NaN passes every comparison in Python's
+    jsonschema, so a number is also required not to be both >= 0 and < 0,
+    which only NaN is; JSON itself has no NaN, but TOML does.
+    """
+
+    def change(node: dict) -> dict:
+        if node.get("type") != "number":
+            return node
+        bounds = {"minimum": -_MAX, "maximum": _MAX}
+        if any(k in node for k in ("minimum", "exclusiveMinimum")):
+            bounds.pop("minimum")
+        if any(k in node for k in ("maximum", "exclusiveMaximum")):
+            bounds.pop("maximum")
+        return {**node, **bounds, "not": {"minimum": 0, "exclusiveMaximum": 0}}
+
+    return _walk(schema, change)
 
 
 def render() -> str:

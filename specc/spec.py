@@ -47,7 +47,10 @@ NoneToken = Annotated[
 ]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveNumber = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[StrictInt, Field(ge=1)]
+Axis = Union[StrictInt, list[StrictInt]]
 NonNegInt = Annotated[StrictInt, Field(ge=0)]
 Dim = Union[Annotated[StrictInt, Field(ge=-1)], NoneToken]
 
@@ -80,8 +83,30 @@ class Orthogonal(Strict):
     mode: Literal["rows", "columns"] = "rows"
 
 
+def _expr_pattern() -> str:
+    """A regular expression for the words and symbols an expr may use.
+
+    Only the JSON Schema uses it, so that editors flag an unknown function;
+    the nesting of parentheses is beyond a regular expression and is left to
+    the parser in expr.py.
+    """
+    from specc.expr import FUNCTIONS, WEIGHT
+
+    digits = "[0-9][0-9_]*"
+    exponent = f"(?:[eE][-+]?{digits})?"
+    number = f"(?:{digits}(?:\\.(?:{digits})?)?|\\.{digits}){exponent}"
+    names = "|".join(sorted([WEIGHT, *FUNCTIONS], key=lambda n: (-len(n), n)))
+    token = f"\\s|{number}|\\*\\*|[-+*/()]|(?:{names})\\b"
+    return f"^(?=[\\s\\S]*\\S)(?:{token})+$"
+
+
 class Expr(Strict):
-    expr: str
+    expr: str = Field(
+        description="a penalty over the weight tensor w: numbers, + - * / **, parentheses "
+        "and the functions abs, exp, log, max, mean, min, sqrt, square, sum, tanh",
+        examples=["0.01 * sum(square(w))"],
+        json_schema_extra={"pattern": _expr_pattern()},
+    )
 
     @field_validator("expr")
     @classmethod
@@ -155,15 +180,33 @@ def _scalar_type(default: Any):
     return Union[StrictInt, Finite, str, list[StrictInt], NoneToken]
 
 
+# Arguments of initializers, constraints and optimizers whose type is not simply
+# their default's type.
+OBJECT_ARGS: dict[str, Any] = {
+    "seed": StrictInt, "stddev": NonNeg, "scale": PositiveNumber,
+    "mode": Literal["fan_in", "fan_out", "fan_avg"],
+    "distribution": Literal["truncated_normal", "untruncated_normal", "uniform", "normal"],
+    "input_axes": Axis, "output_axes": Axis, "axis": Axis,
+    # MaxNorm's default max_value is the int 2, yet 3.0 is what users write.
+    "max_value": NonNeg, "min_value": NonNeg, "rate": Fraction,
+    "learning_rate": NonNeg, "epsilon": NonNeg, "weight_decay": NonNeg,
+    "clipnorm": NonNeg, "clipvalue": NonNeg, "global_clipnorm": NonNeg,
+    "beta_1": Fraction, "beta_2": Fraction, "rho": Fraction, "momentum": Fraction,
+    "ema_momentum": Fraction,
+}
+
+
+def _object_arg(arg: str, default: Any):
+    return OBJECT_ARGS.get(arg) or _scalar_type(default)
+
+
 def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
     """A Keras name ("he_normal") or a {type = "HeNormal", ...} table, typed per class."""
     members = []
     for cls, info in table.items():
         fields: dict[str, Any] = {"type": (_literal([cls, *info["names"]]), ...)}
         for arg, default in info["args"].items():
-            # MaxNorm's default max_value is the int 2, yet 3.0 is what users write.
-            annotation = {"seed": StrictInt, "max_value": Finite}.get(arg) or _scalar_type(default)
-            fields[arg] = (Union[annotation, NoneToken], default)
+            fields[arg] = (Union[_object_arg(arg, default), NoneToken], default)
         model = create_model(f"{kind}{cls}", __base__=Strict, **fields)
         members.append(Annotated[model, Tag(cls)])
     lookup = {**{c: c for c in table}, **names}
@@ -189,7 +232,7 @@ Constraint, CONSTRAINT_TAGS = _object_union(
 
 # ---- layers -----------------------------------------------------------------
 
-Inputs = Union[list[str], dict[str, Union[str, list[str]]]]
+Inputs = Union[Annotated[list[str], Field(min_length=1)], dict[str, Union[str, list[str]]]]
 
 SIMPLE_KINDS: dict[str, Any] = {
     "positive": Positive,
@@ -197,13 +240,13 @@ SIMPLE_KINDS: dict[str, Any] = {
     "bool": StrictBool,
     "float": Finite,
     "nonneg": NonNeg,
-    "fraction": Annotated[float, Field(ge=0, le=1)],
+    "fraction": Fraction,
     "rate": Annotated[float, Field(ge=0, lt=1)],
     "str": str,
     "ints": Union[Positive, list[Positive]],
     "nested_ints": Union[NonNegInt, list[Union[NonNegInt, list[NonNegInt]]]],
     "shape": list[Dim],
-    "axis": Union[StrictInt, list[StrictInt]],
+    "axis": Axis,
     "number_or_list": Union[Finite, list[Finite]],
     "numbers": list[Finite],
     "dtype": _literal(registry.DTYPES),
@@ -352,13 +395,23 @@ class InputSpec(Strict):
 
 
 def _optimizer_union():
+    """A Keras name ("adam") or a {type = "Adam", ...} table, typed per class."""
     members = []
     for cls, info in registry.OPTIMIZERS.items():
         fields: dict[str, Any] = {"type": (_literal([cls]), ...)}
         for arg, default in info["args"].items():
-            fields[arg] = (Union[_scalar_type(default), NoneToken], default)
-        members.append(create_model(f"Optimizer{cls}", __base__=Strict, **fields))
-    return Annotated[Union[tuple(members)], Field(discriminator="type")]
+            fields[arg] = (Union[_object_arg(arg, default), NoneToken], default)
+        model = create_model(f"Optimizer{cls}", __base__=Strict, **fields)
+        members.append(Annotated[model, Tag(cls)])
+    members.append(Annotated[_literal(sorted(c.lower() for c in registry.OPTIMIZERS)), Tag("Name")])
+
+    def tag(value: Any) -> str | None:
+        if isinstance(value, str):
+            return "Name"
+        name = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        return name if name in registry.OPTIMIZERS else None
+
+    return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
 Optimizer = _optimizer_union()
@@ -367,7 +420,7 @@ Metric = _literal(registry.METRICS)
 
 
 class CompileSpec(Strict):
-    optimizer: Union[_literal(sorted(c.lower() for c in registry.OPTIMIZERS)), Optimizer] = "rmsprop"  # type: ignore[valid-type]
+    optimizer: Optimizer = "rmsprop"  # type: ignore[valid-type]
     loss: Loss | list[Loss] | dict[str, Loss] | None = None  # type: ignore[valid-type]
     metrics: list[Metric] | dict[str, Metric | list[Metric]] | None = None  # type: ignore[valid-type]
     loss_weights: list[Finite] | dict[str, Finite] | None = None

@@ -6,6 +6,8 @@ the line and column of the key or value at fault.
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import json
 import re
 from functools import cache
@@ -109,24 +111,39 @@ def _schema_problem(doc: Document, error) -> Problem:
 
 # ---- pydantic -------------------------------------------------------------
 
+_REGULARIZER_KEYS = ["l1", "l2", "orthogonal", "mode", "expr", "custom"]
+# The key that picked a regularizer's form (spec._regularizer_tag), for "cannot be combined".
+_REGULARIZER_FORM_KEY = {"L1": "l1", "L2": "l2", "L1L2": "l2", "Orthogonal": "orthogonal",
+                         "Expr": "expr"}
+
+
 def _model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
-    found: dict[tuple, list[tuple[dict, tuple]]] = {}
+    found: dict[tuple, list[dict]] = {}
     for error in exc.errors():
-        if error["type"] == "none_required":
-            continue  # the "None" branch of an optional argument: never the useful error
         path = _data_path(doc.data, error["loc"], keep_last=error["type"] == "missing")
-        found.setdefault(path, []).append((error, error["loc"]))
+        found.setdefault(path, []).append(error)
     # A union reports the same value once per branch; keep the deepest paths.
     paths = [p for p in found if not any(q[: len(p)] == p and q != p for q in found)]
     problems: list[Problem] = []
-    extras = {p[:-1]: p[-1] for p in paths if found[p][0][0]["type"] == "extra_forbidden"}
+    regularizers: dict[tuple, list[tuple]] = {}
+    extras = {p for p in paths if found[p][0]["type"] == "extra_forbidden"}
     for path in paths:
-        errors = found[path]
-        error, loc = errors[0]
-        if error["type"] == "missing" and _is_misspelling(path, extras, loc):
+        errors = [e for e in found[path] if e["type"] != "none_required"] or found[path]
+        if errors[0]["type"] == "missing" and _misspelt(doc, path, extras):
+            continue  # "unknown argument 'unit'. Did you mean 'units'?" says it already
+        if errors[0]["type"] in ("missing", "extra_forbidden") and _kind(path[:-1]) == "regularizer":
+            regularizers.setdefault(path[:-1], []).append((path[-1], errors[0]["type"]))
             continue
-        problems.append(_problem(doc, path, error, loc, errors))
+        problems.append(_problem(doc, path, errors))
+    for path, keys in regularizers.items():
+        problems.extend(_regularizer_keys(doc, path, keys))
     return problems
+
+
+def _misspelt(doc: Document, missing: tuple, extras: set[tuple]) -> bool:
+    owner_kind = _kind(missing[:-1])
+    choices = _keys_of(owner_kind, _class_of(owner_kind, _get(doc.data, missing[:-1])))
+    return any(e[:-1] == missing[:-1] and suggest(e[-1], choices) == missing[-1] for e in extras)
 
 
 def _data_path(data: Any, loc: tuple, keep_last: bool) -> tuple:
@@ -146,124 +163,256 @@ def _data_path(data: Any, loc: tuple, keep_last: bool) -> tuple:
     return tuple(path)
 
 
-def _is_misspelling(path: tuple, extras: dict, loc: tuple) -> bool:
-    extra = extras.get(path[:-1])
-    return extra is not None and suggest(extra, _fields_at(loc[:-1], path[:-1])) == path[-1]
+def _kind(path: tuple) -> str | None:
+    """What the value at path is: "spec", "layer", "input", "regularizer", "optimizer"..."""
+    if not path or path[-1] == "spec":
+        return "spec"  # the top, or a nested model's spec
+    *parent, last = path
+    parent_kind = _kind(tuple(parent[:-1])) if isinstance(last, int) and parent else _kind(tuple(parent))
+    if isinstance(last, int):
+        if parent_kind == "spec" and parent:
+            return {"inputs": "input", "layers": "layer"}.get(parent[-1])
+        return None
+    if parent_kind == "spec":
+        return {"model": "model", "compile": "compile"}.get(last)
+    if parent_kind == "compile" and last == "optimizer":
+        return "optimizer"
+    if parent_kind == "layer":
+        if last in ("layer", "backward_layer"):
+            return "layer"
+        return next((k for k in ("regularizer", "initializer", "constraint")
+                     if last.endswith(f"_{k}")), None)
+    return None
 
 
-def _problem(doc: Document, path: tuple, error: dict, loc: tuple, errors: list) -> Problem:
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _class_of(kind: str | None, value: Any) -> str | None:
+    """The class a table names with "type" (canonical), or "Apply" for a shared layer."""
+    if not isinstance(value, dict):
+        return None
+    name = value.get("type")
+    if kind == "layer":
+        if "apply" in value and name is None:
+            return "Apply"
+        tag = models._layer_tag(value)
+        return name if tag in ("Op", "Nested") else tag
+    table = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
+             "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
+             "optimizer": (registry.OPTIMIZERS, {})}.get(kind)
+    if table is None or not isinstance(name, str):
+        return None
+    classes, names = table
+    return name if name in classes else names.get(name)
+
+
+def _keys_of(kind: str | None, cls: str | None) -> list[str]:
+    """The keys a table of this kind and class accepts."""
+    simple = {"spec": models.Spec, "model": models.ModelSection,
+              "compile": models.CompileSpec, "input": models.InputSpec}
+    model = simple.get(kind)
+    if kind == "layer":
+        model = {"Apply": models.Apply, "Nested": models.Nested}.get(
+            models._layer_tag({"type": cls}) if cls not in (None, "Apply") else cls,
+            models.LAYER_MODELS.get(cls))
+    if model is not None:
+        return [f.alias or n for n, f in model.model_fields.items()]
+    table = {"initializer": registry.INITIALIZERS, "constraint": registry.CONSTRAINTS,
+             "optimizer": registry.OPTIMIZERS}.get(kind, {})
+    return ["type", *table.get(cls, {}).get("args", {})]
+
+
+def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
+    # Errors whose branch matched the value's type say more than "expected X".
+    error = next((e for e in errors if not _is_type_error(e)), errors[0])
     kind = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
+    owner_kind = _kind(path[:-1]) if path else None
     if kind == "missing":
-        return _placed(doc, path, "missing required argument", at_parent=True)
+        what = "argument" if owner_kind in ("layer", "initializer", "constraint", "optimizer") \
+            and _class_of(owner_kind, _get(doc.data, path[:-1])) != "Apply" else "key"
+        return _placed(doc, path, f"missing required {what}", at_parent=True)
     if kind == "extra_forbidden":
-        choices = _fields_at(loc[:-1], path[:-1])
-        owner = _owner(loc[:-1], path[:-1])
-        return _placed(doc, path, f"unknown argument '{path[-1]}' for {owner}",
-                       key=True, suggestion=suggest(path[-1], choices))
+        return _unknown_key(doc, path, owner_kind)
     if kind == "union_tag_not_found":
-        return _unknown_tag(doc, path, value, ctx)
-    if kind == "literal_error":
+        return _unknown_tag(doc, path, value)
+    if _kind(path) == "regularizer" and kind in ("literal_error", *_NOUNS):
+        shown = "a list" if isinstance(value, list) else _show(value)
+        return _placed(doc, path, f"expected 'l1', 'l2' or a table, received {shown}",
+                       suggestion=suggest(value, ["l1", "l2"]))
+    if kind == "literal_error" and isinstance(value, str):
         expected = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         if len(expected) > 6:
-            noun = str(path[-1]).replace("_", " ") if path else "value"
-            return _placed(doc, path, f"unknown {noun} {_show(value)}",
+            return _placed(doc, path, f"unknown {_noun(path)} {_show(value)}",
                            suggestion=suggest(value, expected))
         listed = ", ".join(f"'{e}'" for e in expected)
         return _placed(doc, path, f"expected one of {listed}, received {_show(value)}",
                        suggestion=suggest(value, expected))
     if kind in _BOUNDS:
         symbol, key = _BOUNDS[kind]
-        noun = "an integer" if isinstance(value, int) and "float" not in str(loc) else "a finite number"
-        return _placed(doc, path, f"expected {noun} {symbol} {ctx[key]}, received {_show(value)}")
+        bound = ctx[key]
+        noun = "a finite number" if isinstance(bound, float) else "an integer"
+        return _placed(doc, path, f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
     if kind == "finite_number":
         return _placed(doc, path, f"expected a finite number, received {_show(value)}")
     if kind == "too_short":
-        return _placed(doc, path, "expected at least one entry")
+        return _placed(doc, path, "expected at least one entry, received an empty list")
     if kind == "expr":
-        column = _expr_column(doc, path, ctx.get("column"))
-        return _placed(doc, path, error["msg"], suggestion=ctx.get("suggestion"), column=column)
-    if kind in _NOUNS:
-        nouns = list(dict.fromkeys(_NOUNS[e["type"]] for e, _ in errors if e["type"] in _NOUNS))
-        return _placed(doc, path, f"expected {' or '.join(nouns)}, received {_show(value)}")
-    return _placed(doc, path, error["msg"][0].lower() + error["msg"][1:])
+        return _expr_problem(doc, path, error["msg"], ctx)
+    if kind in ("unknown_op", "unknown_op_arg"):
+        arg = ctx.get("arg")
+        where = (*path, arg) if arg else (*path, "type")
+        return _placed(doc, where, error["msg"], key=bool(arg), suggestion=ctx.get("suggestion"))
+    if _is_type_error(error):
+        nouns = [_NOUNS.get(e["type"], "a string") for e in errors if _is_type_error(e)]
+        if any(e["type"] == "none_required" for e in errors) and path and isinstance(path[-1], int):
+            nouns.append("'None'")
+        nouns = list(dict.fromkeys(nouns))
+        listed = " or ".join(nouns) if len(nouns) < 3 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+        return _placed(doc, path, f"expected {listed}, received {_show(value)}")
+    return _placed(doc, path, error["msg"][0].lower() + error["msg"][1:].rstrip("."))
 
 
-def _unknown_tag(doc: Document, path: tuple, value: Any, ctx: dict) -> Problem:
-    what = {"_layer_tag()": "layer type"}.get(ctx.get("discriminator"))
-    if what is None:
-        what = "initializer" if "initializer" in str(path) else "constraint"
+def _is_type_error(error: dict) -> bool:
+    """True when the value's type did not fit (rather than its value)."""
+    if error["type"] == "literal_error":
+        return not isinstance(error.get("input"), str)
+    return error["type"] in _NOUNS
+
+
+def _unknown_key(doc: Document, path: tuple, owner_kind: str | None) -> Problem:
+    owner = _class_of(owner_kind, _get(doc.data, path[:-1]))
+    key = path[-1]
+    choices = [k for k in _keys_of(owner_kind, owner) if k not in _get(doc.data, path[:-1])]
+    if owner == "Apply":
+        return _placed(doc, path, f"unknown key '{key}': a shared layer (apply) takes only "
+                       "name and inputs", key=True)
+    if owner_kind in ("layer", "initializer", "constraint", "optimizer"):
+        return _placed(doc, path, f"unknown argument '{key}' for {owner}", key=True,
+                       suggestion=suggest(key, choices))
+    return _placed(doc, path, f"unknown key '{key}'", key=True, suggestion=suggest(key, choices))
+
+
+def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Problem]:
+    """Unknown or misplaced keys of a regularizer table, given as (key, error type)."""
+    extras = [k for k, kind in keys if kind == "extra_forbidden"]
+    if not extras:
+        return [_placed(doc, path, "expected a key 'l1', 'l2', 'orthogonal', 'expr' or 'custom', "
+                        "received an empty table")]
+    table = _get(doc.data, path)
+    form = _REGULARIZER_FORM_KEY.get(models._regularizer_tag(table))
+    problems = []
+    for key in extras:
+        if key not in _REGULARIZER_KEYS:
+            # Keys here are two letters long: "l3" is only half like "l1" to difflib.
+            close = difflib.get_close_matches(key.lower(), _REGULARIZER_KEYS, n=1, cutoff=0.5)
+            problems.append(_placed(doc, (*path, key), f"unknown regularizer key '{key}'",
+                                    key=True, suggestion=close[0] if close else None))
+        elif key == "mode":
+            problems.append(_placed(doc, (*path, key), "'mode' goes only with 'orthogonal'", key=True))
+        else:
+            problems.append(_placed(doc, (*path, key), f"'{key}' cannot be combined with '{form}'",
+                                    key=True))
+    return problems
+
+
+def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
+    what = _kind(path)
     if not isinstance(value, dict):
         return _placed(doc, path, f"expected a table with a 'type', received {_show(value)}")
     if "type" not in value:
-        return _placed(doc, path, "missing 'type': the Keras class name", at_parent=False)
+        return _placed(doc, path, f"missing 'type': the {what} class name")
     name = value["type"]
     where = (*path, "type")
-    if what == "layer type" and name in registry.REFUSED:
+    if not isinstance(name, str):
+        return _placed(doc, where, f"expected a string, received {_show(name)}")
+    if what == "layer" and name in registry.REFUSED:
         return _placed(doc, where, f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
     choices = {
-        "layer type": registry.layer_type_names(),
-        "initializer": list(registry.INITIALIZERS),
-        "constraint": list(registry.CONSTRAINTS),
-    }[what]
-    return _placed(doc, where, f"unknown {what} {_show(name)}", suggestion=suggest(name, choices))
+        "layer": registry.layer_type_names,
+        "initializer": lambda: list(registry.INITIALIZERS),
+        "constraint": lambda: list(registry.CONSTRAINTS),
+        "optimizer": lambda: list(registry.OPTIMIZERS),
+    }[what]()
+    noun = "layer type" if what == "layer" else what
+    return _placed(doc, where, f"unknown {noun} {_show(name)}", suggestion=suggest(name, choices))
 
 
-def _model_at(loc: tuple, path: tuple) -> type[BaseModel] | None:
-    """The pydantic model that owns the key at loc (found from its union tag or place)."""
-    for part in reversed(loc):
-        if isinstance(part, str) and part in models.LAYER_MODELS:
-            return models.LAYER_MODELS[part]
-        if part == "Apply":
-            return models.Apply
-        if isinstance(part, str) and part in models.REGULARIZER_TAGS:
-            return None
-    top = {(): models.Spec, ("model",): models.ModelSection, ("compile",): models.CompileSpec}
-    if path in top:
-        return top[path]
-    if len(path) == 2 and path[0] == "inputs":
-        return models.InputSpec
-    return None
+def _noun(path: tuple) -> str:
+    """What a value is called in "unknown activation 'x'": its key, or its list's key."""
+    name = next((p for p in reversed(path) if isinstance(p, str)), "value")
+    if path[:1] == ("compile",) and len(path) > 1:
+        name = {"metrics": "metric"}.get(path[1], path[1])
+    return name.replace("_", " ")
 
 
-def _fields_at(loc: tuple, path: tuple) -> list[str]:
-    if any(isinstance(p, str) and p in models.REGULARIZER_TAGS for p in loc):
-        return ["l1", "l2", "orthogonal", "mode", "expr", "custom"]
-    model = _model_at(loc, path)
-    if model is None:
-        tag = next((p for p in reversed(loc) if isinstance(p, str) and p in models.UNION_TAGS), None)
-        table = {**registry.INITIALIZERS, **registry.CONSTRAINTS, **registry.OPTIMIZERS}
-        return ["type", *table.get(tag, {}).get("args", {})]
-    return [f.alias or n for n, f in model.model_fields.items()]
+def _expr_problem(doc: Document, path: tuple, message: str, ctx: dict) -> Problem:
+    """An expr problem, placed at the character of the expression that is at fault."""
+    problem = _placed(doc, path, message, suggestion=ctx.get("suggestion"))
+    offset = ctx.get("column")
+    if problem.line is None or offset is None or not doc.text:
+        return problem
+    line, column = _inside_string(doc.text, problem.line, problem.column, offset)
+    return Problem(message, problem.path, problem.file, line, column, problem.suggestion)
 
 
-def _owner(loc: tuple, path: tuple) -> str:
-    tag = next((p for p in reversed(loc) if isinstance(p, str) and p in models.UNION_TAGS), None)
-    if tag in models.REGULARIZER_TAGS:
-        return "a regularizer"
-    if tag:
-        return tag
-    return {(): "the spec", ("model",): "[model]", ("compile",): "[compile]"}.get(
-        path, "[[inputs]]" if path[:1] == ("inputs",) else "this table"
-    )
+def _inside_string(text: str, line: int, column: int, offset: int) -> tuple[int, int]:
+    """Line and column of the offset-th character (1-based) of the string literal at line:column.
+
+    Escapes and TOML's multi-line forms make the decoded text shorter than its source.
+    """
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    i = starts[line - 1] + column - 1
+    quote = text[i]
+    triple = text.startswith(quote * 3, i)
+    i += 3 if triple else 1
+    if triple and text.startswith("\n", i):
+        i += 1  # TOML drops a newline right after the opening quotes
+    elif triple and text.startswith("\r\n", i):
+        i += 2
+    for _ in range(offset - 1):
+        if i >= len(text):
+            break
+        if quote == '"' and text[i] == "\\":
+            nxt = text[i + 1 : i + 2]
+            if triple and nxt in (" ", "\t", "\r", "\n"):
+                # A line-ending backslash swallows the blanks and line breaks after it.
+                i += 1
+                while i < len(text) and text[i] in " \t\r\n":
+                    i += 1
+                i += 1
+                continue
+            i += {"u": 6, "U": 10}.get(nxt, 2)
+            if nxt == "u" and 0xD800 <= int(text[i - 4 : i], 16) < 0xDC00 \
+                    and text.startswith("\\u", i):
+                i += 6  # a JSON surrogate pair decodes to one character
+        elif text.startswith("\r\n", i):
+            i += 2
+        else:
+            i += 1
+    line = bisect.bisect_right(starts, i)
+    return line, i - starts[line - 1] + 1
 
 
-def _expr_column(doc: Document, path: tuple, offset: int | None) -> int | None:
-    line, column = doc.locate(path)
-    if column is None or offset is None:
-        return column
-    return column + offset  # +1 for the opening quote, -1 for a 1-based offset
+def _number(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 # ---- placing and ordering -------------------------------------------------
 
 def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
-            at_parent: bool = False, suggestion: str | None = None,
-            column: int | None = None) -> Problem:
-    line, col = doc.locate(path[:-1] if at_parent else path, key=key)
+            at_parent: bool = False, suggestion: str | None = None) -> Problem:
+    at = path[:-1] if at_parent else path
+    line, column = doc.locate(at, key=key)
+    if line is None and not at:
+        line, column = 1, 1  # the top level of the file
     return Problem(message, path=format_path(path), file=doc.file, line=line,
-                   column=column if column is not None else col, suggestion=suggestion)
+                   column=column, suggestion=suggestion)
 
 
 def _in_file_order(doc: Document, problems: list[Problem]) -> list[Problem]:
@@ -276,4 +425,5 @@ def _show(value: Any) -> str:
         return f"'{value}'"
     if isinstance(value, dict):
         return "a table"
-    return json.dumps(value)
+    text = json.dumps(value)
+    return text if len(text) <= 40 else "a list"
