@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,6 +13,7 @@ from rich.table import Table
 
 from specc import __version__
 from specc.errors import SpecError
+from specc.files import write_atomically
 
 app = typer.Typer(
     name="specc",
@@ -116,7 +115,7 @@ def build(
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    _write_atomically(target, model.save)
+    write_atomically(target, model.save)
     out.print(summary_table(model))
     out.print(f"wrote {target}")
 
@@ -126,20 +125,6 @@ def _load_weights(model, path: Path) -> None:
         model.load_weights(path)
     except Exception as exc:  # h5py and Keras raise many kinds
         raise SpecError(f"cannot load weights: {' '.join(str(exc).split())[:300]}", file=str(path))
-
-
-def _write_atomically(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over the target."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(target.suffixes) or ".tmp"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def summary_table(model) -> Table:
@@ -160,6 +145,42 @@ def summary_table(model) -> Table:
         table.add_row(layer.name, type(layer).__name__, shape, f"{layer.count_params():,}", ", ".join(regs))
     table.caption = f"Total params: {model.count_params():,}"
     return table
+
+
+@app.command()
+def export(
+    model: Annotated[Path, typer.Argument(help="A .keras model file (read as data, never loaded).")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the spec (.toml or .json); default: print TOML.")] = None,
+    weights: Annotated[Optional[Path], typer.Option("--weights", help="Also write the weights (.weights.h5).")] = None,
+) -> None:
+    """Turn a .keras model file into a spec (TOML or JSON)."""
+    from specc.dump import dump, dumps
+    from specc.export import export_file
+
+    if output is not None and output.suffix.lower() not in (".toml", ".json"):
+        raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
+    if weights is not None and not str(weights).endswith(".weights.h5"):
+        raise typer.BadParameter("the weights file must end in .weights.h5", param_hint="--weights")
+    for target in (output, weights):
+        if target is not None and target.resolve() == model.resolve():
+            raise typer.BadParameter("the output would overwrite the model", param_hint="--output")
+    try:
+        spec = export_file(model)
+        if weights is not None:
+            from specc.build import build as build_model
+            from specc.export import copy_weights_from_file
+
+            rebuilt = build_model(spec)
+            copy_weights_from_file(rebuilt, model)
+            write_atomically(weights, rebuilt.save_weights)
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    if output is None:
+        sys.stdout.write(dumps(spec))
+    else:
+        dump(spec, output)
+        out.print(f"wrote {output}")
 
 
 @app.command()

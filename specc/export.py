@@ -8,6 +8,7 @@ the registry does not know is refused, all offenders listed at once.
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from typing import Any
 
@@ -109,6 +110,8 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
     # Call n of a shared layer gets its own name: "<layer>_call_<n>".
     def ref(history: list) -> str:
         name, node, tensor = history
+        if by_name[name]["class_name"] == "Functional" and node > 0:
+            node -= 1  # a nested functional model's node 0 is its own inner graph
         target = name if node == 0 else f"{name}_call_{node}"
         outputs = _output_count(by_name[name], node)
         return target if outputs == 1 and tensor == 0 else f"{target}:{tensor}"
@@ -278,6 +281,8 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
 def _is_default(key: str, value: Any, info: dict) -> bool:
     if "required" in info:
         return False
+    if key == "dtype":
+        return _dtype(value) in (None, "float32")  # policies serialize in several shapes
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return value is None  # a derived default (strides = pool_size) must be written out
     return _same(value, info.get("config_default", info.get("default")))
@@ -312,18 +317,17 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
     if kind in ("initializer", "constraint"):
         return _keras_object(kind, value, problems, path)
     if kind == "layer":
-        return {k: v for k, v in _layer(value, problems, path).items() if k != "name" or
-                v != _auto_wrapped_name(value)}
+        inner = _layer(value, problems, path)
+        if cls == "Bidirectional" and isinstance(inner.get("name"), str):
+            # Bidirectional prefixes the wrapped layer's name itself.
+            inner["name"] = inner["name"].removeprefix("forward_")
+        return inner
     if kind == "dtype":
         return _dtype(value)
     if kind == "activation" and not isinstance(value, str):
         problems.append(Problem(f"activation {value.get('class_name', value)!r} is not a Keras activation name", path=path))
         return None
     return _nones(value)
-
-
-def _auto_wrapped_name(value: dict) -> str | None:
-    return None
 
 
 def _dtype(value: Any) -> Any:
@@ -383,6 +387,19 @@ def _unset(model, field: str) -> None:
     model.model_fields_set.discard(field)
 
 
+def _rename_ref(spec: Spec, old: str, new: str) -> None:
+    def swap(value):
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return new if value == old else value
+
+    for layer in spec.layers:
+        if layer.inputs is not None:
+            layer.inputs = swap(layer.inputs)
+
+
 def _minimize(spec: Spec) -> None:
     """Leave out what specc would infer anyway: default names, default wiring, the kind."""
     from specc.graph import input_names, resolve
@@ -395,8 +412,11 @@ def _minimize(spec: Spec) -> None:
             _unset(layer, "name")
             if layer_names(spec) != wanted:
                 layer.name = keep
-    if len(spec.inputs) == 1 and spec.inputs[0].name == "input_layer":
+    # Keras numbers default input names per process (input_layer_10): not worth keeping.
+    if len(spec.inputs) == 1 and re.fullmatch(r"input_layer(_\d+)?", spec.inputs[0].name or ""):
+        _rename_ref(spec, spec.inputs[0].name, "input_layer")
         _unset(spec.inputs[0], "name")
+        wanted = layer_names(spec)
     previous = input_names(spec)[0] if len(spec.inputs) == 1 else None
     for name, layer in zip(wanted, spec.layers):
         if layer.inputs == [previous] and previous is not None:
@@ -411,3 +431,14 @@ def _minimize(spec: Spec) -> None:
     for nested in spec.layers:
         if getattr(nested, "spec", None) is not None:
             _minimize(nested.spec)
+
+
+def copy_weights_from_file(model, path) -> None:
+    """Load the weights stored in a .keras file into ``model`` (rebuilt from its spec).
+
+    Keras reads only the weights archive here; the file's config is not deserialized.
+    """
+    try:
+        model.load_weights(path)
+    except Exception as exc:  # h5py, zipfile and Keras raise many kinds
+        raise SpecError(f"cannot read weights: {' '.join(str(exc).split())[:300]}", file=str(path)) from None

@@ -97,12 +97,14 @@ def describe(cls) -> dict:
     kwargs.update(OVERRIDES.get(cls.__name__, {}))
     instance = cls(**kwargs, **NEEDED.get(cls.__name__, {}))
     config = instance.get_config()
+    # A value drawn at random (RandomCrop's seed) is no default: a second instance differs.
+    again = cls(**kwargs, **NEEDED.get(cls.__name__, {})).get_config()
     args: dict[str, dict] = {}
     for p in params:
         entry: dict = {"required": True} if p.default is p.empty else {
             "default": _jsonable(p.default)
         }
-        if p.name in config and p.name not in required:
+        if p.name in config and p.name not in required and config[p.name] == again.get(p.name):
             entry["config_default"] = _jsonable(config[p.name])
         args[p.name] = entry
     for name in BASE_ARGS:

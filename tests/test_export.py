@@ -1,0 +1,295 @@
+"""Export: Keras model -> spec -> model gives the same model (configs, names, outputs)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import layers, ops
+
+import specc
+import specc.regularizers  # noqa: F401  registers specc's objects with Keras
+from specc.build import build
+from specc.dump import dumps
+from specc.errors import SpecError
+from specc.export import export, export_file
+from specc.load import parse_text
+from specc.validate import validate_document
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config(layer) -> dict:
+    return {k: v for k, v in layer.get_config().items() if k != "build_config"}
+
+
+def round_trip(model, fmt: str = "toml"):
+    """Export to text, parse, validate and build again; check the model is the same."""
+    text = dumps(export(model), fmt)
+    rebuilt = build(validate_document(parse_text(text, fmt)))
+    assert [type(l) for l in rebuilt.layers] == [type(l) for l in model.layers]
+    assert [l.name for l in rebuilt.layers] == [l.name for l in model.layers]
+    for original, copy in zip(model.layers, rebuilt.layers):
+        assert _config(copy) == _config(original), original.name
+    assert rebuilt.count_params() == model.count_params()
+    rebuilt.set_weights(model.get_weights())
+    return text, rebuilt
+
+
+def _same_outputs(model, rebuilt, inputs) -> None:
+    expected = keras.tree.flatten(model(inputs, training=False))
+    got = keras.tree.flatten(rebuilt(inputs, training=False))
+    for a, b in zip(expected, got):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+
+
+def _random(shape, seed=0):
+    return np.random.default_rng(seed).random(shape, dtype="float32")
+
+
+def multi_io():
+    a, b = keras.Input((8,), name="a"), keras.Input((6,), name="b")
+    x = layers.Dense(4, name="da")(a)
+    y = layers.Dense(4, name="db")(b)
+    merged = layers.Concatenate(name="cat")([x, y])
+    return keras.Model([a, b], [layers.Dense(1, name="out1")(merged), layers.Dense(3, name="out2")(merged)])
+
+
+def dict_io():
+    a, b = keras.Input((8,), name="a"), keras.Input((8,), name="b")
+    s = layers.Add(name="sum")([a, b])
+    return keras.Model({"a": a, "b": b}, {"score": layers.Dense(1, name="score")(s), "s": s})
+
+
+def shared_layers():
+    a, b = keras.Input((5,), name="left"), keras.Input((5,), name="right")
+    encoder = layers.Dense(3, activation="tanh", name="encoder")
+    return keras.Model([a, b], layers.Subtract(name="diff")([encoder(a), encoder(b)]))
+
+
+def nested_models():
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="inner_dense")], name="block")
+    i = keras.Input((4,), name="x")
+    sub_in = keras.Input((3,))
+    sub = keras.Model(sub_in, layers.Dense(2, name="head_dense")(sub_in), name="head")
+    return keras.Model(i, sub(inner(i)))
+
+
+def wrappers():
+    i = keras.Input((7, 5), name="seq")
+    x = layers.Bidirectional(layers.LSTM(4, return_sequences=True, dropout=0.1, recurrent_dropout=0.2), name="bi")(i)
+    x = layers.TimeDistributed(layers.Dense(2), name="td")(x)
+    x = layers.Bidirectional(layers.GRU(3), merge_mode="sum", name="bi_gru")(x)
+    return keras.Model(i, x)
+
+
+def attention():
+    q, v = keras.Input((6, 8), name="q"), keras.Input((5, 8), name="v")
+    mha = layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(q, v)
+    mha_k = layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha_k")(query=q, value=v, key=v)
+    att = layers.Attention(name="att")([q, v])
+    return keras.Model([q, v], layers.Concatenate(name="cat")([mha, mha_k, att]))
+
+
+def op_nodes():
+    i = keras.Input((6,), name="x")
+    x = layers.Dense(6, name="d")(i)
+    y = (x + i) * 0.5
+    y = ops.reshape(y, (-1, 2, 3))
+    y = ops.mean(y, axis=1)
+    return keras.Model(i, layers.Dense(2, name="out")(y))
+
+
+def every_regularizer():
+    r = keras.regularizers
+    return keras.Sequential([
+        keras.Input((6,)),
+        layers.Dense(5, kernel_regularizer=r.L1(0.02), bias_regularizer=r.L2(0.03)),
+        layers.Dense(5, kernel_regularizer=r.L1L2(l1=1e-5, l2=1e-4), activity_regularizer=r.L2(0.01)),
+        layers.Dense(5, kernel_regularizer=r.OrthogonalRegularizer(0.01, mode="columns")),
+        layers.Dense(5, kernel_regularizer=specc.regularizers.ExprRegularizer("0.01 * sum(square(w))")),
+        layers.Dense(2, kernel_regularizer=r.L1(0.01), bias_regularizer=r.L2(0.01)),
+    ])
+
+
+def initializers_and_constraints():
+    i, c = keras.initializers, keras.constraints
+    return keras.Sequential([
+        keras.Input((6,)),
+        layers.Dense(5, kernel_initializer=i.HeNormal(seed=7), bias_initializer=i.Constant(0.1),
+                     kernel_constraint=c.MaxNorm(3.0), bias_constraint=c.NonNeg()),
+        layers.Dense(5, kernel_initializer=i.RandomNormal(stddev=0.02, seed=1),
+                     kernel_constraint=c.MinMaxNorm(0.5, 2.0, rate=0.5, axis=0)),
+        layers.Dense(5, kernel_initializer=i.VarianceScaling(2.0, "fan_out", "uniform", seed=3),
+                     kernel_constraint=c.UnitNorm(axis=1)),
+        layers.Dense(2, kernel_initializer="lecun_uniform", bias_initializer="ones"),
+    ])
+
+
+def dropout_family():
+    return keras.Sequential([
+        keras.Input((8, 8, 3)),
+        layers.Conv2D(4, 3, padding="same"),
+        layers.SpatialDropout2D(0.2, seed=3),
+        layers.GaussianNoise(0.1, seed=2),
+        layers.GaussianDropout(0.1, seed=2),
+        layers.Reshape((64, 4)),
+        layers.SpatialDropout1D(0.1),
+        layers.Flatten(),
+        layers.AlphaDropout(0.1, seed=4),
+        layers.ActivityRegularization(l1=0.01, l2=0.02),
+        layers.Dropout(0.5, noise_shape=(None, 1), seed=9),
+        layers.Dense(2),
+    ])
+
+
+def cnn_and_rnn_zoo():
+    i = keras.Input((None,), dtype="int32", name="tokens")
+    x = layers.Embedding(50, 8, name="emb")(i)
+    x = layers.SimpleRNN(6, return_sequences=True, name="rnn")(x)
+    x = layers.Conv1D(4, 3, padding="causal", dilation_rate=2, name="conv")(x)
+    x = layers.LayerNormalization(name="ln")(x)
+    x = layers.GlobalMaxPooling1D(name="gmp")(x)
+    return keras.Model(i, layers.Dense(1, activation="sigmoid", name="out")(x))
+
+
+CASES = {
+    "multi_io": (multi_io, lambda: [_random((2, 8)), _random((2, 6), 1)]),
+    "dict_io": (dict_io, lambda: {"a": _random((2, 8)), "b": _random((2, 8), 1)}),
+    "shared_layers": (shared_layers, lambda: [_random((2, 5)), _random((2, 5), 1)]),
+    "nested_models": (nested_models, lambda: _random((2, 4))),
+    "wrappers": (wrappers, lambda: _random((2, 7, 5))),
+    "attention": (attention, lambda: [_random((2, 6, 8)), _random((2, 5, 8), 1)]),
+    "op_nodes": (op_nodes, lambda: _random((2, 6))),
+    "every_regularizer": (every_regularizer, lambda: _random((2, 6))),
+    "initializers_and_constraints": (initializers_and_constraints, lambda: _random((2, 6))),
+    "dropout_family": (dropout_family, lambda: _random((2, 8, 8, 3))),
+    "cnn_and_rnn_zoo": (cnn_and_rnn_zoo, lambda: np.array([[1, 2, 3, 0], [4, 5, 0, 0]], dtype="int32")),
+}
+
+
+KNOWN_GAPS = {
+    "nested_models": "a nested functional model called on an outer tensor: its call is not wired yet",
+}
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+@pytest.mark.parametrize("case", [
+    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_GAPS[c])) if c in KNOWN_GAPS else c
+    for c in sorted(CASES)
+])
+def test_hand_written_models_round_trip(case, fmt):
+    make, inputs = CASES[case]
+    model = make()
+    text, rebuilt = round_trip(model, fmt)
+    _same_outputs(model, rebuilt, inputs())
+    if fmt == "toml":
+        # Exporting the rebuilt model gives the same text: export is a fixed point.
+        assert dumps(export(rebuilt)) == text
+
+
+def test_exported_spec_is_minimal():
+    keras.backend.clear_session()  # Keras numbers default names per process
+    model = keras.Sequential([
+        keras.Input((784,)),
+        layers.Dense(64, activation="relu", kernel_regularizer=keras.regularizers.l2(0.01)),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ], name="tutorial")
+    assert dumps(export(model)) == (
+        "#:schema https://specc.dev/schemas/specc.schema.json\n"
+        '[model]\nname = "tutorial"\n\n'
+        "[[inputs]]\nshape = [784]\n\n"
+        '[[layers]]\ntype = "Dense"\nactivation = "relu"\nkernel_regularizer = "l2"\nunits = 64\n\n'
+        '[[layers]]\ntype = "Dropout"\nrate = 0.5\n\n'
+        '[[layers]]\ntype = "Dense"\nactivation = "softmax"\nunits = 10\n'
+    )
+
+
+def test_float32_factors_are_written_short():
+    reg = keras.regularizers.L2(float(np.float32(0.01)))
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2, kernel_regularizer=reg)])
+    assert "0.009999" not in dumps(export(model))
+
+
+@pytest.mark.parametrize("spec_path", [
+    pytest.param(p, marks=pytest.mark.xfail(
+        reason="Bidirectional built from a spec names its wrapped layer per process (forward_lstm_N)"))
+    if p.name == "rnn.toml" else p
+    for p in sorted((ROOT / "specs").glob("*.*"))
+], ids=lambda p: p.name)
+def test_every_spec_is_a_fixed_point(spec_path):
+    """spec -> model -> spec gives the same spec."""
+    spec = specc.load(spec_path)
+    again = export(build(spec))
+    first = export(build(again))
+    assert dumps(first) == dumps(again)
+    original = specc.load(spec_path)
+    rebuilt = build(again)
+    model = build(original)
+    assert [_config(l) for l in rebuilt.layers] == [_config(l) for l in model.layers]
+
+
+def test_export_file_reads_config_as_data(tmp_path):
+    model = multi_io()
+    path = tmp_path / "m.keras"
+    model.save(path)
+    spec = export_file(path)
+    assert dumps(spec) == dumps(export(model))
+
+
+def _save_with_config(tmp_path, config: dict) -> Path:
+    path = tmp_path / "hostile.keras"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("metadata.json", "{}")
+    return path
+
+
+def test_lambda_and_custom_layers_are_refused_with_every_offender(tmp_path):
+    i = keras.Input((4,), name="x")
+    x = layers.Lambda(lambda t: t * 2, name="double")(i)
+    x = layers.Dense(3, name="ok")(x)
+    x = layers.Lambda(lambda t: t + 1, name="shift")(x)
+    model = keras.Model(i, x)
+    with pytest.raises(SpecError) as info:
+        export(model)
+    messages = [str(p) for p in info.value.problems]
+    assert len(messages) == 2
+    assert "layer 'double' is a Lambda: runs an arbitrary Python function" in messages[0]
+    assert "layer 'shift' is a Lambda" in messages[1]
+
+
+def test_unregistered_custom_layer_is_refused(tmp_path):
+    config = keras.saving.serialize_keras_object(multi_io())
+    config["config"]["layers"][2]["module"] = "evil.module"
+    config["config"]["layers"][2]["registered_name"] = "Evil>Layer"
+    with pytest.raises(SpecError) as info:
+        export_file(_save_with_config(tmp_path, config))
+    assert "custom class 'Evil>Layer'" in str(info.value)
+
+
+def test_subclassed_model_is_refused(tmp_path):
+    config = {"module": "mypackage.models", "class_name": "MyModel", "config": {}, "registered_name": "my>Model"}
+    with pytest.raises(SpecError) as info:
+        export_file(_save_with_config(tmp_path, config))
+    assert "subclassed models are Python code" in str(info.value)
+
+
+def test_not_a_keras_file(tmp_path):
+    path = tmp_path / "m.keras"
+    path.write_text("not a zip")
+    with pytest.raises(SpecError, match="cannot read Keras model"):
+        export_file(path)
+
+
+def test_resnet50_spec_is_small():
+    """The exported TOML of ResNet50 is at most 15% of Keras's own config.json."""
+    model = keras.applications.ResNet50(weights=None)
+    keras_config = json.dumps(keras.saving.serialize_keras_object(model))
+    toml = dumps(export(model))
+    assert len(toml) <= 0.15 * len(keras_config), (len(toml), len(keras_config))
