@@ -95,9 +95,8 @@ KIND_BY_LAYER = {
 # Arguments whose values come from a fixed set: (layer or "*", argument) -> choices.
 ENUMS = {
     ("*", "padding"): ["valid", "same"],
+    # Only Conv1D pads causally: Keras's depthwise and separable forms refuse it.
     ("Conv1D", "padding"): ["valid", "same", "causal"],
-    ("DepthwiseConv1D", "padding"): ["valid", "same", "causal"],
-    ("SeparableConv1D", "padding"): ["valid", "same", "causal"],
     ("*", "merge_mode"): ["sum", "mul", "concat", "ave"],
     ("*", "interpolation"): [
         "nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area",
