@@ -39,6 +39,11 @@ def _none_token(value: Any) -> Any:
     return None if value == NONE_WORD else value
 
 
+def _integral(value: Any) -> Any:
+    # JSON (and so JSON Schema) has one kind of number: 3.0 is the integer 3 there.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 # TOML has no null: the string "None" stands for Keras's None everywhere.
 NoneToken = Annotated[
     None,
@@ -49,10 +54,12 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 PositiveNumber = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[StrictInt, Field(ge=1)]
-Axis = Union[StrictInt, list[StrictInt]]
-NonNegInt = Annotated[StrictInt, Field(ge=0)]
-Dim = Union[Annotated[StrictInt, Field(ge=-1)], NoneToken]
+Int = Annotated[StrictInt, BeforeValidator(_integral)]
+# The bound goes inside the conversion, or the JSON Schema loses it.
+Positive = Annotated[StrictInt, Field(ge=1), BeforeValidator(_integral)]
+Axis = Union[Int, list[Int]]
+NonNegInt = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
+Dim = Union[Annotated[StrictInt, Field(ge=-1), BeforeValidator(_integral)], NoneToken]
 
 
 class Strict(BaseModel):
@@ -174,7 +181,7 @@ Regularizer = Annotated[
 # ---- initializers and constraints: a name, or {type = "Class", ...} ----------
 
 def _scalar_type(default: Any):
-    for python_type, annotation in ((bool, StrictBool), (int, StrictInt), (float, Finite), (str, str)):
+    for python_type, annotation in ((bool, StrictBool), (int, Int), (float, Finite), (str, str)):
         if type(default) is python_type:
             return annotation
     return Union[StrictInt, Finite, str, list[StrictInt], NoneToken]
@@ -183,7 +190,7 @@ def _scalar_type(default: Any):
 # Arguments of initializers, constraints and optimizers whose type is not simply
 # their default's type.
 OBJECT_ARGS: dict[str, Any] = {
-    "seed": StrictInt, "stddev": NonNeg, "scale": PositiveNumber,
+    "seed": Int, "stddev": NonNeg, "scale": PositiveNumber,
     "mode": Literal["fan_in", "fan_out", "fan_avg"],
     "distribution": Literal["truncated_normal", "untruncated_normal", "uniform", "normal"],
     "input_axes": Axis, "output_axes": Axis, "axis": Axis,
@@ -236,7 +243,7 @@ Inputs = Union[Annotated[list[str], Field(min_length=1)], dict[str, Union[str, l
 
 SIMPLE_KINDS: dict[str, Any] = {
     "positive": Positive,
-    "int": StrictInt,
+    "int": Int,
     "bool": StrictBool,
     "float": Finite,
     "nonneg": NonNeg,

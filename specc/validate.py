@@ -37,7 +37,6 @@ _NOUNS = {
     "dict_type": "a table",
     "model_type": "a table",
     "model_attributes_type": "a table",
-    "literal_error": "one of the allowed names",
 }
 _BOUNDS = {
     "greater_than_equal": (">=", "ge"),
@@ -128,13 +127,13 @@ def _model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
     regularizers: dict[tuple, list[tuple]] = {}
     extras = {p for p in paths if found[p][0]["type"] == "extra_forbidden"}
     for path in paths:
-        errors = [e for e in found[path] if e["type"] != "none_required"] or found[path]
-        if errors[0]["type"] == "missing" and _misspelt(doc, path, extras):
+        first = next((e for e in found[path] if e["type"] != "none_required"), found[path][0])
+        if first["type"] == "missing" and _misspelt(doc, path, extras):
             continue  # "unknown argument 'unit'. Did you mean 'units'?" says it already
-        if errors[0]["type"] in ("missing", "extra_forbidden") and _kind(path[:-1]) == "regularizer":
-            regularizers.setdefault(path[:-1], []).append((path[-1], errors[0]["type"]))
+        if first["type"] in ("missing", "extra_forbidden") and _kind(path[:-1]) == "regularizer":
+            regularizers.setdefault(path[:-1], []).append((path[-1], first["type"]))
             continue
-        problems.append(_problem(doc, path, errors))
+        problems.append(_problem(doc, path, found[path]))
     for path, keys in regularizers.items():
         problems.extend(_regularizer_keys(doc, path, keys))
     return problems
@@ -227,7 +226,11 @@ def _keys_of(kind: str | None, cls: str | None) -> list[str]:
 
 
 def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
-    # Errors whose branch matched the value's type say more than "expected X".
+    # Errors whose branch matched the value's type say more than "expected X";
+    # the "None" branch of an optional argument is only worth naming in a shape.
+    none_too = any(e["type"] == "none_required" for e in errors) and bool(path) \
+        and isinstance(path[-1], int)
+    errors = [e for e in errors if e["type"] != "none_required"] or errors
     error = next((e for e in errors if not _is_type_error(e)), errors[0])
     kind = error["type"]
     value = error.get("input")
@@ -244,7 +247,7 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
     if _kind(path) == "regularizer" and kind in ("literal_error", *_NOUNS):
         shown = "a list" if isinstance(value, list) else _show(value)
         return _placed(doc, path, f"expected 'l1', 'l2' or a table, received {shown}",
-                       suggestion=suggest(value, ["l1", "l2"]))
+                       suggestion=_close(value, ["l1", "l2"]))
     if kind == "literal_error" and isinstance(value, str):
         expected = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         if len(expected) > 6:
@@ -269,13 +272,27 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
         where = (*path, arg) if arg else (*path, "type")
         return _placed(doc, where, error["msg"], key=bool(arg), suggestion=ctx.get("suggestion"))
     if _is_type_error(error):
-        nouns = [_NOUNS.get(e["type"], "a string") for e in errors if _is_type_error(e)]
-        if any(e["type"] == "none_required" for e in errors) and path and isinstance(path[-1], int):
-            nouns.append("'None'")
-        nouns = list(dict.fromkeys(nouns))
+        nouns = [_type_noun(e, path) for e in errors if _is_type_error(e)]
+        nouns = list(dict.fromkeys(nouns + (["'None'"] if none_too else [])))
         listed = " or ".join(nouns) if len(nouns) < 3 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
-        return _placed(doc, path, f"expected {listed}, received {_show(value)}")
+        return _placed(doc, path, f"expected {listed}, received {_show(value)}",
+                       suggestion=suggest(value, ["None"]) if none_too else None)
     return _placed(doc, path, error["msg"][0].lower() + error["msg"][1:].rstrip("."))
+
+
+def _type_noun(error: dict, path: tuple) -> str:
+    if error["type"] == "literal_error":
+        name = f"{_noun(path)} name"
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return _NOUNS[error["type"]]
+
+
+def _close(name: Any, choices: list[str]) -> str | None:
+    """suggest() for two-letter names, which difflib finds only half alike."""
+    if not isinstance(name, str):
+        return None
+    close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.5)
+    return close[0] if close else None
 
 
 def _is_type_error(error: dict) -> bool:
@@ -309,10 +326,8 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
     problems = []
     for key in extras:
         if key not in _REGULARIZER_KEYS:
-            # Keys here are two letters long: "l3" is only half like "l1" to difflib.
-            close = difflib.get_close_matches(key.lower(), _REGULARIZER_KEYS, n=1, cutoff=0.5)
             problems.append(_placed(doc, (*path, key), f"unknown regularizer key '{key}'",
-                                    key=True, suggestion=close[0] if close else None))
+                                    key=True, suggestion=_close(key, _REGULARIZER_KEYS)))
         elif key == "mode":
             problems.append(_placed(doc, (*path, key), "'mode' goes only with 'orthogonal'", key=True))
         else:
@@ -324,7 +339,8 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
 def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
     what = _kind(path)
     if not isinstance(value, dict):
-        return _placed(doc, path, f"expected a table with a 'type', received {_show(value)}")
+        named = "" if what == "layer" else f"{'an' if what[0] in 'aeiou' else 'a'} {what} name or "
+        return _placed(doc, path, f"expected {named}a table with a 'type', received {_show(value)}")
     if "type" not in value:
         return _placed(doc, path, f"missing 'type': the {what} class name")
     name = value["type"]

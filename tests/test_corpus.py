@@ -1,0 +1,112 @@
+"""The conformance corpus: specs that must load, and specs that must fail with exact messages.
+
+    tests/corpus/valid/NAME.toml|json           loads
+    tests/corpus/invalid/NAME.toml|json         fails; NAME.toml.expected holds every line
+                                                it prints, with the path written as the
+                                                test passes it: relative to invalid/
+
+The pydantic models and the JSON Schema must agree on accept/reject for every
+file, except in the folders below, whose mistakes the schema cannot see.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+from pydantic import ValidationError
+
+from specc.errors import SpecError
+from specc.spec import Spec
+from specc.validate import load
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+VALID = CORPUS / "valid"
+INVALID = CORPUS / "invalid"
+SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "specc.schema.json"
+# Folder -> why the JSON Schema cannot judge its files.
+BEYOND_SCHEMA = {
+    "wiring": "names, references and cycles between layers: the data is well-formed",
+    "expr": "the grammar of an expression (nesting, arity, reduction): a regular "
+            "expression only checks its words",
+    "syntax": "the text is not TOML or JSON, so there is no data to check",
+}
+
+
+def _specs(folder: Path) -> list[str]:
+    found = [p for p in folder.rglob("*") if p.suffix in (".toml", ".json")]
+    return sorted(p.relative_to(folder).as_posix() for p in found)
+
+
+def _data(path: Path):
+    if path.suffix == ".toml":
+        return tomllib.loads(path.read_text())
+    return json.loads(path.read_text())
+
+
+@cache
+def _schema() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+
+
+def _verdicts(path: Path) -> tuple[bool, bool]:
+    """(JSON Schema accepts, pydantic accepts) for the data in path."""
+    data = _data(path)
+    try:
+        Spec.model_validate(data)
+        typed = True
+    except ValidationError:
+        typed = False
+    return _schema().is_valid(data), typed
+
+
+def test_the_corpus_is_large_enough():
+    assert len(_specs(VALID)) >= 50
+    assert len(_specs(INVALID)) >= 100
+
+
+def test_every_invalid_spec_has_its_expected_output():
+    specs = {f"{name}.expected" for name in _specs(INVALID)}
+    expected = {p.relative_to(INVALID).as_posix() for p in INVALID.rglob("*.expected")}
+    assert sorted(expected - specs) == [], "expected output without a spec"
+    assert sorted(specs - expected) == [], "spec without its expected output"
+
+
+@pytest.mark.parametrize("name", _specs(VALID))
+def test_valid_spec_loads(name):
+    load(VALID / name)
+
+
+@pytest.mark.parametrize("name", _specs(INVALID))
+def test_invalid_spec_gives_exactly_its_messages(name, monkeypatch):
+    monkeypatch.chdir(INVALID)
+    with pytest.raises(SpecError) as caught:
+        load(name)
+    printed = [str(problem) for problem in caught.value.problems]
+    assert printed == (INVALID / f"{name}.expected").read_text().splitlines()
+
+
+@pytest.mark.parametrize("name", _specs(VALID))
+def test_schema_and_models_accept_valid_spec(name):
+    assert _verdicts(VALID / name) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in _specs(INVALID) if n.split("/")[0] not in BEYOND_SCHEMA]
+)
+def test_schema_and_models_reject_invalid_spec(name):
+    assert _verdicts(INVALID / name) == (False, False)
+
+
+@pytest.mark.parametrize("name", _specs(INVALID / "wiring"))
+def test_wiring_mistakes_are_well_formed_data(name):
+    assert _verdicts(INVALID / "wiring" / name) == (True, True)
+
+
+@pytest.mark.parametrize("name", _specs(INVALID / "expr"))
+def test_expression_grammar_is_left_to_the_models(name):
+    assert _verdicts(INVALID / "expr" / name) == (True, False)
