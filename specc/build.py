@@ -6,6 +6,7 @@ The only stage that imports TensorFlow.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU flags) is not for our users.
@@ -184,8 +185,11 @@ def _guarded(node: Node, step):
     """Run a Keras step; a Keras complaint becomes a problem on that spec layer."""
     try:
         return step()
-    except SpecError:
-        raise
+    except SpecError as exc:  # e.g. an unknown custom regularizer: point at its layer
+        raise SpecError(
+            p if p.path else Problem(p.message, f"layers[{node.index}]", suggestion=p.suggestion)
+            for p in exc.problems
+        ) from None
     except Exception as exc:  # Keras raises ValueError, TypeError, NotImplementedError...
         kind = "apply" if isinstance(node.layer, Apply) else node.layer.type
         reason = _first_sentence(str(exc))
@@ -195,12 +199,33 @@ def _guarded(node: Node, step):
         )) from None
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# Keras wraps an error raised inside call() in a report of the call's arguments.
+_CALL_REPORT = re.compile(r"Exception encountered when calling [^\n]*\n+(.*?)"
+                          r"(?:\n\s*\nArguments received by|\Z)", re.S)
+_INPUT_NAME = re.compile(r"Input (\d+) with name '[^']*' of layer '[^']*'")
+
+
 def _first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    for stop in (". ", "Received"):
-        if stop in text:
-            text = text[: text.index(stop) + 1 if stop == ". " else text.index(stop)].strip()
-    return text[:300] or "no reason given"
+    """Keras's reason in one sentence, with what it received when it says so.
+
+    >>> _first_sentence("Inputs have incompatible shapes. Received shapes (4,) and (5,)")
+    'inputs have incompatible shapes; received shapes (4,) and (5,)'
+    """
+    text = _ANSI.sub("", text).strip()
+    report = _CALL_REPORT.search(text)
+    if report:
+        text = report.group(1)
+    text = " ".join(_INPUT_NAME.sub(r"input \1", text).split())
+    head, _, rest = text.partition(". ")
+    if rest.lower().startswith(("received", "full shape received")):
+        head = f"{head}; {rest[0].lower()}{rest[1:].partition('. ')[0]}"
+    head = head.rstrip(".")
+    if len(head) > 240:
+        head = head[:237] + "..."
+    if head[:1].isupper() and not head[1:2].isupper():
+        head = head[0].lower() + head[1:]
+    return head or "no reason given"
 
 
 def _compile(model, spec: Spec) -> None:

@@ -212,3 +212,46 @@ def test_python_dash_m_invalid_spec(tmp_path):
     assert result.returncode == 1
     assert re.match(rf"{re.escape(str(path))}:10:9: layers\[1\]\.units: ", result.stderr)
     assert "Traceback" not in result.stderr
+
+
+# -- custom regularizers come from --plugin, never from the spec ---------------------
+
+PLUGIN = '''
+import keras
+import specc
+
+@specc.register_regularizer("cli_test_l1")
+def cli_test_l1(w, factor=0.01):
+    return factor * keras.ops.sum(keras.ops.abs(w))
+'''
+CUSTOM = HEAD + 'type = "Dense"\nunits = 2\nkernel_regularizer = { custom = "cli_test_l1", factor = 0.5 }\n'
+
+
+def test_build_with_plugin(cli, tmp_path, monkeypatch):
+    spec = write(tmp_path, "custom.toml", CUSTOM)
+    out = tmp_path / "custom.keras"
+    assert cli("validate", spec).exit_code == 0  # the form is checked, the name is not
+    result = cli("build", spec, "-o", out)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{spec}:8:1: layers[1]: unknown custom regularizer 'cli_test_l1'")
+    assert not out.exists()
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "cli_test_plugin.py").write_text(PLUGIN)
+    result = cli("build", spec, "-o", out, "--plugin", "cli_test_plugin")
+    assert result.exit_code == 0, result.output
+    assert "kernel=CustomRegularizer" in result.stdout
+    import keras
+
+    import specc.regularizers  # noqa: F401
+
+    layer = keras.models.load_model(out).layers[1]
+    w = layer.kernel.numpy()
+    assert float(layer.losses[0]) == pytest.approx(0.5 * abs(w).sum(), rel=1e-6)
+
+
+def test_unknown_plugin(cli, tmp_path):
+    spec = write(tmp_path, "custom.toml", CUSTOM)
+    result = cli("build", spec, "--plugin", "no_such_module_for_specc")
+    assert result.exit_code == 1
+    assert "cannot import plugin 'no_such_module_for_specc'" in result.stderr

@@ -186,6 +186,8 @@ def generate() -> dict:
     for name, cls in classes.items():
         if name in REFUSED:
             continue
+        # Default names (backward_lstm) count up per process; start each class afresh.
+        keras.backend.clear_session()
         layers[name] = describe(cls)
         if aliases.get(name):
             layers[name]["aliases"] = aliases[name]
