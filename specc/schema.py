@@ -115,10 +115,13 @@ def _dispatch_layers(schema: dict) -> dict:
     so a layer costs a handful of checks instead of one per class.
     """
     from specc import registry
-    from specc.spec import LAYER_MODELS, Nested
+    from specc.spec import LAYER_MODELS, RECURRENT, Nested
 
     defs = schema["$defs"]
-    refs = sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply", "Op", "Nested"])
+    unions = {
+        "Layer": sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply", "Op", "Nested"]),
+        "RecurrentLayer": sorted(f"#/$defs/{name}" for name in RECURRENT),
+    }
     cases = [([name, *info.get("aliases", [])], f"#/$defs/{name}")
              for name, info in registry.LAYERS.items()]
     cases.append((list(get_args(Nested.model_fields["type"].annotation)), "#/$defs/Nested"))
@@ -135,11 +138,23 @@ def _dispatch_layers(schema: dict) -> dict:
         "then": {"$ref": "#/$defs/Apply"},
         "else": {"required": ["type"], **_switch(sorted(cases))},
     }
+    recurrent = sorted(case for case in cases if case[1] in unions["RecurrentLayer"])
+    defs["RecurrentLayer"] = {
+        "title": "RecurrentLayer",
+        "description": "A layer that runs over time steps, forwards or backwards: "
+        f"{', '.join(RECURRENT)}.",
+        "type": "object",
+        "properties": {"type": {"enum": sorted(n for names, _ in recurrent for n in names)}},
+        "required": ["type"],
+        **_switch(recurrent),
+    }
 
     def change(node: dict) -> dict:
         union = node.get("oneOf")
-        if isinstance(union, list) and sorted(m.get("$ref", "") for m in union) == refs:
-            return {**{k: v for k, v in node.items() if k != "oneOf"}, "$ref": "#/$defs/Layer"}
+        refs = sorted(m.get("$ref", "") for m in union) if isinstance(union, list) else None
+        name = next((name for name, members in unions.items() if refs == members), None)
+        if name:
+            return {**{k: v for k, v in node.items() if k != "oneOf"}, "$ref": f"#/$defs/{name}"}
         return node
 
     return _walk(schema, change)

@@ -48,7 +48,8 @@ def _integral(value: Any) -> Any:
 NoneToken = Annotated[
     None,
     BeforeValidator(_none_token),
-    WithJsonSchema({"enum": [NONE_WORD, None], "description": 'Keras None, written "None"'}),
+    WithJsonSchema({"enum": [NONE_WORD, None], "description": 'Keras None: TOML has no null, '
+                    'so it is written "None"'}),
 ]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -72,22 +73,33 @@ def _literal(values: list[str]):
 
 # ---- regularizers: the shorthands of the spec format -------------------------
 
+_FACTOR = "a finite number >= 0"
+
+
 class L1(Strict):
-    l1: NonNeg
+    """keras.regularizers.L1: l1 * sum(abs(w))"""
+
+    l1: NonNeg = Field(description=_FACTOR, examples=[0.01])
 
 
 class L2(Strict):
-    l2: NonNeg
+    """keras.regularizers.L2: l2 * sum(square(w))"""
+
+    l2: NonNeg = Field(description=_FACTOR, examples=[0.01])
 
 
 class L1L2(Strict):
-    l1: NonNeg
-    l2: NonNeg
+    """keras.regularizers.L1L2: l1 * sum(abs(w)) + l2 * sum(square(w))"""
+
+    l1: NonNeg = Field(description=_FACTOR, examples=[1e-5])
+    l2: NonNeg = Field(description=_FACTOR, examples=[1e-4])
 
 
 class Orthogonal(Strict):
-    orthogonal: NonNeg
-    mode: Literal["rows", "columns"] = "rows"
+    """keras.regularizers.OrthogonalRegularizer: pushes rows (or columns) towards orthogonality"""
+
+    orthogonal: NonNeg = Field(description=_FACTOR, examples=[0.01])
+    mode: Literal["rows", "columns"] = Field("rows", description="which vectors to orthogonalize")
 
 
 def _expr_pattern() -> str:
@@ -108,6 +120,8 @@ def _expr_pattern() -> str:
 
 
 class Expr(Strict):
+    """A custom penalty written as an arithmetic expression over the weights w"""
+
     expr: str = Field(
         description="a penalty over the weight tensor w: numbers, + - * / **, parentheses "
         "and the functions abs, exp, log, max, mean, min, sqrt, square, sum, tanh",
@@ -214,7 +228,8 @@ def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
         fields: dict[str, Any] = {"type": (_literal([cls, *info["names"]]), ...)}
         for arg, default in info["args"].items():
             fields[arg] = (Union[_object_arg(arg, default), NoneToken], default)
-        model = create_model(f"{kind}{cls}", __base__=Strict, **fields)
+        model = create_model(f"{kind}{cls}", __base__=Strict,
+                             __doc__=f"keras.{kind.lower()}s.{cls}", **fields)
         members.append(Annotated[model, Tag(cls)])
     lookup = {**{c: c for c in table}, **names}
 
@@ -263,35 +278,104 @@ SIMPLE_KINDS: dict[str, Any] = {
     "initializer": Initializer,
     "constraint": Constraint,
     "layer": "AnyLayer",
+    "recurrent_layer": "RecurrentLayer",
     "json": JsonValue,
 }
 
 
+# What each kind of argument is, and examples of it, for editors.
+KIND_DOCS: dict[str, tuple[str, list]] = {
+    "positive": ("an integer >= 1", [32]),
+    "int": ("an integer", [0]),
+    "bool": ("true or false", [True]),
+    "float": ("a finite number", [0.5]),
+    "nonneg": ("a finite number >= 0", [0.001]),
+    "fraction": ("a number from 0 to 1", [0.99]),
+    "rate": ("the fraction of units to drop: 0 <= rate < 1", [0.5]),
+    "str": ("a string", []),
+    "ints": ("an integer >= 1, or one per spatial dimension", [3, [3, 3]]),
+    "nested_ints": ("an integer >= 0, one per dimension, or a [before, after] pair per "
+                    "dimension", [1, [[1, 1], [2, 2]]]),
+    "shape": ('a shape without the batch dimension: integers, "None" for a dimension of any '
+              "size, -1 for the one to infer", [[4, 8]]),
+    "axis": ("an axis (negative counts from the end) or a list of axes", [-1]),
+    "number_or_list": ("a number, or one per channel", [1.0]),
+    "numbers": ("a list of numbers", [[0.0, 1.0]]),
+    "dtype": ("a Keras dtype name", ["float32"]),
+    "data_format": ('"channels_last": (batch, ..., channels); "channels_first": '
+                    "(batch, channels, ...)", ["channels_last"]),
+    "activation": ("a Keras activation function name", ["relu"]),
+    "regularizer": ('a penalty on these weights: "l1", "l2", {l1 = 0.01}, {l2 = 0.01}, '
+                    '{l1 = 1e-5, l2 = 1e-4}, {orthogonal = 0.01, mode = "rows"}, '
+                    '{expr = "0.01 * sum(square(w))"} or {custom = "name", ...}',
+                    [{"l2": 0.01}, "l1"]),
+    "initializer": ('how these weights start: a Keras initializer name ("he_normal") or '
+                    '{type = "HeNormal", seed = 7}', ["glorot_uniform"]),
+    "constraint": ('a constraint applied to these weights after each update: a name '
+                   '("non_neg") or {type = "MaxNorm", max_value = 3.0}', ["non_neg"]),
+    "layer": ('a layer given as a table: {type = "LSTM", units = 64}',
+              [{"type": "LSTM", "units": 64}]),
+    "recurrent_layer": ('a recurrent layer given as a table: {type = "LSTM", units = 64}',
+                        [{"type": "LSTM", "units": 64}]),
+    "json": ("passed to Keras as written", []),
+    "enum": ("one of the listed values", []),
+}
+# Wrapper arguments that Keras rebuilds with go_backwards=True: only recurrent layers fit.
+RECURRENT_SLOTS = {("Bidirectional", "layer"), ("Bidirectional", "backward_layer")}
+
+
 def _annotation(layer: str, arg: str, info: dict):
     kind = registry.arg_kind(layer, arg, info)
+    if (layer, arg) in RECURRENT_SLOTS:
+        kind = "recurrent_layer"
     if kind == "enum":
         annotation = _literal(registry.enum_choices(layer, arg, info))
     else:
         annotation = SIMPLE_KINDS[kind]
+    text, examples = KIND_DOCS[kind]
     if "required" in info:
-        return annotation, ...
+        return annotation, Field(description=text, examples=examples or None)
     default = info.get("default")
-    return Union[annotation, NoneToken], Field(default, description=f"kind: {kind}")
+    examples = [e for e in examples if e != default] or None
+    return Union[annotation, NoneToken], Field(default, description=text, examples=examples)
+
+
+def _example(name: str) -> dict | None:
+    """The smallest table of a layer: its type and an example of each required argument."""
+    example: dict[str, Any] = {"type": name}
+    for arg, info in registry.layer_args(name).items():
+        if "required" not in info:
+            continue
+        kind = registry.arg_kind(name, arg, info)
+        choices = registry.enum_choices(name, arg, info) if kind == "enum" else None
+        samples = choices or KIND_DOCS["recurrent_layer" if (name, arg) in RECURRENT_SLOTS
+                                       else kind][1]
+        if not samples:
+            return None
+        example[arg] = samples[0]
+    return example
 
 
 def _layer_model(name: str) -> type[BaseModel]:
     info = registry.LAYERS[name]
+    aliases = info.get("aliases", [])
     fields: dict[str, Any] = {
-        "type": (_literal([name, *info.get("aliases", [])]), ...),
-        "name": (str | None, Field(None, description="the Keras layer name")),
-        "inputs": (Inputs | None, Field(None, description="names of the tensors this layer takes")),
+        "type": (_literal([name, *aliases]), Field(description="the Keras layer class")),
+        "name": (str | None, Field(None, description="the Keras layer name; other layers use "
+                                   "it in their inputs")),
+        "inputs": (Inputs | None, Field(None, description="the names of the inputs or layers "
+                                        "whose outputs this layer takes (default: the previous "
+                                        "layer); a table passes them by call argument name")),
         "call": (dict[str, JsonValue] | None, Field(
             None, description="constant keyword arguments of the call, e.g. {training = false}")),
     }
     for arg, arg_info in registry.layer_args(name).items():
         fields[arg] = _annotation(name, arg, arg_info)
+    doc = f"keras.layers.{name}" + (f" (also written {', '.join(aliases)})" if aliases else "")
+    example = _example(name)
     return create_model(
-        name, __base__=Strict, __doc__=f"keras.layers.{name}", **fields
+        name, __base__=Strict, __doc__=doc, **fields,
+        __config__=ConfigDict(json_schema_extra={"examples": [example]} if example else None),
     )
 
 
@@ -372,6 +456,19 @@ AnyLayer = Annotated[
     )],
     Discriminator(_layer_tag),
 ]
+# Layers that run over time steps, backwards too: what Bidirectional can wrap.
+RECURRENT = sorted(n for n in LAYER_MODELS if "go_backwards" in registry.LAYERS[n]["args"])
+
+
+def _recurrent_tag(value: Any) -> str | None:
+    tag = _layer_tag(value)
+    return tag if tag in RECURRENT else None
+
+
+RecurrentLayer = Annotated[
+    Union[tuple(Annotated[LAYER_MODELS[n], Tag(n)] for n in RECURRENT)],
+    Discriminator(_recurrent_tag),
+]
 
 
 # ---- the whole spec ---------------------------------------------------------
@@ -408,7 +505,8 @@ def _optimizer_union():
         fields: dict[str, Any] = {"type": (_literal([cls]), ...)}
         for arg, default in info["args"].items():
             fields[arg] = (Union[_object_arg(arg, default), NoneToken], default)
-        model = create_model(f"Optimizer{cls}", __base__=Strict, **fields)
+        model = create_model(f"Optimizer{cls}", __base__=Strict,
+                             __doc__=f"keras.optimizers.{cls}", **fields)
         members.append(Annotated[model, Tag(cls)])
     members.append(Annotated[_literal(sorted(c.lower() for c in registry.OPTIMIZERS)), Tag("Name")])
 
@@ -450,7 +548,8 @@ class Spec(Strict):
 
 # Layers nest layers (Bidirectional) and whole specs (Nested): resolve both names now.
 for _model in [*LAYER_MODELS.values(), Nested, Spec]:
-    _model.model_rebuild(_types_namespace={"AnyLayer": AnyLayer, "Spec": Spec})
+    _model.model_rebuild(_types_namespace={"AnyLayer": AnyLayer, "RecurrentLayer": RecurrentLayer,
+                                           "Spec": Spec})
 
 UNION_TAGS = REGULARIZER_TAGS | INITIALIZER_TAGS | CONSTRAINT_TAGS | LAYER_TAGS
 

@@ -349,6 +349,11 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
         return _placed(doc, where, f"expected a string, received {_show(name)}")
     if what == "layer" and name in registry.REFUSED:
         return _placed(doc, where, f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
+    owner = _class_of("layer", _get(doc.data, path[:-1])) if len(path) > 2 else None
+    if what == "layer" and (owner, path[-1]) in models.RECURRENT_SLOTS \
+            and registry.canonical_layer(name):
+        return _placed(doc, where, f"{owner} wraps a recurrent layer ({', '.join(models.RECURRENT)}), "
+                       f"received '{name}'")
     choices = {
         "layer": registry.layer_type_names,
         "initializer": lambda: list(registry.INITIALIZERS),
