@@ -2,6 +2,7 @@
 ``specc build``, and the .keras file reloads as the same model."""
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -10,7 +11,7 @@ import jsonschema
 import pytest
 
 import specc
-from conftest import SCHEMA, SPECS, configs, spec_files
+from conftest import ROOT, SCHEMA, SPECS, configs, spec_files
 
 FILES = spec_files()
 ids = [p.name for p in FILES]
@@ -107,3 +108,44 @@ assert not imported, imported
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# -- the documentation's examples are specs that work ---------------------------------
+
+DOCS = [ROOT / "README.md", ROOT / "docs" / "spec-format.md"]
+FENCE = re.compile(r"^```(toml|json)\n(.*?)^```", re.M | re.S)
+
+
+def doc_examples():
+    """Every complete spec (one with inputs and layers) in a fenced block of the docs."""
+    found = []
+    for doc in DOCS:
+        for n, (fmt, text) in enumerate(FENCE.findall(doc.read_text())):
+            if ("[[inputs]]" in text and "[[layers]]" in text) or '"layers": [' in text:
+                found.append(pytest.param(fmt, text, id=f"{doc.name}-{n}"))
+    return found
+
+
+@pytest.mark.parametrize("fmt, text", doc_examples())
+def test_doc_example(fmt, text, tmp_path):
+    keras = pytest.importorskip("keras")
+    path = tmp_path / f"example.{fmt}"
+    path.write_text(text)
+    keras.backend.clear_session()
+    model = specc.build(specc.load(path))
+    assert model.count_params() >= 0
+
+
+def test_docs_have_examples():
+    assert len(doc_examples()) >= 3
+
+
+def test_readme_begins_with_the_two_commands():
+    blocks = re.findall(r"^```sh\n(.*?)\n```", (ROOT / "README.md").read_text(), re.M | re.S)
+    install_and_build, install_and_test = blocks[:2]
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert install_and_test == ci
+    assert install_and_build.startswith("python3 -m pip install . && specc build specs/")
+    spec = install_and_build.split("specc build ")[1].split()[0]
+    assert (ROOT / spec).is_file()
+    assert (ROOT / "README.md").read_text().startswith(f"# specc\n\n```sh\n{install_and_build}\n```")
