@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from specc import __version__
@@ -181,6 +182,50 @@ def export(
     else:
         dump(spec, output)
         out.print(f"wrote {output}")
+
+
+@app.command()
+def layers(
+    name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
+) -> None:
+    """List the layer types a spec can use (and those it refuses), or one layer's arguments."""
+    from specc import registry
+    from specc.spec import describe_layer
+
+    if name is None:
+        supported = Table(title=f"Supported layers ({len(registry.LAYERS)})")
+        supported.add_column("Type")
+        supported.add_column("Also written")
+        for layer, info in registry.LAYERS.items():
+            supported.add_row(layer, ", ".join(info.get("aliases", [])))
+        refused = Table(title=f"Refused layers ({len(registry.REFUSED)})")
+        refused.add_column("Type")
+        refused.add_column("Why")
+        for layer, reason in registry.REFUSED.items():
+            refused.add_row(layer, escape(reason))
+        out.print(supported, refused)
+        return
+    try:
+        rows = describe_layer(name)
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    table = Table(title=f"{registry.canonical_layer(name)} (keras.layers)",
+                  caption="every layer also takes name and inputs")
+    for column in ("Argument", "Type", "Default", "Required"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], escape(row["type"]),
+                      "" if row["required"] else escape(_shown(row["default"])),
+                      "required" if row["required"] else "")
+    out.print(table)
+
+
+def _shown(value) -> str:
+    """A default as a spec would write it."""
+    if value is None:
+        return '"None"'
+    return json.dumps(value)
 
 
 @app.command()

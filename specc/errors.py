@@ -32,7 +32,8 @@ class Problem:
         return ":".join(parts)
 
     def __str__(self) -> str:
-        text = f"{self.location()}: "
+        # A problem that is about no file (an unknown name on the command line) has no place.
+        text = f"{self.location()}: " if self.file or self.line is not None or self.path else ""
         if self.path:
             text += f"{self.path}: "
         text += self.message

@@ -561,3 +561,45 @@ def layer_args(layer: BaseModel) -> dict[str, Any]:
         for k in layer.model_fields_set
         if k not in ("type", "name", "inputs")
     }
+
+
+# Short names of the argument kinds, for tables such as ``specc layers Dense``.
+KIND_LABELS = {
+    "positive": "integer >= 1", "int": "integer", "bool": "true or false", "float": "number",
+    "nonneg": "number >= 0", "fraction": "number in [0, 1]", "rate": "number in [0, 1)",
+    "str": "string", "ints": "integer >= 1, or a list", "nested_ints": "integer >= 0, or lists",
+    "shape": "shape", "axis": "axis, or a list", "number_or_list": "number, or a list",
+    "numbers": "list of numbers", "dtype": "dtype", "data_format": "data format",
+    "activation": "activation", "regularizer": "regularizer", "initializer": "initializer",
+    "constraint": "constraint", "layer": "layer table", "recurrent_layer": "recurrent layer table",
+    "json": "any value",
+}
+
+
+def describe_layer(name: str) -> list[dict[str, Any]]:
+    """The Keras arguments a spec may give a layer type, required ones first.
+
+    >>> describe_layer("Dense")[0]
+    {'name': 'units', 'type': 'integer >= 1', 'default': None, 'required': True}
+    """
+    from specc.errors import SpecError, suggest
+
+    cls = registry.canonical_layer(name)
+    if cls is None:
+        if name in registry.REFUSED:
+            raise SpecError(f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
+        raise SpecError(f"unknown layer type '{name}'",
+                        suggestion=suggest(name, registry.layer_type_names()))
+    rows = []
+    for arg, info in registry.layer_args(cls).items():
+        kind = registry.arg_kind(cls, arg, info)
+        if (cls, arg) in RECURRENT_SLOTS:
+            kind = "recurrent_layer"
+        label = (" | ".join(f"'{c}'" for c in registry.enum_choices(cls, arg, info))
+                 if kind == "enum" else KIND_LABELS[kind])
+        default = info.get("default")
+        if default is None and isinstance(info.get("config_default"), (str, int, float)):
+            default = info["config_default"]  # what Keras settles on (trainable: true)
+        rows.append({"name": arg, "type": label, "default": default,
+                     "required": "required" in info})
+    return sorted(rows, key=lambda row: not row["required"])
