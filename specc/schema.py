@@ -69,14 +69,20 @@ def _share(schema: dict) -> dict:
     def change(node: dict) -> dict:
         for name, values in enums.items():
             if node.get("enum") == values:
-                return share(name, node, ("enum", "type", "description"))
+                # The None token's description is its own; an argument's stays with it.
+                keys = ("enum", "type", "description") if name == "NoneToken" else ("enum", "type")
+                return share(name, node, keys)
         union = node.get("oneOf")
         refs = [m.get("$ref") for m in union if isinstance(m, dict)] if isinstance(union, list) else []
         name = next((unions[r] for r in refs if r in unions), None)
-        return share(name, node, ("oneOf", "description")) if name else node
+        # A property (it has a title) keeps its description; the union's own goes along.
+        keys = ("oneOf",) if "title" in node else ("oneOf", "description")
+        return share(name, node, keys) if name else node
 
     schema = _walk(schema, change)
     schema["$defs"].update(shared_defs)
+    if "JsonValue" in schema["$defs"]:
+        schema["$defs"]["JsonValue"]["description"] = "any value, passed to Keras as written"
     return schema
 
 
@@ -133,7 +139,7 @@ def _dispatch_layers(schema: dict) -> dict:
         "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
         'or {apply = "name"} to call an earlier layer again.',
         "type": "object",
-        "properties": {"type": {"enum": names}},
+        "properties": {"type": {"description": "the Keras layer class", "enum": names}},
         "if": {"required": ["apply"], "not": {"required": ["type"]}},
         "then": {"$ref": "#/$defs/Apply"},
         "else": {"required": ["type"], **_switch(sorted(cases))},
@@ -144,7 +150,8 @@ def _dispatch_layers(schema: dict) -> dict:
         "description": "A layer that runs over time steps, forwards or backwards: "
         f"{', '.join(RECURRENT)}.",
         "type": "object",
-        "properties": {"type": {"enum": sorted(n for names, _ in recurrent for n in names)}},
+        "properties": {"type": {"description": "the Keras layer class",
+                                "enum": sorted(n for names, _ in recurrent for n in names)}},
         "required": ["type"],
         **_switch(recurrent),
     }

@@ -152,7 +152,8 @@ class Custom(BaseModel):
     """A penalty registered from Python; other keys are its keyword arguments."""
 
     model_config = ConfigDict(extra="allow", strict=True)
-    custom: str
+    custom: str = Field(description="the name the penalty was registered under, with "
+                        "@specc.register_regularizer or an entry point")
 
 
 def _regularizer_tag(value: Any) -> str | None:
@@ -217,19 +218,50 @@ OBJECT_ARGS: dict[str, Any] = {
 }
 
 
+OBJECT_ARG_DOCS = {
+    "seed": "an integer that makes the random values repeatable",
+    "stddev": "the standard deviation, >= 0", "mean": "the mean",
+    "minval": "the lower bound", "maxval": "the upper bound",
+    "value": "the value of every weight", "gain": "a multiplier of the result",
+    "scale": "a multiplier of the variance, > 0",
+    "mode": "which fan the variance is scaled by",
+    "distribution": "the distribution the values are drawn from",
+    "input_axes": "the axes that count as fan-in", "output_axes": "the axes that count as fan-out",
+    "axis": "the axis (or axes) along which norms are computed",
+    "max_value": "the largest norm, >= 0", "min_value": "the smallest norm, >= 0",
+    "rate": "how far each update moves towards the bounds: 1 enforces them exactly",
+    "learning_rate": "the step size, >= 0", "epsilon": "a small constant for stability, >= 0",
+    "weight_decay": "decoupled weight decay, >= 0",
+    "clipnorm": "clip each gradient to this norm", "clipvalue": "clip gradients to this value",
+    "global_clipnorm": "clip all gradients together to this norm",
+    "beta_1": "the decay of the first moment, in [0, 1]",
+    "beta_2": "the decay of the second moment, in [0, 1]",
+    "rho": "the decay of the moving average, in [0, 1]", "momentum": "momentum, in [0, 1]",
+    "ema_momentum": "the momentum of the exponential moving average of the weights",
+}
+
+
 def _object_arg(arg: str, default: Any):
     return OBJECT_ARGS.get(arg) or _scalar_type(default)
+
+
+def _object_field(module: str, cls: str, arg: str, default: Any):
+    """A field of an initializer, constraint or optimizer table, with its description."""
+    text = OBJECT_ARG_DOCS.get(arg, f"the {arg} argument of {module}.{cls}")
+    return Union[_object_arg(arg, default), NoneToken], Field(default, description=text)
 
 
 def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
     """A Keras name ("he_normal") or a {type = "HeNormal", ...} table, typed per class."""
     members = []
+    module = f"keras.{kind.lower()}s"
     for cls, info in table.items():
-        fields: dict[str, Any] = {"type": (_literal([cls, *info["names"]]), ...)}
+        fields: dict[str, Any] = {"type": (_literal([cls, *info["names"]]), Field(
+            description=f"the class, {module}.{cls}, or its name"))}
         for arg, default in info["args"].items():
-            fields[arg] = (Union[_object_arg(arg, default), NoneToken], default)
+            fields[arg] = _object_field(module, cls, arg, default)
         model = create_model(f"{kind}{cls}", __base__=Strict,
-                             __doc__=f"keras.{kind.lower()}s.{cls}", **fields)
+                             __doc__=f"{module}.{cls}", **fields)
         members.append(Annotated[model, Tag(cls)])
     lookup = {**{c: c for c in table}, **names}
 
@@ -356,6 +388,10 @@ def _example(name: str) -> dict | None:
     return example
 
 
+_INPUTS = ("the names of the inputs or layers whose outputs this layer takes (default: the "
+           "previous layer); a table passes them by call argument name")
+
+
 def _layer_model(name: str) -> type[BaseModel]:
     info = registry.LAYERS[name]
     aliases = info.get("aliases", [])
@@ -363,9 +399,7 @@ def _layer_model(name: str) -> type[BaseModel]:
         "type": (_literal([name, *aliases]), Field(description="the Keras layer class")),
         "name": (str | None, Field(None, description="the Keras layer name; other layers use "
                                    "it in their inputs")),
-        "inputs": (Inputs | None, Field(None, description="the names of the inputs or layers "
-                                        "whose outputs this layer takes (default: the previous "
-                                        "layer); a table passes them by call argument name")),
+        "inputs": (Inputs | None, Field(None, description=_INPUTS)),
         "call": (dict[str, JsonValue] | None, Field(
             None, description="constant keyword arguments of the call, e.g. {training = false}")),
     }
@@ -382,9 +416,9 @@ def _layer_model(name: str) -> type[BaseModel]:
 class Apply(Strict):
     """Calls a layer defined earlier again, sharing its weights."""
 
-    apply: str
-    name: str
-    inputs: Inputs | None = None
+    apply: str = Field(description="the name of the layer to call again")
+    name: str = Field(description="the name of this call's output, for later layers' inputs")
+    inputs: Inputs | None = Field(None, description=_INPUTS)
 
 
 class Op(BaseModel):
@@ -393,8 +427,9 @@ class Op(BaseModel):
     Other keys are the operation's constructor arguments."""
 
     model_config = ConfigDict(extra="allow", strict=True)
-    type: Annotated[str, Field(pattern=r"^ops\.")]
-    name: str | None = None
+    type: Annotated[str, Field(pattern=r"^ops\.")] = Field(
+        description="the operation, ops. and its keras.ops class name")
+    name: str | None = Field(None, description="the name of the operation's output")
     inputs: list[Union[str, list[str], StrictInt, Finite, StrictBool]] | None = Field(
         None, description="tensor names, or numbers for constant operands (x + 3.0)")
 
@@ -422,10 +457,11 @@ class Op(BaseModel):
 class Nested(Strict):
     """A whole model used as a layer: ``{type = "Model", name = "encoder", spec = {...}}``."""
 
-    type: Literal["Model", "Sequential", "Functional"]
-    name: str | None = None
-    inputs: Inputs | None = None
-    spec: "Spec"
+    type: Literal["Model", "Sequential", "Functional"] = Field(
+        description="the Keras class of the nested model")
+    name: str | None = Field(None, description="the nested model's name")
+    inputs: Inputs | None = Field(None, description=_INPUTS)
+    spec: "Spec" = Field(description="the nested model, written as a spec")
 
 
 LAYER_MODELS: dict[str, type[BaseModel]] = {name: _layer_model(name) for name in registry.LAYERS}
@@ -474,8 +510,12 @@ RecurrentLayer = Annotated[
 # ---- the whole spec ---------------------------------------------------------
 
 class ModelSection(Strict):
-    name: str | None = None
-    outputs: list[str] | dict[str, str] | None = None
+    """[model]: the model's name, its outputs and how it is built."""
+
+    name: str | None = Field(None, description="the Keras model name")
+    outputs: list[str] | dict[str, str] | None = Field(
+        None, description="the layers whose outputs the model returns (default: the last layer); "
+        "a table names each output", examples=[["probs"]])
     kind: Literal["sequential", "functional"] | None = Field(
         None, description="default: sequential when no layer names inputs and there is one input"
     )
@@ -489,22 +529,28 @@ class ModelSection(Strict):
 
 
 class InputSpec(Strict):
-    name: str | None = None
+    """[[inputs]]: one input tensor of the model."""
+
+    name: str | None = Field(None, description="the name layers use in their inputs; needed "
+                             "when there are several inputs")
     shape: list[Annotated[Union[Positive, NoneToken], Field()]] = Field(
-        description='without the batch dimension; "None" for a dimension of any size'
+        description='without the batch dimension; "None" for a dimension of any size',
+        examples=[[784], ["None", 16]],
     )
-    dtype: _literal(registry.DTYPES) | None = None  # type: ignore[valid-type]
-    sparse: StrictBool = False
-    batch_size: Positive | None = None
+    dtype: _literal(registry.DTYPES) | None = Field(  # type: ignore[valid-type]
+        None, description="the input's dtype (default: float32)")
+    sparse: StrictBool = Field(False, description="whether the input is a sparse tensor")
+    batch_size: Positive | None = Field(None, description="a fixed batch size (default: any)")
 
 
 def _optimizer_union():
     """A Keras name ("adam") or a {type = "Adam", ...} table, typed per class."""
     members = []
     for cls, info in registry.OPTIMIZERS.items():
-        fields: dict[str, Any] = {"type": (_literal([cls]), ...)}
+        fields: dict[str, Any] = {"type": (_literal([cls]), Field(
+            description=f"the class, keras.optimizers.{cls}"))}
         for arg, default in info["args"].items():
-            fields[arg] = (Union[_object_arg(arg, default), NoneToken], default)
+            fields[arg] = _object_field("keras.optimizers", cls, arg, default)
         model = create_model(f"Optimizer{cls}", __base__=Strict,
                              __doc__=f"keras.optimizers.{cls}", **fields)
         members.append(Annotated[model, Tag(cls)])
@@ -525,10 +571,18 @@ Metric = _literal(registry.METRICS)
 
 
 class CompileSpec(Strict):
-    optimizer: Optimizer = "rmsprop"  # type: ignore[valid-type]
-    loss: Loss | list[Loss] | dict[str, Loss] | None = None  # type: ignore[valid-type]
-    metrics: list[Metric] | dict[str, Metric | list[Metric]] | None = None  # type: ignore[valid-type]
-    loss_weights: list[Finite] | dict[str, Finite] | None = None
+    """[compile]: the arguments of model.compile."""
+
+    optimizer: Optimizer = Field(  # type: ignore[valid-type]
+        "rmsprop", description='a Keras optimizer name, or {type = "Adam", learning_rate = 0.001}')
+    loss: Loss | list[Loss] | dict[str, Loss] | None = Field(  # type: ignore[valid-type]
+        None, description="a Keras loss name; a list gives one per output, a table one per "
+        "output name", examples=["sparse_categorical_crossentropy"])
+    metrics: list[Metric] | dict[str, Metric | list[Metric]] | None = Field(  # type: ignore[valid-type]
+        None, description="Keras metric names; a table gives them per output name",
+        examples=[["accuracy"]])
+    loss_weights: list[Finite] | dict[str, Finite] | None = Field(
+        None, description="a weight per output (a list) or per output name (a table)")
 
 
 class Spec(Strict):
@@ -537,10 +591,15 @@ class Spec(Strict):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
     schema_: str | None = Field(None, alias="$schema", description="path or URL of the JSON Schema")
-    model: ModelSection = Field(default_factory=ModelSection)
-    inputs: list[InputSpec] = Field(min_length=1)
-    layers: list[AnyLayer] = Field(min_length=1)  # type: ignore[valid-type]
-    compile: CompileSpec | None = None
+    model: ModelSection = Field(default_factory=ModelSection,
+                                description="the model's name, outputs and kind")
+    inputs: list[InputSpec] = Field(min_length=1, description="the model's inputs")
+    layers: list[AnyLayer] = Field(  # type: ignore[valid-type]
+        min_length=1, description="the layers in order; each takes the previous one's output "
+        "unless it names its inputs")
+    compile: CompileSpec | None = Field(
+        None, description="the arguments of model.compile; leave it out for a model that is "
+        "not compiled")
 
     # Where the spec came from, so later stages can point at its lines.
     _document: Any = PrivateAttr(None)

@@ -110,3 +110,55 @@ def test_wiring_mistakes_are_well_formed_data(name):
 @pytest.mark.parametrize("name", _specs(INVALID / "expr"))
 def test_expression_grammar_is_left_to_the_models(name):
     assert _verdicts(INVALID / "expr" / name) == (True, False)
+
+
+# ---- the schema that editors read --------------------------------------------
+
+def _definitions() -> dict:
+    return json.loads(SCHEMA.read_text())["$defs"]
+
+
+def test_every_definition_and_argument_is_described():
+    undescribed = [
+        f"{name}.{prop}" if prop else name
+        for name, node in _definitions().items()
+        for prop in [None, *(node.get("properties", {}) if not name.startswith("ops.") else [])]
+        if "description" not in (node["properties"][prop] if prop else node)
+    ]
+    assert undescribed == []
+    assert "kind: " not in SCHEMA.read_text()
+
+
+def test_every_layer_names_its_keras_class_and_optional_arguments_have_defaults():
+    from specc.spec import LAYER_MODELS
+
+    defs = _definitions()
+    for name, model in LAYER_MODELS.items():
+        assert defs[name]["description"].startswith(f"keras.layers.{name}")
+        for arg, field in model.model_fields.items():
+            if not field.is_required():
+                assert "default" in defs[name]["properties"][arg], f"{name}.{arg}"
+
+
+def test_layer_examples_are_valid_specs():
+    from specc.spec import LAYER_MODELS
+
+    defs = _definitions()
+    examples = [ex for name in LAYER_MODELS for ex in defs[name].get("examples", [])]
+    assert len(examples) >= len(LAYER_MODELS) - 5  # a few need a string only Keras can give
+    for example in examples:
+        spec = {"inputs": [{"shape": [4]}], "layers": [example]}
+        assert _schema().is_valid(spec), example
+        Spec.model_validate(spec)
+
+
+def test_schema_checks_a_large_spec_quickly():
+    import time
+
+    layers = [{"type": "Dense", "units": 8, "activation": "relu",
+               "kernel_regularizer": {"l2": 0.01}, "kernel_initializer": "he_normal"},
+              {"type": "Dropout", "rate": 0.1}] * 100
+    spec = {"inputs": [{"shape": [8]}], "layers": layers}
+    start = time.perf_counter()
+    assert _schema().is_valid(spec)
+    assert time.perf_counter() - start < 2.0
