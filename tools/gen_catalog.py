@@ -187,7 +187,7 @@ def generate() -> dict:
         if name in REFUSED:
             continue
         # Default names (backward_lstm) count up per process; start each class afresh.
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         layers[name] = describe(cls)
         if aliases.get(name):
             layers[name]["aliases"] = aliases[name]
