@@ -13,7 +13,7 @@ from typing import Any
 
 from specc import registry
 from specc.errors import SpecError, suggest
-from specc.spec import Apply, Op, Spec
+from specc.spec import Apply, Nested, Op, Spec
 
 Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
 
@@ -79,12 +79,17 @@ def layer_names(spec: Spec) -> list[str]:
     return names
 
 
-def wiring_problems(spec: Spec) -> list[Issue]:
+def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
+    """Every wiring problem of a spec and of the models nested in it, by path."""
+    issues: list[Issue] = []
     try:
         resolve(spec)
     except _Wiring as exc:
-        return exc.issues
-    return []
+        issues = [(at + path, message, suggestion) for path, message, suggestion in exc.issues]
+    for index, layer in enumerate(spec.layers):
+        if isinstance(layer, Nested):
+            issues += wiring_problems(layer.spec, (*at, "layers", index, "spec"))
+    return issues
 
 
 class _Wiring(Exception):

@@ -10,7 +10,6 @@ is validated, documented in the JSON Schema and exported without new code here.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (

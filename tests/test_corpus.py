@@ -81,6 +81,22 @@ def test_valid_spec_loads(name):
     load(VALID / name)
 
 
+def corpus_penalty(w, factor=1.0, power=1):
+    """The penalty regularizer_custom.toml names."""
+    from keras import ops
+
+    return factor * ops.sum(ops.abs(w) ** power)
+
+
+@pytest.mark.parametrize("name", _specs(VALID))
+def test_valid_spec_builds(name):
+    import specc
+    from specc.build import build
+
+    specc.register_regularizer("my_penalty")(corpus_penalty)
+    build(load(VALID / name))
+
+
 @pytest.mark.parametrize("name", _specs(INVALID))
 def test_invalid_spec_gives_exactly_its_messages(name, monkeypatch):
     monkeypatch.chdir(INVALID)
