@@ -150,3 +150,14 @@ MISTAKES = {
 def test_wiring_mistake(name):
     make, expected = MISTAKES[name]
     assert problems(make()) == expected
+
+
+def test_wiring_of_a_nested_model_is_checked_at_its_path():
+    from specc.graph import wiring_problems
+
+    inner = {"inputs": [{"name": "features", "shape": [4]}], "layers": [dense(inputs=["feature"])]}
+    s = spec({"type": "Model", "name": "encoder", "spec": inner}, dense("loose", inputs=["nope"]))
+    assert wiring_problems(s) == [
+        (("layers", 1, "inputs", 0), "unknown input 'nope'", None),
+        (("layers", 0, "spec", "layers", 0, "inputs", 0), "unknown input 'feature'", "features"),
+    ]
