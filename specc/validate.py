@@ -166,12 +166,12 @@ def _kind(path: tuple) -> str | None:
     """What the value at path is: "spec", "layer", "input", "regularizer", "optimizer"..."""
     if not path or path[-1] == "spec":
         return "spec"  # the top, or a nested model's spec
-    *parent, last = path
-    parent_kind = _kind(tuple(parent[:-1])) if isinstance(last, int) and parent else _kind(tuple(parent))
-    if isinstance(last, int):
-        if parent_kind == "spec" and parent:
-            return {"inputs": "input", "layers": "layer"}.get(parent[-1])
+    last = path[-1]
+    if isinstance(last, int):  # an entry of [[inputs]] or [[layers]]; other lists hold values
+        if len(path) >= 2 and _kind(path[:-2]) == "spec":
+            return {"inputs": "input", "layers": "layer"}.get(path[-2])
         return None
+    parent_kind = _kind(path[:-1])
     if parent_kind == "spec":
         return {"model": "model", "compile": "compile"}.get(last)
     if parent_kind == "compile" and last == "optimizer":
@@ -260,7 +260,8 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
         symbol, key = _BOUNDS[kind]
         bound = ctx[key]
         noun = "a finite number" if isinstance(bound, float) else "an integer"
-        return _placed(doc, path, f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
+        return _placed(doc, path,
+                       f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
     if kind == "finite_number":
         return _placed(doc, path, f"expected a finite number, received {_show(value)}")
     if kind == "too_short":
@@ -274,7 +275,7 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
     if _is_type_error(error):
         nouns = [_type_noun(e, path) for e in errors if _is_type_error(e)]
         nouns = list(dict.fromkeys(nouns + (["'None'"] if none_too else [])))
-        listed = " or ".join(nouns) if len(nouns) < 3 else ", ".join(nouns[:-1]) + " or " + nouns[-1]
+        listed = " or ".join(nouns) if len(nouns) < 3 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
         return _placed(doc, path, f"expected {listed}, received {_show(value)}",
                        suggestion=suggest(value, ["None"]) if none_too else None)
     return _placed(doc, path, error["msg"][0].lower() + error["msg"][1:].rstrip("."))
@@ -282,9 +283,12 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
 
 def _type_noun(error: dict, path: tuple) -> str:
     if error["type"] == "literal_error":
-        name = f"{_noun(path)} name"
-        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+        return f"{_a(_noun(path))} name"
     return _NOUNS[error["type"]]
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _close(name: Any, choices: list[str]) -> str | None:
@@ -329,7 +333,8 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
             problems.append(_placed(doc, (*path, key), f"unknown regularizer key '{key}'",
                                     key=True, suggestion=_close(key, _REGULARIZER_KEYS)))
         elif key == "mode":
-            problems.append(_placed(doc, (*path, key), "'mode' goes only with 'orthogonal'", key=True))
+            problems.append(_placed(doc, (*path, key), "'mode' goes only with 'orthogonal'",
+                                    key=True))
         else:
             problems.append(_placed(doc, (*path, key), f"'{key}' cannot be combined with '{form}'",
                                     key=True))
@@ -339,8 +344,9 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
 def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
     what = _kind(path)
     if not isinstance(value, dict):
-        named = "" if what == "layer" else f"{'an' if what[0] in 'aeiou' else 'a'} {what} name or "
-        return _placed(doc, path, f"expected {named}a table with a 'type', received {_show(value)}")
+        named = "" if what == "layer" else f"{_a(what)} name or "
+        return _placed(doc, path,
+                       f"expected {named}a table with a 'type', received {_show(value)}")
     if "type" not in value:
         return _placed(doc, path, f"missing 'type': the {what} class name")
     name = value["type"]
@@ -348,11 +354,13 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
     if not isinstance(name, str):
         return _placed(doc, where, f"expected a string, received {_show(name)}")
     if what == "layer" and name in registry.REFUSED:
-        return _placed(doc, where, f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
+        return _placed(doc, where,
+                       f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
     owner = _class_of("layer", _get(doc.data, path[:-1])) if len(path) > 2 else None
     if what == "layer" and (owner, path[-1]) in models.RECURRENT_SLOTS \
             and registry.canonical_layer(name):
-        return _placed(doc, where, f"{owner} wraps a recurrent layer ({', '.join(models.RECURRENT)}), "
+        recurrent = ", ".join(models.RECURRENT)
+        return _placed(doc, where, f"{owner} wraps a recurrent layer ({recurrent}), "
                        f"received '{name}'")
     choices = {
         "layer": registry.layer_type_names,
