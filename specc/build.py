@@ -86,7 +86,11 @@ def _value(layer: str, arg: str, value: Any) -> Any:
     kind = registry.arg_kind(layer, arg, registry.LAYERS[layer]["args"][arg])
     if kind == "regularizer":
         return to_keras(value)
-    if kind in ("initializer", "constraint") and isinstance(value, dict):
+    if kind in ("initializer", "constraint"):
+        # Instantiate from the registry ourselves: Keras's own string lookup
+        # fails for some names ("constant").
+        if isinstance(value, str):
+            value = {"type": value}
         module = keras.initializers if kind == "initializer" else keras.constraints
         table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
         names = registry.INITIALIZER_NAMES if kind == "initializer" else registry.CONSTRAINT_NAMES
