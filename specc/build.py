@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from specc import registry
 from specc.errors import Problem, SpecError
-from specc.graph import Graph, Node, graph as resolve, split_ref
+from specc.graph import Graph, Node, graph as resolve, split_ref, to_snake_case
 from specc.spec import Apply, Nested, Op, Spec
 
 
@@ -100,8 +100,10 @@ def _value(layer: str, arg: str, value: Any) -> Any:
     if kind == "layer":
         from specc.spec import LAYER_MODELS
 
-        inner = LAYER_MODELS[registry.canonical_layer(value["type"])].model_validate(value)
-        return make_layer(inner, None)
+        cls = registry.canonical_layer(value["type"])
+        inner = LAYER_MODELS[cls].model_validate(value)
+        # Keras would number an unnamed wrapped layer per process (lstm_7): name it as a fresh one.
+        return make_layer(inner, inner.name or to_snake_case(cls))
     if kind in ("ints", "shape", "nested_ints", "axis") and isinstance(value, list):
         return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value

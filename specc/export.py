@@ -321,6 +321,8 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
         if cls == "Bidirectional" and isinstance(inner.get("name"), str):
             # Bidirectional prefixes the wrapped layer's name itself.
             inner["name"] = inner["name"].removeprefix("forward_")
+        if inner.get("name") == to_snake_case(inner["type"]):
+            del inner["name"]  # the name build gives a wrapped layer anyway
         return inner
     if kind == "dtype":
         return _dtype(value)
@@ -413,7 +415,7 @@ def _minimize(spec: Spec) -> None:
             if layer_names(spec) != wanted:
                 layer.name = keep
     # Keras numbers default input names per process (input_layer_10): not worth keeping.
-    if len(spec.inputs) == 1 and re.fullmatch(r"input_layer(_\d+)?", spec.inputs[0].name or ""):
+    if len(spec.inputs) == 1 and spec.inputs[0].name == "input_layer":
         _rename_ref(spec, spec.inputs[0].name, "input_layer")
         _unset(spec.inputs[0], "name")
         wanted = layer_names(spec)

@@ -172,16 +172,8 @@ CASES = {
 }
 
 
-KNOWN_GAPS = {
-    "nested_models": "a nested functional model called on an outer tensor: its call is not wired yet",
-}
-
-
 @pytest.mark.parametrize("fmt", ["toml", "json"])
-@pytest.mark.parametrize("case", [
-    pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_GAPS[c])) if c in KNOWN_GAPS else c
-    for c in sorted(CASES)
-])
+@pytest.mark.parametrize("case", sorted(CASES))
 def test_hand_written_models_round_trip(case, fmt):
     make, inputs = CASES[case]
     model = make()
@@ -216,12 +208,7 @@ def test_float32_factors_are_written_short():
     assert "0.009999" not in dumps(export(model))
 
 
-@pytest.mark.parametrize("spec_path", [
-    pytest.param(p, marks=pytest.mark.xfail(
-        reason="Bidirectional built from a spec names its wrapped layer per process (forward_lstm_N)"))
-    if p.name == "rnn.toml" else p
-    for p in sorted((ROOT / "specs").glob("*.*"))
-], ids=lambda p: p.name)
+@pytest.mark.parametrize("spec_path", sorted((ROOT / "specs").glob("*.*")), ids=lambda p: p.name)
 def test_every_spec_is_a_fixed_point(spec_path):
     """spec -> model -> spec gives the same spec."""
     spec = specc.load(spec_path)
