@@ -117,6 +117,20 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         return target if outputs == 1 and tensor == 0 else f"{target}:{tensor}"
 
     _count_outputs(body)
+
+    def implicit_mask(args: list, mask: Any) -> bool:
+        """A mask computed by an operation from what produced our input (Embedding's
+        mask_zero records ops.not_equal(tokens, 0)): Keras recomputes it itself."""
+        if mask is None or not args:
+            return False
+        producer = by_name[mask["config"]["keras_history"][0]]
+        if not producer.get("module", "").startswith("keras.src.ops"):
+            return False
+        source = by_name[next(_histories(args[0]))[0]]
+        fed = {tuple(h) for n in source.get("inbound_nodes", []) for h in _histories(n)}
+        used = {tuple(h) for n in producer.get("inbound_nodes", []) for h in _histories(n)}
+        return bool(used) and used <= fed
+
     spec_layers = []
     for layer in layers:
         if layer["class_name"] == "InputLayer":
@@ -124,7 +138,7 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         path = f"{where}layers[{len(spec_layers)}]"
         entry = _layer(layer, problems, path)
         nodes = layer.get("inbound_nodes", [])
-        calls = [_call_inputs(layer, node, ref, problems, path) for node in nodes]
+        calls = [_call_inputs(layer, node, ref, implicit_mask, problems, path) for node in nodes]
         if calls:
             entry["inputs"] = calls[0]
             constants = _call_constants(nodes[0])
@@ -137,6 +151,7 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         )
     model: dict[str, Any] = {"name": body.get("name"), "kind": "functional"}
     outputs = body["output_layers"]
+    spec_layers = _without_unused_ops(spec_layers, [h[0] for h in _histories_of(outputs)])
     if isinstance(outputs, dict):
         model["outputs"] = {k: ref(v) for k, v in outputs.items()}
     elif outputs and isinstance(outputs[0], list):
@@ -150,6 +165,38 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
     if len(model["outputs"]) == 1 and isinstance(outputs, list) and outputs and isinstance(outputs[0], list):
         model["outputs_form"] = "list"
     return {"model": model, "inputs": inputs, "layers": spec_layers}
+
+
+def _histories_of(outputs: Any) -> list[list]:
+    if isinstance(outputs, dict):
+        return list(outputs.values())
+    return outputs if outputs and isinstance(outputs[0], list) else [outputs]
+
+
+def _without_unused_ops(entries: list[dict], outputs: list[str]) -> list[dict]:
+    """Drop operation nodes nothing uses any more (an implicit mask left behind)."""
+    def used_names() -> set[str]:
+        found = set(outputs)
+        for entry in entries:
+            values = entry.get("inputs") or []
+            stack = list(values.values()) if isinstance(values, dict) else list(values)
+            while stack:
+                item = stack.pop()
+                if isinstance(item, list):
+                    stack.extend(item)
+                elif isinstance(item, str):
+                    found.add(item.partition(":")[0])
+            if "apply" in entry:
+                found.add(entry["apply"])
+        return found
+
+    while True:
+        used = used_names()
+        kept = [e for e in entries
+                if not str(e.get("type", "")).startswith("ops.") or e.get("name") in used]
+        if len(kept) == len(entries):
+            return entries
+        entries = kept
 
 
 def _history_names(layers: Any) -> list[str]:
@@ -193,10 +240,12 @@ def _call_constants(node: dict) -> dict:
             if v is not None and not any(True for _ in _histories(v))}
 
 
-def _call_inputs(layer: dict, node: dict, ref, problems: list[Problem], path: str):
+def _call_inputs(layer: dict, node: dict, ref, implicit_mask, problems: list[Problem], path: str):
     """A call's tensors as spec inputs: a list, or a table for named call arguments."""
     args, kwargs = node.get("args", []), node.get("kwargs", {})
     tensor_kwargs = {k: v for k, v in kwargs.items() if any(True for _ in _histories(v))}
+    if implicit_mask(args, tensor_kwargs.get("mask")):
+        del tensor_kwargs["mask"]  # Keras attaches this mask again when the model is rebuilt
 
     def refs(value):
         if isinstance(value, list):

@@ -149,7 +149,7 @@ def dropout_family():
 
 def cnn_and_rnn_zoo():
     i = keras.Input((None,), dtype="int32", name="tokens")
-    x = layers.Embedding(50, 8, name="emb")(i)
+    x = layers.Embedding(50, 8, mask_zero=True, name="emb")(i)
     x = layers.SimpleRNN(6, return_sequences=True, name="rnn")(x)
     x = layers.Conv1D(4, 3, padding="causal", dilation_rate=2, name="conv")(x)
     x = layers.LayerNormalization(name="ln")(x)
