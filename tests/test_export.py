@@ -280,3 +280,43 @@ def test_resnet50_spec_is_small():
     keras_config = json.dumps(keras.saving.serialize_keras_object(model))
     toml = dumps(export(model))
     assert len(toml) <= 0.15 * len(keras_config), (len(toml), len(keras_config))
+
+
+def test_cli_export_and_build_with_weights_give_identical_predictions(tmp_path, cli):
+    model = CASES["wrappers"][0]()
+    model.set_weights([w * 1.5 + 0.01 for w in model.get_weights()])  # not the initial ones
+    source = tmp_path / "model.keras"
+    model.save(source)
+    before = source.read_bytes()
+    spec, weights, rebuilt = tmp_path / "model.toml", tmp_path / "w.weights.h5", tmp_path / "again.keras"
+
+    result = cli("export", source, "-o", spec, "--weights", weights)
+    assert result.exit_code == 0, result.output
+    result = cli("build", spec, "-o", rebuilt, "--weights", weights)
+    assert result.exit_code == 0, result.output
+
+    x = _random((3, 7, 5))
+    again = keras.models.load_model(rebuilt)
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
+    assert source.read_bytes() == before  # the input is left as it was
+
+
+def test_cli_export_refuses_lambda_with_exit_1(tmp_path, cli):
+    i = keras.Input((4,), name="x")
+    model = keras.Model(i, layers.Lambda(lambda t: t * 2, name="double")(i))
+    source = tmp_path / "lambda.keras"
+    model.save(source)
+    result = cli("export", source)
+    assert result.exit_code == 1
+    assert "layer 'double' is a Lambda: runs an arbitrary Python function" in result.output
+
+
+def test_cli_export_prints_toml_and_never_overwrites_the_model(tmp_path, cli):
+    source = tmp_path / "m.keras"
+    every_regularizer().save(source)
+    before = source.read_bytes()
+    result = cli("export", source)
+    assert result.exit_code == 0
+    assert 'kernel_regularizer = {expr = "0.01 * sum(square(w))"}' in result.output
+    assert cli("export", source, "-o", tmp_path / "m.keras").exit_code == 2
+    assert source.read_bytes() == before
