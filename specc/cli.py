@@ -153,6 +153,7 @@ def export(
     model: Annotated[Path, typer.Argument(help="A .keras model file (read as data, never loaded).")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the spec (.toml or .json); default: print TOML.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Also write the weights (.weights.h5).")] = None,
+    schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
 ) -> None:
     """Turn a .keras model file into a spec (TOML or JSON)."""
     from specc.dump import dump, dumps
@@ -178,9 +179,9 @@ def export(
         _report(exc)
         raise typer.Exit(1)
     if output is None:
-        sys.stdout.write(dumps(spec))
+        sys.stdout.write(dumps(spec, schema=schema_ref))
     else:
-        dump(spec, output)
+        dump(spec, output, schema_ref)
         out.print(f"wrote {output}")
 
 

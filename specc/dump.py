@@ -8,9 +8,6 @@ from typing import Any
 
 from specc.spec import NONE_WORD, Spec
 
-SCHEMA_LINE = "#:schema https://specc.dev/schemas/specc.schema.json\n"
-
-
 def to_data(spec: Spec) -> dict:
     """Plain data for a spec: unset arguments left out, None written as "None"."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
@@ -27,12 +24,14 @@ def _words(value: Any) -> Any:
     return value
 
 
-def dumps(spec: Spec, fmt: str = "toml") -> str:
+def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:
     """The spec as TOML (``fmt="toml"``) or JSON text.
+
+    ``schema``, a path or URL of specc.schema.json, is referenced for editors:
+    a ``#:schema`` line in TOML, a ``"$schema"`` key in JSON.
 
     >>> print(dumps(Spec.model_validate({"inputs": [{"shape": [4]}],
     ...                                  "layers": [{"type": "Dense", "units": 2}]})), end="")
-    #:schema https://specc.dev/schemas/specc.schema.json
     [[inputs]]
     shape = [4]
     <BLANKLINE>
@@ -41,11 +40,15 @@ def dumps(spec: Spec, fmt: str = "toml") -> str:
     units = 2
     """
     data = to_data(spec)
+    data.pop("$schema", None)
     if fmt == "json":
+        if schema:
+            data = {"$schema": schema, **data}
         return json.dumps(data, indent=2) + "\n"
     import tomlkit
 
-    return SCHEMA_LINE + tomlkit.dumps(_toml_document(data))
+    header = f"#:schema {schema}\n" if schema else ""
+    return header + tomlkit.dumps(_toml_document(data))
 
 
 def _toml_document(data: dict):
@@ -91,11 +94,11 @@ def _inline(value: Any):
     return value
 
 
-def dump(spec: Spec, path) -> None:
+def dump(spec: Spec, path, schema: str | None = None) -> None:
     """Write a spec to a .toml or .json file (format from the suffix), atomically."""
     from specc.files import write_atomically
 
     path = Path(path)
     fmt = "json" if path.suffix.lower() == ".json" else "toml"
-    text = dumps(spec, fmt)
+    text = dumps(spec, fmt, schema)
     write_atomically(path, lambda tmp: Path(tmp).write_text(text))

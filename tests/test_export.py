@@ -193,7 +193,6 @@ def test_exported_spec_is_minimal():
         layers.Dense(10, activation="softmax"),
     ], name="tutorial")
     assert dumps(export(model)) == (
-        "#:schema https://specc.dev/schemas/specc.schema.json\n"
         '[model]\nname = "tutorial"\n\n'
         "[[inputs]]\nshape = [784]\n\n"
         '[[layers]]\ntype = "Dense"\nactivation = "relu"\nkernel_regularizer = "l2"\nunits = 64\n\n'
@@ -320,3 +319,12 @@ def test_cli_export_prints_toml_and_never_overwrites_the_model(tmp_path, cli):
     assert 'kernel_regularizer = {expr = "0.01 * sum(square(w))"}' in result.output
     assert cli("export", source, "-o", tmp_path / "m.keras").exit_code == 2
     assert source.read_bytes() == before
+
+
+def test_schema_reference_for_editors():
+    spec = export(every_regularizer())
+    toml = dumps(spec, schema="../schemas/specc.schema.json")
+    assert toml.startswith("#:schema ../schemas/specc.schema.json\n[model]")
+    data = json.loads(dumps(spec, "json", schema="../schemas/specc.schema.json"))
+    assert next(iter(data)) == "$schema"
+    assert dumps(validate_document(parse_text(json.dumps(data), "json"))) == dumps(spec)
