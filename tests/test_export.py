@@ -328,3 +328,29 @@ def test_schema_reference_for_editors():
     data = json.loads(dumps(spec, "json", schema="../schemas/specc.schema.json"))
     assert next(iter(data)) == "$schema"
     assert dumps(validate_document(parse_text(json.dumps(data), "json"))) == dumps(spec)
+
+
+def _initializer_cases():
+    from specc import registry
+
+    for name, info in sorted(registry.INITIALIZERS.items()):
+        args = {"seed": 5} if "seed" in info["args"] else {}
+        yield pytest.param(name, args, id=name)
+
+
+@pytest.mark.parametrize("name,args", _initializer_cases())
+def test_every_initializer_round_trips(name, args):
+    init = getattr(keras.initializers, name)(**args)
+    if name == "STFT":  # a Conv1D kernel of frame length x 1 x frequency bins
+        model = keras.Sequential([keras.Input((16, 1)), layers.Conv1D(10, 8, kernel_initializer=init)])
+    else:
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(6, kernel_initializer=init)])
+    round_trip(model)
+
+
+@pytest.mark.parametrize("name", sorted(__import__("specc").registry.CONSTRAINTS))
+def test_every_constraint_round_trips(name):
+    constraint = getattr(keras.constraints, name)()
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(4, kernel_constraint=constraint,
+                                                              bias_constraint=constraint)])
+    round_trip(model)
