@@ -354,3 +354,38 @@ def test_every_constraint_round_trips(name):
     model = keras.Sequential([keras.Input((6,)), layers.Dense(4, kernel_constraint=constraint,
                                                               bias_constraint=constraint)])
     round_trip(model)
+
+
+class _Scale(keras.layers.Layer):
+    """A user's own layer, not registered with specc."""
+
+    def call(self, x):
+        return x * 2.0
+
+
+class _Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = layers.Dense(2)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def test_real_custom_layer_and_subclassed_model_are_refused(tmp_path, cli):
+    i = keras.Input((3,), name="x")
+    model = keras.Model(i, layers.Dense(2, name="d")(_Scale(name="my_scale")(i)))
+    with pytest.raises(SpecError) as info:
+        export(model)
+    assert [p.path for p in info.value.problems] == ["layers[0]"]
+    assert "layer 'my_scale' is the custom class '_Scale'" in str(info.value)
+
+    subclassed = _Subclassed()
+    subclassed(np.zeros((1, 3), "float32"))
+    with pytest.raises(SpecError, match="subclassed models are Python code"):
+        export(subclassed)
+    path = tmp_path / "sub.keras"
+    subclassed.save(path)
+    result = cli("export", path)
+    assert result.exit_code == 1
+    assert "subclassed models are Python code" in result.output
