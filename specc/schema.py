@@ -25,9 +25,16 @@ _MAX = 1.7976931348623157e308
 
 def generate() -> dict:
     """The schema as a dict; ``generate()["title"] == "specc model spec"``."""
-    from specc.spec import Spec
+    from pydantic.json_schema import models_json_schema
 
-    schema = Spec.model_json_schema(by_alias=True, mode="validation")
+    from specc.spec import LAYER_MODELS, Apply, Nested, Op, Spec
+
+    # Layers are validated by a hand-written dispatch, so their models are listed
+    # here for their definitions; schema._dispatch_layers writes the switch.
+    models = [Spec, Apply, Op, Nested, *LAYER_MODELS.values()]
+    _, schema = models_json_schema([(m, "validation") for m in models], by_alias=True,
+                                   ref_template="#/$defs/{model}")
+    schema = {"$ref": "#/$defs/Spec", **schema}
     schema = _share(schema)
     schema = _dispatch_layers(schema)
     schema = _finite_numbers(schema)
@@ -157,6 +164,10 @@ def _dispatch_layers(schema: dict) -> dict:
     }
 
     def change(node: dict) -> dict:
+        if "x-specc-union" in node:
+            name = node["x-specc-union"]
+            return {**{k: v for k, v in node.items() if k != "x-specc-union"},
+                    "$ref": f"#/$defs/{name}"}
         union = node.get("oneOf")
         refs = sorted(m.get("$ref", "") for m in union) if isinstance(union, list) else None
         name = next((name for name, members in unions.items() if refs == members), None)

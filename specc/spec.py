@@ -10,6 +10,7 @@ is validated, documented in the JSON Schema and exported without new code here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -19,6 +20,7 @@ from pydantic import (
     Discriminator,
     Field,
     JsonValue,
+    PlainValidator,
     PrivateAttr,
     StrictBool,
     StrictInt,
@@ -463,8 +465,34 @@ class Nested(Strict):
     spec: "Spec" = Field(description="the nested model, written as a spec")
 
 
-LAYER_MODELS: dict[str, type[BaseModel]] = {name: _layer_model(name) for name in registry.LAYERS}
-LAYER_TAGS = set(LAYER_MODELS) | {"Apply", "Op", "Nested"}
+class _LayerModels(Mapping):
+    """The model of each layer class, built on first use.
+
+    Building all 130 pydantic models takes seconds; validating a spec only
+    needs the classes it names.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[str, type[BaseModel]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseModel]:
+        if name not in registry.LAYERS:
+            raise KeyError(name)
+        if name not in self._built:
+            model = _layer_model(name)
+            model.model_rebuild(_types_namespace=_namespace())
+            self._built[name] = model
+        return self._built[name]
+
+    def __iter__(self):
+        return iter(registry.LAYERS)
+
+    def __len__(self) -> int:
+        return len(registry.LAYERS)
+
+
+LAYER_MODELS = _LayerModels()
+LAYER_TAGS = set(registry.LAYERS) | {"Apply", "Op", "Nested"}
 
 
 def _layer_tag(value: Any) -> str | None:
@@ -485,24 +513,31 @@ def _layer_tag(value: Any) -> str | None:
     return registry.canonical_layer(kind)
 
 
-AnyLayer = Annotated[
-    Union[tuple(Annotated[m, Tag(n)] for n, m in LAYER_MODELS.items()) + (
-        Annotated[Apply, Tag("Apply")], Annotated[Op, Tag("Op")], Annotated[Nested, Tag("Nested")],
-    )],
-    Discriminator(_layer_tag),
-]
 # Layers that run over time steps, backwards too: what Bidirectional can wrap.
-RECURRENT = sorted(n for n in LAYER_MODELS if "go_backwards" in registry.LAYERS[n]["args"])
+RECURRENT = sorted(n for n in registry.LAYERS if "go_backwards" in registry.LAYERS[n]["args"])
+_SPECIAL = {"Apply": Apply, "Op": Op, "Nested": Nested}
 
 
-def _recurrent_tag(value: Any) -> str | None:
+def _dispatch(value: Any, allowed: Any = None) -> Any:
+    """Validate a layer table with the model its "type" names (a discriminated union,
+    resolved by hand so that only the models a spec uses are ever built)."""
+    from pydantic_core import PydanticCustomError
+
+    if isinstance(value, BaseModel):
+        return value
     tag = _layer_tag(value)
-    return tag if tag in RECURRENT else None
+    if tag is None or (allowed is not None and tag not in allowed):
+        raise PydanticCustomError("union_tag_not_found", "unknown layer type")
+    return (_SPECIAL.get(tag) or LAYER_MODELS[tag]).model_validate(value)
 
 
+# The JSON Schema of both is a switch on "type" that specc/schema.py writes in
+# place of this marker (pydantic would try to resolve a $ref here).
+AnyLayer = Annotated[Any, PlainValidator(_dispatch), WithJsonSchema({"x-specc-union": "Layer"})]
 RecurrentLayer = Annotated[
-    Union[tuple(Annotated[LAYER_MODELS[n], Tag(n)] for n in RECURRENT)],
-    Discriminator(_recurrent_tag),
+    Any,
+    PlainValidator(lambda value: _dispatch(value, RECURRENT)),
+    WithJsonSchema({"x-specc-union": "RecurrentLayer"}),
 ]
 
 
@@ -604,10 +639,13 @@ class Spec(Strict):
     _document: Any = PrivateAttr(None)
 
 
+def _namespace() -> dict:
+    return {"AnyLayer": AnyLayer, "RecurrentLayer": RecurrentLayer, "Spec": Spec}
+
+
 # Layers nest layers (Bidirectional) and whole specs (Nested): resolve both names now.
-for _model in [*LAYER_MODELS.values(), Nested, Spec]:
-    _model.model_rebuild(_types_namespace={"AnyLayer": AnyLayer, "RecurrentLayer": RecurrentLayer,
-                                           "Spec": Spec})
+for _model in [Nested, Spec]:
+    _model.model_rebuild(_types_namespace=_namespace())
 
 UNION_TAGS = REGULARIZER_TAGS | INITIALIZER_TAGS | CONSTRAINT_TAGS | LAYER_TAGS
 
