@@ -12,14 +12,17 @@ from typing import Any
 # TensorFlow's C++ start-up chatter (CUDA probes, CPU flags) is not for our users.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from specc import registry
+from specc import budget, registry
 from specc.errors import Problem, SpecError
 from specc.graph import Graph, Node, graph as resolve, split_ref, to_snake_case
 from specc.spec import Apply, Nested, Op, Spec
 
 
-def build(spec: Spec, *, compile: bool = True):
+def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.DEFAULT_MAX_PARAMS):
     """Compile a validated Spec into a ``keras.Model``.
+
+    A model with more than ``max_params`` parameters is refused before any of
+    its weights is allocated (``None``: no budget).
 
     >>> model = build(load("specs/tutorial_l2_l1.toml"))  # doctest: +SKIP
     """
@@ -28,7 +31,7 @@ def build(spec: Spec, *, compile: bool = True):
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
     try:
-        model = _model(spec, spec.model.name)
+        model = budget.within(lambda: _model(spec, spec.model.name), max_params)
         if compile and spec.compile is not None:
             _compile(model, spec)
     except SpecError as exc:

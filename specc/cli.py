@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from specc import __version__
+from specc.budget import DEFAULT_MAX_PARAMS
 from specc.errors import SpecError
 from specc.files import write_atomically
 
@@ -30,6 +31,18 @@ Plugins = Annotated[
     Optional[list[str]],
     typer.Option("--plugin", help="Import this Python module first (registers custom regularizers)."),
 ]
+
+
+def _count(text: str) -> int:
+    """A parameter count as a user writes it: 2000000000, 2_000_000_000 or 2e9."""
+    try:
+        value = float(str(text).replace("_", ""))
+        whole = value == int(value) and value >= 1
+    except (ValueError, OverflowError):  # "many", "nan", "inf"
+        whole = False
+    if not whole:
+        raise typer.BadParameter(f"expected a positive whole number, received {text!r}")
+    return int(value)
 
 
 def _version(value: bool) -> None:
@@ -96,6 +109,10 @@ def build(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the .keras file.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Load these weights (.weights.h5).")] = None,
     plugin: Plugins = None,
+    max_params: Annotated[int, typer.Option(
+        "--max-params", parser=_count, metavar="N",
+        help="Refuse a model with more parameters than N, counted before any weight is made.",
+    )] = DEFAULT_MAX_PARAMS,
 ) -> None:
     """Compile a spec into a .keras model file and print its summary."""
     from specc.validate import load
@@ -110,7 +127,7 @@ def build(
         parsed = load(spec)
         from specc.build import build as build_model
 
-        model = build_model(parsed)
+        model = build_model(parsed, max_params=max_params)
         if weights is not None:
             _load_weights(model, weights)
     except SpecError as exc:
