@@ -217,6 +217,12 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}"
 
 
+def spread(specc: list[float], keras: list[float]) -> str:
+    """Lowest and highest specc/Keras ratio of one round (the sides run in turn each round)."""
+    ratios = [a / b for a, b in zip(specc, keras)]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}"
+
+
 def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -234,7 +240,8 @@ def tables(results: list[dict]) -> list[tuple[str, str]]:
         k = med(e["keras"])
         export_rows.append([
             r["model"], ms(k), ms(med(e["toml"])), ms(med(e["json"])),
-            ratio(med(e["toml"]), k), ratio(med(e["json"]), k),
+            ratio(med(e["toml"]), k), spread(e["toml"], e["keras"]),
+            ratio(med(e["json"]), k), spread(e["json"], e["keras"]),
         ])
         memory_rows.append([
             r["model"], mib(m["keras"]), mib(m["toml"]), mib(m["json"]),
@@ -243,7 +250,8 @@ def tables(results: list[dict]) -> list[tuple[str, str]]:
         k = med(b["keras"])
         load_rows.append([
             r["model"], ms(k), ms(med(b["toml"])), ms(med(lo["load_toml"])), ms(med(lo["load_json"])),
-            ratio(med(b["toml"]), k), ratio(med(lo["load_toml"]), k), ratio(med(lo["load_json"]), k),
+            ratio(med(b["toml"]), k), spread(b["toml"], b["keras"]),
+            ratio(med(lo["load_toml"]), k), ratio(med(lo["load_json"]), k),
         ])
     return [
         ("(a) Size: specc export vs Keras config.json (KiB; ratio = specc / Keras)", table(
@@ -251,11 +259,12 @@ def tables(results: list[dict]) -> list[tuple[str, str]]:
              "TOML ratio", "JSON ratio", "JSON ratio, no indent"], size_rows)),
         ("(b) Export time: specc export+dumps vs Keras serialize_keras_object+json.dumps "
          "(median ms; ratio = specc / Keras)", table(
-            ["model", "Keras", "specc TOML", "specc JSON", "TOML ratio", "JSON ratio"], export_rows)),
+            ["model", "Keras", "specc TOML", "specc JSON", "TOML ratio", "(per round)",
+             "JSON ratio", "(per round)"], export_rows)),
         ("(c) Load time: specc.load+build of the spec file vs keras.models.model_from_json "
          "of config.json (median ms; ratio = specc / Keras)", table(
             ["model", "Keras model_from_json", "specc load+build (TOML)", "specc.load only, TOML",
-             "specc.load only, JSON", "load+build ratio", "load-only ratio, TOML",
+             "specc.load only, JSON", "load+build ratio", "(per round)", "load-only ratio, TOML",
              "load-only ratio, JSON"], load_rows)),
         ("(d) Peak Python memory (tracemalloc) of the export in (b) (MiB; ratio = specc / Keras)", table(
             ["model", "Keras", "specc TOML", "specc JSON", "TOML ratio", "JSON ratio"], memory_rows)),
@@ -323,6 +332,9 @@ def report(results: list[dict], info: dict, command: str, repeat: int, build_rep
         "the `config.json` of a `.keras` file (no indentation). specc: "
         "`specc.dump.dumps(specc.export.export(model), fmt)`; specc's JSON is indented "
         "(2 spaces), so the last column also gives it without indentation.",
+        "- Ratio columns: ratio of the medians; \"(per round)\": the lowest and highest ratio "
+        "of a single round, each round timing both sides back to back, which shows how noisy "
+        "the machine was.",
         "- (b) `time.perf_counter` around the calls of (a). `specc.export.export` starts from "
         "`keras.saving.serialize_keras_object`, so the ratio is at least 1 by construction.",
         "- (c) From files written by (a). Keras: `keras.models.model_from_json(path.read_text())` "
