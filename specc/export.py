@@ -40,7 +40,10 @@ def export(model) -> Spec:
 def export_config(config: dict, file: str | None = None) -> Spec:
     """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
     problems: list[Problem] = []
-    data = _model(_plain(config), problems, "")
+    config = _plain(config)
+    data = _model(config, problems, "")
+    if config.get("compile_config"):
+        data["compile"] = _compile(config["compile_config"], problems)
     if problems:
         raise SpecError(Problem(p.message, p.path, file or p.file) for p in problems)
     try:
@@ -49,6 +52,55 @@ def export_config(config: dict, file: str | None = None) -> Spec:
         raise SpecError(f"the exported spec does not validate: {exc}", file=file) from None
     _minimize(spec)
     return spec
+
+
+# compile() arguments a spec has no key for, with the value that means "not used".
+_COMPILE_DEFAULTS = {"weighted_metrics": None, "run_eagerly": False,
+                     "steps_per_execution": 1, "jit_compile": False}
+
+
+def _compile(config: dict, problems: list[Problem]) -> dict:
+    """The [compile] section from a model's compile_config."""
+    from specc.regularizers import short_float
+
+    out: dict[str, Any] = {}
+    optimizer = config.get("optimizer")
+    if isinstance(optimizer, str):
+        out["optimizer"] = optimizer
+    elif isinstance(optimizer, dict):
+        cls = optimizer.get("class_name")
+        if cls not in registry.OPTIMIZERS or optimizer.get("module") != "keras.optimizers":
+            problems.append(Problem(f"optimizer '{cls}' is not supported by specc", "compile.optimizer"))
+        else:
+            defaults = registry.OPTIMIZERS[cls]["args"]
+            # Keras keeps hyper-parameters as float32 variables: 0.001 reads 0.0010000000474974513.
+            args = {k: short_float(v) if isinstance(v, float) else v
+                    for k, v in optimizer.get("config", {}).items() if k != "name"}
+            args = {k: _none(v) for k, v in args.items() if not _same(v, defaults.get(k))}
+            out["optimizer"] = {"type": cls, **args} if args else cls.lower()
+    for key in ("loss", "metrics", "loss_weights"):
+        value = config.get(key)
+        if value is None:
+            continue
+        if not _names_only(value):
+            problems.append(Problem(f"{key} objects are not supported by specc; use Keras names",
+                                    f"compile.{key}"))
+            continue
+        out[key] = value
+    for key, default in _COMPILE_DEFAULTS.items():
+        if config.get(key, default) != default:
+            problems.append(Problem(f"compile argument '{key}' is not supported by specc",
+                                    f"compile.{key}"))
+    return out
+
+
+def _names_only(value: Any) -> bool:
+    """Loss and metric names (and weights), not serialized Keras objects."""
+    if isinstance(value, list):
+        return all(_names_only(v) for v in value)
+    if isinstance(value, dict):
+        return "class_name" not in value and all(_names_only(v) for v in value.values())
+    return isinstance(value, (str, int, float))
 
 
 def _plain(value: Any) -> Any:

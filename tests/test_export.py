@@ -389,3 +389,37 @@ def test_real_custom_layer_and_subclassed_model_are_refused(tmp_path, cli):
     result = cli("export", path)
     assert result.exit_code == 1
     assert "subclassed models are Python code" in result.output
+
+
+def test_compile_settings_are_exported():
+    model = multi_io()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=["mse", "mae"],
+                  metrics=["mae"], loss_weights=[1.0, 0.5])
+    spec = export(model)
+    assert spec.compile.model_dump(exclude_unset=True) == {
+        "optimizer": {"type": "Adam", "learning_rate": 0.01},
+        "loss": ["mse", "mae"], "metrics": ["mae"], "loss_weights": [1.0, 0.5],
+    }
+    rebuilt = build(spec)
+    assert dumps(export(rebuilt)) == dumps(spec)
+    assert float(rebuilt.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_compiled_with_objects_is_refused():
+    model = multi_io()
+    model.compile(optimizer="adam", loss=keras.losses.Huber(delta=2.0))
+    with pytest.raises(SpecError, match="loss objects are not supported"):
+        export(model)
+
+
+def test_written_files_get_the_usual_mode(tmp_path, cli):
+    import os
+
+    from specc.files import write_atomically
+
+    target = tmp_path / "out.toml"
+    write_atomically(target, lambda tmp: Path(tmp).write_text("x = 1\n"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.toml"]
