@@ -1,0 +1,154 @@
+"""Every class keras.layers exports is supported or refused with a reason, and every
+supported layer is validated, built, exported and built again to the same config."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import pytest
+
+from specc import registry
+from specc.build import _layer_class, build
+from specc.dump import dumps
+from specc.export import export
+from specc.load import parse_text
+from specc.validate import validate_document
+
+
+# -- keras.layers, class by class ------------------------------------------------------
+
+def _keras_layer_classes() -> dict[str, type]:
+    return {name: obj for name in dir(keras.layers)
+            if isinstance(obj := getattr(keras.layers, name), type)}
+
+
+def test_every_keras_layers_class_is_supported_or_refused():
+    supported = set(registry.LAYERS) | set(registry.LAYER_ALIASES)
+    neither = sorted(set(_keras_layer_classes()) - supported - set(registry.REFUSED))
+    assert neither == [], "add each to the registry or to REFUSED in tools/gen_catalog.py"
+
+
+def test_an_alias_names_the_class_it_stands_for():
+    classes = _keras_layer_classes()
+    for alias, name in registry.LAYER_ALIASES.items():
+        assert classes[alias] is classes[name], alias
+
+
+def test_the_refused_list_is_short_and_each_entry_has_its_reason():
+    classes = _keras_layer_classes()
+    assert len(registry.REFUSED) <= 20
+    for name, reason in registry.REFUSED.items():
+        assert name in classes, f"{name} is refused but keras.layers has no such class"
+        assert name not in registry.LAYERS
+        assert isinstance(reason, str) and 10 <= len(reason) <= 100, name
+        assert "\n" not in reason and reason == reason.strip(), name
+
+
+def test_equalization_is_refused_only_while_keras_cannot_place_it_in_a_model():
+    # When this fails, Keras has fixed Equalization: drop it from REFUSED in tools/gen_catalog.py.
+    x = keras.Input((16, 16, 3))
+    assert keras.layers.Equalization()(x) is x
+
+
+# -- every supported layer round-trips --------------------------------------------------
+
+# A value for each required argument, by kind; LAYER_ARGS overrides it per layer.
+SAMPLES = {
+    "positive": 4, "ints": 2, "rate": 0.5, "float": 0.5, "nonneg": 0.1,
+    "number_or_list": 0.2, "axis": -1, "activation": "relu",
+    "layer": {"type": "Dense", "units": 4},
+}
+LAYER_ARGS = {
+    "Bidirectional": {"layer": {"type": "LSTM", "units": 4}},
+    "CategoryEncoding": {"num_tokens": 4},
+    "CenterCrop": {"height": 8, "width": 8},
+    "Discretization": {"bin_boundaries": [0.0, 1.0]},
+    "EinsumDense": {"equation": "ab,bc->ac", "output_shape": [4]},
+    "GroupNormalization": {"groups": 2},
+    "LayerScale": {"projection_dim": 4},
+    "Normalization": {"mean": 0.5, "variance": 2.0},
+    "Permute": {"dims": [2, 1]},
+    "RandomCrop": {"height": 8, "width": 8},
+    "RandomPosterization": {"factor": 4},
+    "Reshape": {"target_shape": [2, 2]},
+    "Resizing": {"height": 8, "width": 8},
+    "TimeDistributed": {"layer": {"type": "Dense", "units": 4}},
+}
+
+VECTOR, SEQUENCE, IMAGE = [4], [6, 4], [8, 8, 3]
+SPATIAL = {"1D": SEQUENCE, "2D": IMAGE, "3D": [6, 6, 6, 2]}
+# Input shapes (without the batch dimension) by layer; the rest go by family below.
+SHAPES = {
+    "ConvLSTM1D": [3, 8, 2], "ConvLSTM2D": [3, 8, 8, 2], "ConvLSTM3D": [3, 6, 6, 6, 2],
+    "Bidirectional": SEQUENCE, "TimeDistributed": SEQUENCE, "Masking": SEQUENCE,
+    "GRU": SEQUENCE, "LSTM": SEQUENCE, "SimpleRNN": SEQUENCE, "Permute": SEQUENCE,
+    "MelSpectrogram": [256], "STFTSpectrogram": [256, 1],
+    "MaxNumBoundingBoxes": IMAGE,
+}
+# Layers whose inputs are integers.
+INTEGER_INPUTS = {"CategoryEncoding", "Embedding", "ReversibleEmbedding", "Hashing", "HashedCrossing"}
+# Layers called on two inputs: a list, or keyword arguments.
+TWO_INPUTS = {"Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply",
+              "Subtract", "Attention", "AdditiveAttention", "CustomScaleLayer", "HashedCrossing"}
+KEYWORD_INPUTS = {"MultiHeadAttention": ("query", "value"), "GroupQueryAttention": ("query", "value")}
+
+
+def _shape(name: str) -> list:
+    if name in SHAPES:
+        return SHAPES[name]
+    module = registry.LAYERS[name]["module"]
+    if ".image_preprocessing." in module:
+        return [16, 16, 3]
+    if name in KEYWORD_INPUTS or name in ("Attention", "AdditiveAttention"):
+        return SEQUENCE
+    return SPATIAL.get(name.removesuffix("Transpose")[-2:], VECTOR)
+
+
+def minimal_spec(name: str) -> dict:
+    """One input (two for merges and attention), then the layer with its required arguments."""
+    layer: dict = {"type": name, "name": "subject"}
+    for arg, info in registry.layer_args(name).items():
+        if "required" in info:
+            layer[arg] = SAMPLES.get(registry.arg_kind(name, arg, info))
+    layer.update(LAYER_ARGS.get(name, {}))
+    missing = [arg for arg, value in layer.items() if value is None]
+    assert not missing, f"LAYER_ARGS needs a value for {name}.{missing}"
+    shape, dtype = _shape(name), "int32" if name in INTEGER_INPUTS else "float32"
+    if name in TWO_INPUTS or name in KEYWORD_INPUTS:
+        inputs = [{"name": n, "shape": shape, "dtype": dtype} for n in ("a", "b")]
+        layer["inputs"] = dict(zip(KEYWORD_INPUTS[name], "ab")) if name in KEYWORD_INPUTS else ["a", "b"]
+    else:
+        inputs = [{"name": "x", "shape": shape, "dtype": dtype}]
+    return {"inputs": inputs, "layers": [layer]}
+
+
+def _config(layer) -> dict:
+    return {k: v for k, v in layer.get_config().items() if k != "build_config"}
+
+
+def _validated(data: dict, fmt: str = "json"):
+    text = json.dumps(data) if fmt == "json" else data
+    return validate_document(parse_text(text, fmt))
+
+
+@pytest.mark.parametrize("name", list(registry.LAYERS))
+def test_layer_builds_exports_and_round_trips(name):
+    keras.backend.clear_session(free_memory=False)
+    model = build(_validated(minimal_spec(name)))
+    subject = model.get_layer("subject")
+    assert type(subject) is _layer_class(name)
+    text = dumps(export(model), "toml")
+    rebuilt = build(_validated(text, "toml")).get_layer("subject")
+    assert type(rebuilt) is type(subject)
+    assert _config(rebuilt) == _config(subject)
+
+
+@pytest.mark.parametrize("alias", sorted(registry.LAYER_ALIASES))
+def test_alias_builds_its_class_and_exports_under_the_class_name(alias):
+    name = registry.LAYER_ALIASES[alias]
+    data = minimal_spec(name)
+    data["layers"][0]["type"] = alias
+    model = build(_validated(data))
+    assert type(model.get_layer("subject")) is _layer_class(name)
+    assert f'type = "{name}"' in dumps(export(model), "toml")
