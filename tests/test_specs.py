@@ -116,11 +116,21 @@ DOCS = [ROOT / "README.md", ROOT / "docs" / "spec-format.md"]
 FENCE = re.compile(r"^```(toml|json)\n(.*?)^```", re.M | re.S)
 
 
+# A spec with mistakes, then (past some prose, no other block) what specc validate prints.
+VALIDATE_EXAMPLE = re.compile(
+    r"^```toml\n(?P<spec>(?:(?!```).)*)^```\n(?:(?!```).)*"
+    r"^```console\n\$ specc validate (?P<file>\S+)\n(?P<output>(?:(?!```).)*)^```", re.M | re.S)
+
+
 def doc_examples():
     """Every complete spec (one with inputs and layers) in a fenced block of the docs."""
     found = []
     for doc in DOCS:
-        for n, (fmt, text) in enumerate(FENCE.findall(doc.read_text())):
+        text = doc.read_text()
+        mistaken = {m["spec"] for m in VALIDATE_EXAMPLE.finditer(text)}
+        for n, (fmt, text) in enumerate(FENCE.findall(text)):
+            if text in mistaken:
+                continue
             if ("[[inputs]]" in text and "[[layers]]" in text) or '"layers": [' in text:
                 found.append(pytest.param(fmt, text, id=f"{doc.name}-{n}"))
     return found
@@ -134,6 +144,17 @@ def test_doc_example(fmt, text, tmp_path):
     keras.backend.clear_session()
     model = specc.build(specc.load(path))
     assert model.count_params() >= 0
+
+
+def test_readme_shows_what_specc_validate_really_prints(cli, tmp_path, monkeypatch):
+    example = VALIDATE_EXAMPLE.search((ROOT / "README.md").read_text())
+    assert example is not None, "the README shows a bad spec and specc validate's output"
+    (tmp_path / example["file"]).write_text(example["spec"])
+    monkeypatch.chdir(tmp_path)
+    result = cli("validate", example["file"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == example["output"]
 
 
 def test_docs_have_examples():
