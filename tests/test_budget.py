@@ -154,3 +154,20 @@ def test_a_huge_spec_is_refused_without_allocating(tmp_path):
     grown_kib, seconds = measured.split()
     assert int(grown_kib) < 100 * 1024  # under 100 MB, where the weights would be 40 GB
     assert float(seconds) < 5
+
+
+class _AssignsWhenBuilt(keras.layers.Layer):
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(2,), initializer="zeros")
+        self.w.assign([1.0, 2.0])
+
+    def call(self, x):
+        return x * self.w
+
+
+def test_a_layer_that_assigns_while_built_keeps_its_value():
+    # Inside the scope the assignment would be lost: the model is built again, plainly.
+    model = budget.within(lambda: keras.Sequential([keras.Input((2,)), _AssignsWhenBuilt()]), 100)
+    np.testing.assert_array_equal(model.layers[-1].w.numpy(), [1.0, 2.0])
+    with pytest.raises(SpecError, match="about 2 parameters"):
+        budget.within(lambda: keras.Sequential([keras.Input((2,)), _AssignsWhenBuilt()]), 1)
