@@ -170,6 +170,11 @@ def export(
     model: Annotated[Path, typer.Argument(help="A .keras model file (read as data, never loaded).")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the spec (.toml or .json); default: print TOML.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Also write the weights (.weights.h5).")] = None,
+    plugin: Plugins = None,
+    max_params: Annotated[int, typer.Option(
+        "--max-params", parser=_count, metavar="N",
+        help="With --weights: refuse a model with more parameters than N.",
+    )] = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
 ) -> None:
     """Turn a .keras model file into a spec (TOML or JSON)."""
@@ -189,7 +194,8 @@ def export(
             from specc.build import build as build_model
             from specc.export import copy_weights_from_file
 
-            rebuilt = build_model(spec)
+            _load_plugins(plugin)  # the rebuilt model needs the user's penalties
+            rebuilt = build_model(spec, max_params=max_params)
             copy_weights_from_file(rebuilt, model)
             write_atomically(weights, rebuilt.save_weights)
     except SpecError as exc:

@@ -423,3 +423,13 @@ def test_written_files_get_the_usual_mode(tmp_path, cli):
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir()] == ["out.toml"]
+
+
+def test_cli_export_weights_respects_max_params(tmp_path, cli):
+    source = tmp_path / "m.keras"
+    multi_io().save(source)
+    result = cli("export", source, "-o", tmp_path / "m.toml", "--weights", tmp_path / "w.weights.h5",
+                 "--max-params", "10")
+    assert result.exit_code == 1
+    assert "over the budget of 10" in result.output
+    assert not (tmp_path / "w.weights.h5").exists()
