@@ -165,10 +165,10 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         if by_name[name]["class_name"] == "Functional" and node > 0:
             node -= 1  # a nested functional model's node 0 is its own inner graph
         target = name if node == 0 else f"{name}_call_{node}"
-        outputs = _output_count(by_name[name], node)
+        outputs = counts.get((name, node), 1)
         return target if outputs == 1 and tensor == 0 else f"{target}:{tensor}"
 
-    _count_outputs(body)
+    counts = _output_counts(layers)
 
     def implicit_mask(args: list, mask: Any) -> bool:
         """A mask computed by an operation from what produced our input (Embedding's
@@ -259,19 +259,14 @@ def _history_names(layers: Any) -> list[str]:
     return [layers[0]]
 
 
-def _output_count(layer: dict, node: int) -> int:
-    """How many tensors one call of a layer returned (from what its consumers used)."""
-    return layer.setdefault("_outputs", {}).get(node, 1)
-
-
-def _count_outputs(config: dict) -> None:
-    for layer in config["layers"]:
+def _output_counts(layers: list[dict]) -> dict[tuple[str, int], int]:
+    """How many tensors each call (layer name, node) returned, from what its consumers used."""
+    counts: dict[tuple[str, int], int] = {}
+    for layer in layers:
         for node in layer.get("inbound_nodes", []):
-            for history in _histories(node):
-                name, n, tensor = history
-                target = next(l for l in config["layers"] if l["name"] == name)
-                counts = target.setdefault("_outputs", {})
-                counts[n] = max(counts.get(n, 1), tensor + 1)
+            for name, n, tensor in _histories(node):
+                counts[(name, n)] = max(counts.get((name, n), 1), tensor + 1)
+    return counts
 
 
 def _histories(value: Any):
