@@ -77,6 +77,13 @@ def _load_plugins(plugins: list[str] | None) -> None:
         registry.load_plugin_module(module)
 
 
+# The same budget guards build and the weights rebuild of export.
+MaxParams = Annotated[int, typer.Option(
+    "--max-params", parser=_count, metavar="N",
+    help="Refuse a model with more parameters than N, counted before any weight is made.",
+)]
+
+
 @app.command()
 def validate(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json).")],
@@ -109,10 +116,7 @@ def build(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the .keras file.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Load these weights (.weights.h5).")] = None,
     plugin: Plugins = None,
-    max_params: Annotated[int, typer.Option(
-        "--max-params", parser=_count, metavar="N",
-        help="Refuse a model with more parameters than N, counted before any weight is made.",
-    )] = DEFAULT_MAX_PARAMS,
+    max_params: MaxParams = DEFAULT_MAX_PARAMS,
 ) -> None:
     """Compile a spec into a .keras model file and print its summary."""
     from specc.validate import load
@@ -171,10 +175,7 @@ def export(
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the spec (.toml or .json); default: print TOML.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Also write the weights (.weights.h5).")] = None,
     plugin: Plugins = None,
-    max_params: Annotated[int, typer.Option(
-        "--max-params", parser=_count, metavar="N",
-        help="With --weights: refuse a model with more parameters than N.",
-    )] = DEFAULT_MAX_PARAMS,
+    max_params: MaxParams = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
 ) -> None:
     """Turn a .keras model file into a spec (TOML or JSON)."""
