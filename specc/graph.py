@@ -53,21 +53,32 @@ def split_ref(ref: str) -> tuple[str, int | None]:
 
 
 def input_names(spec: Spec) -> list[str]:
-    if len(spec.inputs) == 1 and spec.inputs[0].name is None:
+    return default_input_names([i.name for i in spec.inputs])
+
+
+def default_input_names(names: list[str | None]) -> list[str]:
+    """The inputs' names as Keras gives them: ``input_layer``, or ``input_layer_N``."""
+    if len(names) == 1 and names[0] is None:
         return ["input_layer"]
-    return [i.name or f"input_layer_{n}" for n, i in enumerate(spec.inputs)]
+    return [name or f"input_layer_{n}" for n, name in enumerate(names)]
 
 
 def layer_names(spec: Spec) -> list[str]:
     """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
-    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
+    return default_layer_names([(layer.name, getattr(layer, "type", "")) for layer in spec.layers],
+                               input_names(spec))
+
+
+def default_layer_names(layers: list[tuple[str | None, str]], inputs: list[str]) -> list[str]:
+    """The names of layers given as (name or None, type), in order, beside these inputs."""
+    taken = {name for name, _ in layers if name} | set(inputs)
     counts: dict[str, int] = {}
     names = []
-    for layer in spec.layers:
-        if layer.name:
-            names.append(layer.name)
+    for name, kind in layers:
+        if name:
+            names.append(name)
             continue
-        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops."))
+        base = to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1

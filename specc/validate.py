@@ -57,6 +57,9 @@ def load(path) -> models.Spec:
 def validate_document(doc: Document) -> models.Spec:
     """Run the schema, model and wiring checks over a parsed document."""
     schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
+    from specc.expand import expand_document
+
+    doc = expand_document(doc)
     try:
         spec = models.Spec.model_validate(doc.data)
     except ValidationError as exc:
@@ -84,8 +87,10 @@ def place(doc: Document | None, problems: list[Problem]) -> list[Problem]:
     for p in problems:
         path = tuple(int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", p.path))
         line, column = doc.locate(path)
-        placed.append(Problem(p.message, p.path, p.file or doc.file, p.line or line,
-                              p.column or column, p.suggestion))
+        shown, note = doc.origin(path) if path else (path, "")
+        placed.append(Problem(p.message + note, format_path(shown) if path else p.path,
+                              p.file or doc.file, p.line or line, p.column or column,
+                              p.suggestion))
     return placed
 
 
@@ -440,7 +445,8 @@ def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
     line, column = doc.locate(at, key=key)
     if line is None and not at:
         line, column = 1, 1  # the top level of the file
-    return Problem(message, path=format_path(path), file=doc.file, line=line,
+    shown, note = doc.origin(path)  # a block instance or [defaults]: where it was written
+    return Problem(message + note, path=format_path(shown), file=doc.file, line=line,
                    column=column, suggestion=suggestion)
 
 
