@@ -8,6 +8,7 @@ Importing specc does not import TensorFlow; ``build`` and ``export`` do.
 """
 
 from specc.errors import Problem, SpecError
+from specc.expand import expand
 from specc.plugins import register_regularizer
 from specc.spec import Spec
 from specc.validate import load
@@ -36,4 +37,4 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "expand", "load", "register_regularizer", "__version__"]

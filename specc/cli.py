@@ -210,6 +210,34 @@ def export(
 
 
 @app.command()
+def expand(
+    spec: Annotated[Path, typer.Argument(help="The spec to expand.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the flat spec (.toml or .json); default: print TOML.")] = None,
+) -> None:
+    """Write the flat spec: [defaults] applied, blocks inlined, expressions computed."""
+    from specc.dump import dumps_data
+    from specc.expand import escaped
+    from specc.validate import load
+
+    if output is not None and output.suffix.lower() not in (".toml", ".json"):
+        raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
+    if output is not None and output.resolve() == spec.resolve():
+        raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
+    try:
+        flat = load(spec)._document.data  # checked: the flat spec builds as it is
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
+    text = dumps_data(escaped(flat), fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, lambda tmp: Path(tmp).write_text(text))
+        out.print(f"wrote {output}")
+
+
+@app.command()
 def layers(
     name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
 ) -> None:

@@ -39,8 +39,12 @@ def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:
     type = "Dense"
     units = 2
     """
-    data = to_data(spec)
-    data.pop("$schema", None)
+    return dumps_data(to_data(spec), fmt, schema)
+
+
+def dumps_data(data: dict, fmt: str = "toml", schema: str | None = None) -> str:
+    """Plain spec data as TOML or JSON text, laid out as ``dumps`` lays out a Spec."""
+    data = {k: v for k, v in data.items() if k != "$schema"}
     if fmt == "json":
         if schema:
             data = {"$schema": schema, **data}

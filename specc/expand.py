@@ -147,6 +147,18 @@ def expand(spec) -> dict:
     return expand_document(doc).data
 
 
+def escaped(data: Any) -> Any:
+    """Flat data with every brace of a string doubled, so that expanding it again
+    changes nothing (what ``specc expand`` writes)."""
+    if isinstance(data, str):
+        return data.replace("{", "{{").replace("}", "}}")
+    if isinstance(data, dict):
+        return {k: escaped(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [escaped(v) for v in data]
+    return data
+
+
 # ---- the expander -----------------------------------------------------------
 
 class _Fail(Exception):

@@ -218,7 +218,7 @@ _COMPARE = {ast.Eq: _op.eq, ast.NotEq: _op.ne, ast.Lt: _op.lt, ast.LtE: _op.le,
             ast.Gt: _op.gt, ast.GtE: _op.ge}
 _WORDS = {"true": True, "false": False, "True": True, "False": False}
 _VALUE_ALLOWED = ("numbers, strings, names, + - * / // % **, comparisons, and/or/not, "
-                  "'a if c else b', [lists] and the functions " + ", ".join(sorted(VALUE_FUNCTIONS)))
+                  "'a if c else b', [lists], list[index] and the functions " + ", ".join(sorted(VALUE_FUNCTIONS)))
 # A bound on numbers so that "10 ** 10 ** 10" fails at once instead of filling memory.
 _LARGEST = 2 ** 63
 
@@ -269,6 +269,8 @@ def parse_value(text: str) -> tuple:
             return ("if", walk(node.test), walk(node.body), walk(node.orelse))
         if isinstance(node, (ast.List, ast.Tuple)):
             return ("list", [walk(e) for e in node.elts])
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            return ("index", walk(node.value), walk(node.slice))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             name = node.func.id
             if name not in VALUE_FUNCTIONS:
@@ -352,6 +354,14 @@ def evaluate_value(tree: tuple, env: dict):
         return evaluate_value(tree[2] if evaluate_value(tree[1], env) else tree[3], env)
     if kind == "list":
         return [evaluate_value(t, env) for t in tree[1]]
+    if kind == "index":
+        items, index = evaluate_value(tree[1], env), evaluate_value(tree[2], env)
+        if not isinstance(items, (list, str)) or isinstance(index, bool) \
+                or not isinstance(index, int):
+            raise ExprFailure(f"cannot index {type(items).__name__} with {index!r}")
+        if not -len(items) <= index < len(items):
+            raise ExprFailure(f"index {index} is out of range for {len(items)} items")
+        return items[index]
     name, args = tree[1], [evaluate_value(t, env) for t in tree[2]]
     try:
         return VALUE_FUNCTIONS[name](*args)
