@@ -416,7 +416,8 @@ class _Expander:
             try:
                 values.append(evaluate_value(tree, env))
             except ExprFailure as exc:
-                self.fail(path, f"cannot compute this expression: {exc.message}", uses,
+                index = f" (with {INDEX} = {env[INDEX]})" if INDEX in env else ""
+                self.fail(path, f"cannot compute this expression: {exc.message}{index}", uses,
                           suggestion=exc.suggestion, offset=offset + (exc.column or 1) - 1)
         if len(parts) == 1 and not isinstance(parts[0], str):
             return values[0]  # "{4 * filters}" keeps its type
@@ -746,7 +747,11 @@ class _Expander:
                 message = (f"layer name '{name}' is given twice by the same line: put "
                            f"{{{INDEX}}} or a parameter in the name")
             else:
-                message = f"layer name '{name}' is also the name of the layer at line {line}"
+                message = f"layer name '{name}' is also given at line {line}"
+                if there.uses:
+                    use = there.uses[-1]
+                    message += (f", by '{use.instance}' (block '{use.block}' used at line "
+                                f"{self.doc.locate(use.path)[0]})")
             self.problem((*here.path, "name") if "name" in self.flat[k] else here.path,
                          message, here.uses)
         for k, name in enumerate(names):

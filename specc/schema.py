@@ -215,6 +215,15 @@ def _templates(schema: dict) -> dict:
             if arg != "type":
                 props[arg] = _or_template(node)
         props.update(_LAYER_EXTRAS)
+        # [defaults] may give any argument, a required one too: the checks after
+        # expansion report one that is still missing.
+        if "required" in defs[name] and name in LAYER_MODELS:
+            kept = [r for r in defs[name]["required"] if r == "type"]
+            defs[name]["required"] = kept
+    for name in ("InputSpec", "ModelSection"):
+        props = defs[name]["properties"]
+        for arg, node in props.items():
+            props[arg] = _or_template(node)
     for node in defs["Op"]["properties"].values():
         node.update(_or_template(node))
     defs["Op"]["properties"].update(_LAYER_EXTRAS)
@@ -228,8 +237,15 @@ def _templates(schema: dict) -> dict:
 
 
 def _or_template(node: dict) -> dict:
+    """node, or a template; the items of a list too (target_shape = [7, "{side}"])."""
+    if not isinstance(node, dict):
+        return node
+    node = {k: ([_or_template(m) for m in v] if k == "anyOf" else
+                _or_template(v) if k == "items" else v) for k, v in node.items()}
     meta = {k: v for k, v in node.items() if k in _META}
     rest = {k: v for k, v in node.items() if k not in _META}
+    if rest.get("$ref") == "#/$defs/Template":
+        return node
     ref = {"$ref": "#/$defs/Template"}
     if list(rest) == ["anyOf"]:
         return {**meta, "anyOf": [*rest["anyOf"], ref]}
