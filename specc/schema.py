@@ -240,8 +240,7 @@ def _or_template(node: dict) -> dict:
     """node, or a template; the items of a list too (target_shape = [7, "{side}"])."""
     if not isinstance(node, dict):
         return node
-    node = {k: ([_or_template(m) for m in v] if k == "anyOf" else
-                _or_template(v) if k == "items" else v) for k, v in node.items()}
+    node = _items_or_template(node)
     meta = {k: v for k, v in node.items() if k in _META}
     rest = {k: v for k, v in node.items() if k not in _META}
     if rest.get("$ref") == "#/$defs/Template":
@@ -250,6 +249,16 @@ def _or_template(node: dict) -> dict:
     if list(rest) == ["anyOf"]:
         return {**meta, "anyOf": [*rest["anyOf"], ref]}
     return {**meta, "anyOf": [rest, ref]} if rest else node
+
+
+def _items_or_template(node: dict) -> dict:
+    """The items of a list (and of the lists in a union) may each be a template."""
+    if isinstance(node.get("items"), dict):
+        return {**node, "items": _or_template(node["items"])}
+    if isinstance(node.get("anyOf"), list):
+        return {**node, "anyOf": [_items_or_template(m) if isinstance(m, dict) else m
+                                  for m in node["anyOf"]]}
+    return node
 
 
 def _switch(cases: list[tuple[list[str], str]]) -> dict:

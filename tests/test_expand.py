@@ -275,3 +275,17 @@ def test_reference_examples_build(index):
     text = _doc_examples()[index]
     spec = validate_document(parse_text(text, "toml", f"example{index}.toml"))
     fresh(lambda: build(spec))
+
+
+def test_reference_statements_hold():
+    text = DOC.read_text()
+    assert f"[`specs/resnet50.toml`](../specs/resnet50.toml) ({code_lines(SPECS / 'resnet50.toml')} lines)" in text
+    assert f"[`specs/mobilenetv2.toml`](../specs/mobilenetv2.toml) ({code_lines(SPECS / 'mobilenetv2.toml')} lines)" in text
+    names = [layer.get("name") for layer in expand(parse_text(_doc_examples()[2], "toml"))["layers"]]
+    assert names[:6] == ["res1_shortcut", "res1_first_dense", "res1_first_bn", "res1_first_act",
+                         "res1_second_dense", "res1_second_bn"]
+    assert "res2_shortcut" not in names and names[-2:] == ["res3_add", "logits"]
+    corpus = ROOT / "tests" / "corpus" / "invalid" / "expand"
+    shown = (corpus / "nested_block_error_names_both_uses.toml.expected").read_text().replace(
+        "expand/nested_block_error_names_both_uses.toml", "spec.toml")
+    assert shown in text
