@@ -177,6 +177,7 @@ def export(
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
+    factor: Annotated[bool, typer.Option("--factor", help="Write arguments shared by every layer of a type once, in [defaults].")] = False,
 ) -> None:
     """Turn a .keras model file into a spec (TOML or JSON)."""
     from specc.dump import dump, dumps
@@ -202,11 +203,25 @@ def export(
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    if output is None:
+    if factor:
+        _write_factored(spec, output, schema_ref)
+    elif output is None:
         sys.stdout.write(dumps(spec, schema=schema_ref))
     else:
         dump(spec, output, schema_ref)
         out.print(f"wrote {output}")
+
+
+def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
+    from specc.factor import dumps_factored
+
+    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
+    text = dumps_factored(spec, fmt, schema_ref)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_atomically(output, lambda tmp: Path(tmp).write_text(text))
+    out.print(f"wrote {output}")
 
 
 @app.command()
