@@ -90,9 +90,10 @@ def _note(doc: Document, uses: tuple[Use, ...]) -> str:
         return ""
     parts = []
     for use in reversed(uses):
-        line, column = doc.locate(use.path)
+        line, _ = doc.locate(use.path)
         index = f", {INDEX} = {use.index}" if use.index is not None else ""
-        parts.append(f"'{use.instance}' (block '{use.block}' used at line {line}, "
+        at = f"line {line}, " if line is not None else ""
+        parts.append(f"'{use.instance}' (block '{use.block}' used at {at}"
                      f"{format_path(use.path)}{index})")
     return " [in " + ", in ".join(parts) + "]"
 
@@ -418,7 +419,7 @@ class _Expander:
             except ExprFailure as exc:
                 index = f" (with {INDEX} = {env[INDEX]})" if INDEX in env else ""
                 self.fail(path, f"cannot compute this expression: {exc.message}{index}", uses,
-                          suggestion=exc.suggestion, offset=offset + (exc.column or 1) - 1)
+                          suggestion=exc.suggestion, offset=offset + (exc.column or 1))
         if len(parts) == 1 and not isinstance(parts[0], str):
             return values[0]  # "{4 * filters}" keeps its type
         return "".join(v if isinstance(v, str) else _text(v) for v in values)

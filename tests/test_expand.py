@@ -277,6 +277,12 @@ def test_reference_examples_build(index):
     fresh(lambda: build(spec))
 
 
+def test_readme_statements_hold():
+    text = (ROOT / "README.md").read_text()
+    assert f"`keras.applications.ResNet50` in {code_lines(SPECS / 'resnet50.toml')} lines" in text
+    assert f"for MobileNetV2 ({code_lines(SPECS / 'mobilenetv2.toml')} lines)" in text
+
+
 def test_reference_statements_hold():
     text = DOC.read_text()
     assert f"[`specs/resnet50.toml`](../specs/resnet50.toml) ({code_lines(SPECS / 'resnet50.toml')} lines)" in text
