@@ -126,7 +126,10 @@ def expand_document(doc: Document) -> Document:
     if not uses_expansion(doc.data):
         return doc
     expander = _Expander(doc)
-    data = expander.run()
+    try:
+        data = expander.run()
+    except RecursionError:  # values nested hundreds deep
+        raise SpecError("the spec nests too deeply to expand", file=doc.file) from None
     if expander.problems:
         unique = list(dict.fromkeys(expander.problems))
         raise SpecError(sorted(unique, key=lambda p: (p.line or 0, p.column or 0)))

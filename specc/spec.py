@@ -703,12 +703,13 @@ def _defaults_model() -> type[BaseModel]:
     layer that has it."""
     fields: dict[str, Any] = {}
     arguments: set[str] = set()
-    for name in registry.LAYERS:
+    for name, info in registry.LAYERS.items():
         args = list(registry.layer_args(name))
         arguments.update(args)
         if args:
-            fields[name] = (dict[_literal(args), JsonValue] | None, Field(  # type: ignore[valid-type]
-                None, description=f"arguments every {name} layer gets unless it sets them"))
+            for written in (name, *info.get("aliases", [])):
+                fields[written] = (dict[_literal(args), JsonValue] | None, Field(  # type: ignore[valid-type]
+                    None, description=f"arguments every {name} layer gets unless it sets them"))
     for arg in sorted(arguments - set(fields)):
         fields[arg] = (JsonValue, Field(None, description=f"{arg} of every layer that has "
                                         "this argument, unless it sets it"))

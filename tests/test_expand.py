@@ -134,6 +134,21 @@ def test_expansion_is_linear_in_the_expanded_model():
     assert flat["layers"][-1] == {"name": "s99_p99_b", "type": "Dropout", "rate": 0.1}
 
 
+def test_blocks_nest_only_so_deep():
+    blocks = {f"b{n}": {"layers": [{"block": f"b{n + 1}"}]} for n in range(60)}
+    blocks["b60"] = {"layers": [{"type": "Dense", "units": 2}]}
+    with pytest.raises(SpecError) as caught:
+        expand({"inputs": [{"shape": [4]}], "blocks": blocks, "layers": [{"block": "b0"}]})
+    assert [p.message.split(" [in ")[0] for p in caught.value.problems] == [
+        "blocks nest more than 50 deep"]
+
+
+def test_defaults_of_an_alias_reach_its_class():
+    flat = expand({"inputs": [{"shape": [8, 8, 1]}], "defaults": {"Convolution2D": {"filters": 3}},
+                   "layers": [{"type": "Conv2D", "kernel_size": 1}]})
+    assert flat["layers"] == [{"type": "Conv2D", "kernel_size": 1, "filters": 3}]
+
+
 def test_expressions_are_never_python():
     message = problems('[[inputs]]\nshape = [4]\n\n[[layers]]\ntype = "Dense"\n'
                        'units = "{().__class__}"\n')
