@@ -66,11 +66,35 @@ def _toml_document(data: dict):
             for entry in value:
                 array.append(_toml_table(entry))
             doc.append(key, array)
+        elif key in ("defaults", "blocks") and isinstance(value, dict):
+            doc.append(key, _sections(value))
         elif isinstance(value, dict):
             doc.append(key, _toml_table(value))
         else:
             doc.append(key, value)
     return doc
+
+
+def _sections(value: dict):
+    """[defaults.Dense] and [blocks.NAME] as their own tables, a block's layers one a line."""
+    import tomlkit
+
+    outer = tomlkit.table(is_super_table=True)
+    for name, body in value.items():
+        if not isinstance(body, dict):
+            outer.append(name, _inline(body))
+            continue
+        table = tomlkit.table()
+        for key, item in body.items():
+            if key == "layers" and isinstance(item, list):
+                array = tomlkit.array()
+                array.multiline(True)
+                array.extend(_inline(entry) for entry in item)
+                table.append(key, array)
+            else:
+                table.append(key, _inline(item))
+        outer.append(name, table)
+    return outer
 
 
 def _toml_table(entry: dict):

@@ -108,16 +108,20 @@ def uses_expansion(data: Any) -> bool:
     if isinstance(layers, list) and any(
             isinstance(e, dict) and any(k in e for k in (*LAYER_KEYS, "block")) for e in layers):
         return True
-    stack = [data]
+    return has_braces(data)
+
+
+def has_braces(value: Any) -> bool:
+    """Whether a string anywhere in value has a brace (a template, or an escaped brace)."""
+    stack = [value]
     while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            if "{" in value or "}" in value:
-                return True
-        elif isinstance(value, dict):
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
+        item = stack.pop()
+        if isinstance(item, str) and ("{" in item or "}" in item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 
