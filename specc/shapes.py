@@ -63,7 +63,8 @@ class Summary:
     trainable: int
     non_trainable: int
     partial: bool = False
-    unknown: tuple[str, ...] = field(default=())
+    unknown: tuple[str, ...] = field(default=())  # the layers whose count is missing
+    sequential: bool = True
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,19 +81,20 @@ def infer(spec: Spec) -> list[LayerShape]:
 
 def summarize(spec: Spec, name: str | None = None) -> Summary:
     """The rows of ``infer`` with the model's totals, as Keras's model.summary() gives them."""
-    rows = _rows(spec, resolve(spec), [])
-    return _totals(name or spec.model.name, rows)
+    wiring = resolve(spec)
+    return _totals(name or spec.model.name, _rows(spec, wiring), wiring.sequential)
 
 
-def _totals(name: str | None, rows: list[LayerShape]) -> Summary:
+def _totals(name: str | None, rows: list[LayerShape], sequential: bool) -> Summary:
     known = [r for r in rows if r.params is not None]
     unknown = tuple(r.name for r in rows if r.params is None)
     total = sum(r.params for r in known)
     frozen = sum(r.non_trainable or 0 for r in known)
-    return Summary(name, tuple(rows), total, total - frozen, frozen, bool(unknown), unknown)
+    return Summary(name, tuple(rows), total, total - frozen, frozen, bool(unknown), unknown,
+                   sequential)
 
 
-def _rows(spec: Spec, wiring: Graph, batch: list) -> list[LayerShape]:
+def _rows(spec: Spec, wiring: Graph) -> list[LayerShape]:
     tensors: dict[str, Any] = {}  # name -> Shape, tuple of Shapes, or None (unknown)
     rows = []
     for name, spec_input in zip(wiring.inputs, spec.inputs):
@@ -232,7 +234,7 @@ def _single(shapes):
     raise Unknown("expects one input tensor")
 
 
-def _inner(value) -> Any:
+def wrapped_layer(value) -> Any:
     """A wrapped layer (Bidirectional, TimeDistributed) as a spec layer."""
     from specc.spec import LAYER_MODELS
 
@@ -260,7 +262,7 @@ def _lora(args, weights, kernel):
     if not rank:
         return weights
     # Keras freezes the kernel and trains two small factors instead.
-    return [(w, False) for w, _ in weights] + [((kernel[0], rank), True), ((rank, kernel[-1]), True)]
+    return [(w, False) for w, _ in weights] + [((*kernel[:-1], rank), True), ((rank, kernel[-1]), True)]
 
 
 def _embedding(args, s):
@@ -705,8 +707,8 @@ def _wrapped(layer, s):
 
 
 def _bidirectional(args, s):
-    forward = _inner(args["layer"])
-    backward = _inner(args["backward_layer"]) if args["backward_layer"] else forward
+    forward = wrapped_layer(args["layer"])
+    backward = wrapped_layer(args["backward_layer"]) if args["backward_layer"] else forward
     f_shape, f_weights = _wrapped(forward, s)
     b_shape, b_weights = _wrapped(backward, s)
     states = ()
@@ -727,7 +729,7 @@ def _bidirectional(args, s):
 
 
 def _time_distributed(args, s):
-    inner = _inner(args["layer"])
+    inner = wrapped_layer(args["layer"])
     shape, weights = _wrapped(inner, (s[0], *s[2:]))
     if _is_multi(shape):
         raise Unknown("the wrapped layer returns several tensors")
@@ -735,7 +737,7 @@ def _time_distributed(args, s):
 
 
 def _spectral_normalization(args, s):
-    inner = _inner(args["layer"])
+    inner = wrapped_layer(args["layer"])
     shape, weights = _wrapped(inner, s)
     kernel = weights[0][0]
     return shape, weights + [((1, kernel[-1]), False)]
@@ -746,31 +748,29 @@ def _custom_scale(args, shapes):
 
 
 def _einsum_dense(args, s):
+    # Keras's _analyze_split_string, quirks included: with "..." on the left it lists
+    # the elided dimensions in reverse, and layer.output.shape says so.
     equation = args["equation"].replace(" ", "")
     inputs, _, output = equation.partition("->")
     source, _, kernel = inputs.partition(",")
-    if "..." in kernel:
-        raise Unknown("specc has no shape rule for this einsum equation")
-    if "..." in source:
-        spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation]
-        fill = "".join(spare[: len(s) - (len(source) - 3)])
-        source, output = source.replace("...", fill), output.replace("...", fill)
-    if len(source) != len(s):
-        raise Unknown(f"the equation expects {len(source)} dimensions, the input has {len(s)}")
+    left = source.startswith("...")
+    source, output = source.replace("...", ""), output.replace("...", "")
+    elided = len(s) - len(source)
     given = args["output_shape"]
-    given = [given] if isinstance(given, int) else list(given)
-    tail = dict(zip(output[len(output) - len(given):], given))
-    dims = {}
-    for letter, d in zip(source, s):
-        dims[letter] = d
-    out = tuple(dims[c] if c in dims else tail.get(c) for c in output)
-    for c, d in zip(output, out):
-        dims.setdefault(c, d)
-    kernel_shape = tuple(dims.get(c) for c in kernel)
+    full = [s[0], *([given] if isinstance(given, int) else given)]
+    if elided > 0 and left:
+        for i in range(1, elided):
+            full.insert(1, s[i])
+    elif elided > 0:
+        full += s[len(s) - elided:]
+    shift = elided if left else 0
+    at_in = {c: (i + elided - len(s) if left else i) for i, c in enumerate(source)}
+    at_out = {c: i + shift for i, c in enumerate(output)}
+    kernel_shape = tuple(full[at_out[c]] if c in at_out else s[at_in[c]] for c in kernel)
     weights = [(kernel_shape, True)]
     if args["bias_axes"]:
-        weights.append((tuple(dims.get(c) for c in args["bias_axes"]), True))
-    return out, _lora(args, weights, kernel_shape) if args["lora_rank"] else weights
+        weights.append((tuple(full[at_out[c]] for c in args["bias_axes"]), True))
+    return tuple(full), _lora(args, weights, kernel_shape)
 
 
 def _unsupported(reason):
