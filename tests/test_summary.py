@@ -109,3 +109,13 @@ def test_python_api():
     assert (summary.total, summary.trainable, summary.non_trainable) == (16394, 16362, 32)
     assert [row.name for row in summary.layers][:2] == ["input_layer", "conv2d"]
     assert "summary" in specc.__all__ and "draw" in specc.__all__
+
+
+def test_readme_shows_what_specc_summary_prints():
+    import re
+
+    block = re.search(r"^```console\n\$ specc summary (\S+)\n(.*?)^```", (ROOT / "README.md").read_text(),
+                      re.M | re.S)
+    assert block is not None, "the README shows a specc summary run"
+    result = specc_cli("summary", block[1])
+    assert (result.returncode, result.stdout) == (0, block[2])
