@@ -399,7 +399,7 @@ def _pool(rank):
     def rule(args, s):
         spatial, channels = _split(args, s)
         pool = args.tuple("pool_size", rank)
-        strides = args.tuple("strides", rank, pool) if args["strides"] is not None else pool
+        strides = args.tuple("strides", rank, pool)  # Keras: the pool size when not given
         out = []
         for n, p, st in zip(spatial, pool, strides):
             if n is None:
@@ -564,22 +564,29 @@ def _binned(count_arg):
 
 
 def _merge(args, shapes):
+    # Keras's merge layers, not numpy: a dimension unknown on either side stays unknown.
     shapes = _list(shapes)
-    rank = max(len(s) for s in shapes)
-    out = []
-    for dims in zip(*[(None,) * (rank - len(s)) + tuple(s) for s in shapes]):
-        known = {d for d in dims if d is not None and d != 1}
-        if len(known) > 1:
-            raise Unknown(f"input shapes do not match: {', '.join(map(str, shapes))}")
-        if known:
-            out.append(known.pop())
-        elif any(d is None for d in dims):
-            out.append(None)
-        else:
-            out.append(1)
+    out = shapes[0][1:]
+    for s in shapes[1:]:
+        out = _elementwise(out, s[1:], shapes)
     batches = {s[0] for s in shapes} - {None}
-    out[0] = batches.pop() if len(batches) == 1 else None
-    return tuple(out), []
+    return (batches.pop() if len(batches) == 1 else None, *out), []
+
+
+def _elementwise(a: tuple, b: tuple, shapes) -> tuple:
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return a
+    out = list(a[: -len(b)])
+    for i, j in zip(a[-len(b):], b):
+        if i is None or j is None:
+            out.append(None)
+        elif i == 1 or j == 1 or i == j:
+            out.append(j if i == 1 else i)
+        else:
+            raise Unknown(f"input shapes do not match: {', '.join(map(str, shapes))}")
+    return tuple(out)
 
 
 def _list(shapes):
@@ -744,7 +751,8 @@ def _spectral_normalization(args, s):
 
 
 def _custom_scale(args, shapes):
-    return _merge(args, shapes)
+    # inputs[0] + inputs[1] * scale, with the broadcasting of keras.ops
+    return _broadcast(_list(shapes)), []
 
 
 def _einsum_dense(args, s):

@@ -179,6 +179,8 @@ CASES = {
 # Layers on two inputs: id -> (input shapes, the layer, its inputs).
 MULTI = {
     "add_broadcast": ([[4, 6], [1, 6]], {"type": "Add"}, ["a", "b"]),
+    "multiply_unknown_dim": ([["None", 6], [3, 6]], {"type": "Multiply"}, ["a", "b"]),
+    "maximum_ranks": ([[2, 4, 6], [6]], {"type": "Maximum"}, ["a", "b"]),
     "concatenate_axis1": ([[4, 6], [3, 6]], {"type": "Concatenate", "axis": 1}, ["a", "b"]),
     "dot": ([[4, 6], [5, 6]], {"type": "Dot", "axes": 2}, ["a", "b"]),
     "dot_vectors": ([[6], [6]], {"type": "Dot", "axes": 1}, ["a", "b"]),
@@ -272,3 +274,30 @@ def test_unknown_shapes_say_why_and_totals_say_partial():
     assert rows["dense_1"].reason == "the shape of its input 'dense' is unknown"
     assert summary.partial and summary.unknown == ("mel_spectrogram", "dense", "dense_1")
     assert summary.total == 0
+
+
+def test_operation_rules_agree_with_keras():
+    keras = pytest.importorskip("keras")
+    from specc.build import build
+    from specc.spec import Spec
+
+    ops = [
+        {"type": "ops.Reshape", "name": "reshaped", "newshape": [-1, 24], "inputs": ["a"]},
+        {"type": "ops.Transpose", "name": "transposed", "axes": [0, 2, 1], "inputs": ["a"]},
+        {"type": "ops.Mean", "name": "mean", "axis": 1, "keepdims": True, "inputs": ["a"]},
+        {"type": "ops.Sum", "name": "sum", "axis": [1, 2], "inputs": ["a"]},
+        {"type": "ops.ExpandDims", "name": "expanded", "axis": -1, "inputs": ["a"]},
+        {"type": "ops.Matmul", "name": "product", "inputs": ["a", "b"]},
+        {"type": "ops.Concatenate", "name": "joined", "axis": 1, "inputs": [["a", "a"]]},
+        {"type": "ops.Softmax", "name": "softmax", "inputs": ["a"]},
+        {"type": "ops.Multiply", "name": "scaled", "inputs": ["a", 0.5]},
+        {"type": "ops.Where", "name": "chosen", "inputs": ["mask", "a", "a"]},
+    ]
+    spec = Spec.model_validate({
+        "model": {"outputs": [op["name"] for op in ops]},
+        "inputs": [{"name": "a", "shape": [4, 6]}, {"name": "b", "shape": [6, 5]},
+                   {"name": "mask", "shape": [1, 6], "dtype": "bool"}],
+        "layers": ops,
+    })
+    keras.backend.clear_session()
+    compare(spec, build(spec, compile=False))
