@@ -15,7 +15,7 @@ reason; its count is then missing from the totals, which say so.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from specc import registry
@@ -48,10 +48,6 @@ class LayerShape:
     def trainable(self) -> int | None:
         return None if self.params is None else self.params - (self.non_trainable or 0)
 
-    @property
-    def multiple(self) -> bool:
-        return bool(self.output_shape) and isinstance(self.output_shape[0], tuple)
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -65,9 +61,6 @@ class Summary:
     partial: bool = False
     unknown: tuple[str, ...] = field(default=())  # the layers whose count is missing
     sequential: bool = True
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def infer(spec: Spec) -> list[LayerShape]:
@@ -129,11 +122,11 @@ def _row(name, layer, inputs, refs, tensors, by_name) -> LayerShape:
                               "a layer inside it is unknown" if nested.partial else None,
                               shares, nested.layers)
         shape, weights = _apply(target, _operands(inputs, tensors))
+        params, frozen = _count(weights, getattr(target, "trainable", None) is False)
     except Unknown as exc:
         return LayerShape(name, kind, refs, None, 0 if shares else None, None, str(exc), shares)
-    if shares:
+    if shares:  # the weights are counted once, on the layer's first call
         return LayerShape(name, kind, refs, shape, 0, 0, None, shares)
-    params, frozen = _count(weights, getattr(target, "trainable", None) is False)
     return LayerShape(name, kind, refs, shape, params, frozen)
 
 

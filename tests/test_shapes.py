@@ -301,3 +301,11 @@ def test_operation_rules_agree_with_keras():
     })
     keras.backend.clear_session()
     compare(spec, build(spec, compile=False))
+
+
+def test_a_weight_of_unknown_size_is_unknown_not_a_crash():
+    rows = {r.name: r for r in summarize(_spec([["None", 3]], [{"type": "PReLU"}])).layers}
+    assert (rows["p_re_lu"].params, rows["p_re_lu"].reason) == (
+        None, "a weight's shape depends on a dimension unknown before run time")
+    rows = {r.name: r for r in summarize(_spec([["None"]], [{"type": "Dense", "units": 2}])).layers}
+    assert rows["dense"].reason == "a dimension it needs is unknown before run time"
