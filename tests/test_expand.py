@@ -310,3 +310,19 @@ def test_reference_statements_hold():
     shown = (corpus / "nested_block_error_names_both_uses.toml.expected").read_text().replace(
         "expand/nested_block_error_names_both_uses.toml", "spec.toml")
     assert shown in text
+
+
+def test_the_schema_reads_blocks_and_defaults_as_editors_see_them():
+    from specc.validate import _validator
+
+    def accepted(block_layer, defaults=None):
+        data = {"inputs": [{"shape": [4]}], "defaults": defaults or {},
+                "blocks": {"b": {"params": {"n": "int = 2"}, "layers": [block_layer]}},
+                "layers": [{"block": "b", "n": 3, "repeat": 2}]}
+        return _validator().is_valid(data)
+
+    assert accepted({"name": "d", "type": "Dense", "units": "{2 * n}", "if": "{n > 1}"})
+    assert not accepted({"name": "d", "type": "Dense", "unitz": 3})
+    assert not accepted({"name": "d", "type": "Dense", "units": 3, "activation": "rellu"})
+    assert accepted({"type": "Dropout"}, {"Dropout": {"rate": 0.5}})
+    assert not accepted({"type": "Dropout"}, {"Dropout": {"rat": 0.5}})
