@@ -494,8 +494,9 @@ class _Expander:
     def entry(self, entry: dict, where: Path, env, scope: _Scope, previous: list,
               index: int | None) -> list | None:
         uses = scope.uses
-        refs = self.refs(entry["inputs"], (*where, "inputs"), env, scope) \
-            if "inputs" in entry else previous
+        # A repeated entry's inputs go to its first repeat; the others form a chain.
+        chained = "inputs" not in entry or bool(index)
+        refs = previous if chained else self.refs(entry["inputs"], (*where, "inputs"), env, scope)
         if "if" in entry:
             present = self.value(entry["if"], env, (*where, "if"), uses)
             if not isinstance(present, bool):
@@ -510,7 +511,7 @@ class _Expander:
                 return None
         if "block" in entry:
             return self.instance(entry, where, env, scope, refs, index)
-        return [self.layer(entry, where, env, scope, refs, "inputs" not in entry, index)]
+        return [self.layer(entry, where, env, scope, refs, chained, index)]
 
     def refs(self, value: Any, path: Path, env, scope: _Scope) -> Any:
         """The inputs of an entry with each name turned into a ref."""

@@ -88,6 +88,16 @@ def test_repeat_chains_and_numbers_names():
                               {"type": "Dense", "units": 8, "name": "d2"}]
 
 
+def test_a_repeated_layer_with_inputs_chains_after_the_first():
+    flat = expand({"inputs": [{"shape": [8], "name": "a"}],
+                   "layers": [{"type": "Dense", "units": 2, "name": "skip"},
+                              {"type": "Dense", "units": 4, "name": "d{i}", "repeat": 3,
+                               "inputs": ["a"]},
+                              {"type": "Add", "inputs": ["skip", "d2"]}]})
+    assert [layer.get("inputs") for layer in flat["layers"]] == [
+        None, ["a"], None, None, ["skip", "d2"]]
+
+
 def test_a_left_out_layer_passes_its_input_on():
     flat = expand({
         "inputs": [{"shape": [8]}],
