@@ -198,7 +198,7 @@ class _Expander:
         self.data = doc.data
         self.problems: list[Problem] = []
         self.flat: list[dict] = []
-        self.wiring: list[tuple[Any, bool, bool]] = []  # per flat layer: refs, implicit, apply
+        self.wiring: list[tuple[Any, bool]] = []  # per flat layer: its input refs, implicit
         self.generated: list[bool] = []  # per flat layer: made by a block or a repeat
         self.origins: dict[Path, Origin] = {}
         self.aliases: dict[str, list] = {}  # top-level instance or absent layer -> output refs
@@ -455,7 +455,7 @@ class _Expander:
                     self.problem(where, f"expected a layer table, received {_show(entry)}",
                                  scope.uses)
                     continue
-                self.emit(entry, where, scope, None, True, previous, False)
+                self.emit(entry, where, scope, previous, True, False)
                 previous = [("layer", len(self.flat) - 1, None)]
                 continue
             try:
@@ -550,7 +550,7 @@ class _Expander:
             layer["name"] = self.full_name(scope, local, env, where)
         if scope.block is not None and isinstance(layer.get("apply"), str):
             layer["apply"] = self.ref(layer["apply"], (*where, "apply"), scope)
-        k = self.emit(layer, where, scope, refs, implicit, None,
+        k = self.emit(layer, where, scope, refs, implicit,
                       scope.block is not None or index is not None)
         if isinstance(local, str):
             scope.local[local] = [("layer", k, None)]
@@ -559,11 +559,10 @@ class _Expander:
         return ("layer", k, None)
 
     def emit(self, layer: Any, where: Path, scope: _Scope, refs: Any, implicit: bool,
-             previous: list | None, generated: bool) -> int:
+             generated: bool) -> int:
         k = len(self.flat)
         self.flat.append(layer)
-        self.wiring.append((refs if refs is not None else previous, implicit,
-                            isinstance(layer, dict) and "apply" in layer))
+        self.wiring.append((refs, implicit))
         self.generated.append(generated)
         self.origins[("layers", k)] = Origin(where, scope.uses)
         return k
@@ -716,7 +715,7 @@ class _Expander:
                 return "?"
             return ref
 
-        for k, (refs, implicit, _) in enumerate(self.wiring):
+        for k, (refs, implicit) in enumerate(self.wiring):
             layer = self.flat[k]
             if not isinstance(layer, dict):
                 continue
