@@ -148,7 +148,7 @@ def _dispatch_layers(schema: dict) -> dict:
     defs["Layer"] = {
         "title": "Layer",
         "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
-        'or {apply = "name"} to call an earlier layer again.',
+        'or {apply = "name"} to call an earlier layer again, or {block = "name"} to use a block.',
         "type": "object",
         "properties": {"type": {"description": "the Keras layer class", "enum": names}},
         "if": {"required": ["apply"], "not": {"required": ["type"]}},
