@@ -46,6 +46,9 @@ DEFAULT_INPUTS = ["x"]
 INDEX = "i"  # the repeat index in expressions
 # Blocks nest at most this deep: deeper nesting is a mistake, not a model.
 MAX_DEPTH = 50
+# Bounds on the work a spec can ask for: a repeat of 10 ** 9 is a typo, not a model.
+MAX_LAYERS = 100_000
+MAX_STEPS = 1_000_000
 _FAILED = ("failed",)  # a name whose entry failed: later uses of it stay quiet
 
 
@@ -173,6 +176,13 @@ class _Fail(Exception):
     """The entry at hand cannot be expanded; its problem is recorded already."""
 
 
+class _TooLarge(Exception):
+    """The spec expands to more than MAX_LAYERS layers (or MAX_STEPS steps)."""
+
+    def __init__(self, path: Path, uses: tuple):
+        self.path, self.uses = path, uses
+
+
 @dataclass
 class _Block:
     name: str
@@ -203,6 +213,7 @@ class _Expander:
         self.origins: dict[Path, Origin] = {}
         self.aliases: dict[str, list] = {}  # top-level instance or absent layer -> output refs
         self.counts: dict[str, int] = {}
+        self.steps = 0
         self.templates: dict[str, list] = {}
         self.constants: dict[str, Any] = {}
         self.blocks: dict[str, _Block] = {}
@@ -245,7 +256,12 @@ class _Expander:
             if "layers" in data:
                 flat["layers"] = layers
             return flat
-        outputs = self.scope(layers, ("layers",), self.constants, _Scope(()), [("start",)])
+        try:
+            outputs = self.scope(layers, ("layers",), self.constants, _Scope(()), [("start",)])
+        except _TooLarge as exc:
+            self.problem(exc.path, f"the spec expands to more than {MAX_LAYERS:,} layers "
+                         f"(or {MAX_STEPS:,} steps); check repeat", exc.uses)
+            return flat
         flat["layers"] = self.flat
         if self.problems:
             return flat
@@ -489,11 +505,17 @@ class _Expander:
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             self.fail((*where, "repeat"), f"expected an integer >= 0, received {_show(count)}",
                       uses)
+        if count > MAX_LAYERS:
+            self.fail((*where, "repeat"), f"expected at most {MAX_LAYERS:,} repeats, received "
+                      f"{count:,}", uses)
         return count
 
     def entry(self, entry: dict, where: Path, env, scope: _Scope, previous: list,
               index: int | None) -> list | None:
         uses = scope.uses
+        self.steps += 1
+        if self.steps > MAX_STEPS or len(self.flat) >= MAX_LAYERS:
+            raise _TooLarge(where, uses)
         # A repeated entry's inputs go to its first repeat; the others form a chain.
         chained = "inputs" not in entry or bool(index)
         refs = previous if chained else self.refs(entry["inputs"], (*where, "inputs"), env, scope)

@@ -378,12 +378,19 @@ def _number(value, symbol: str) -> None:
         raise ExprFailure(f"'{symbol}' needs numbers, received {value!r}")
 
 
+# The longest string or list "+" may make: names and shapes, not data.
+_LONGEST = 10_000
+
+
 def _binary(symbol: str, function, left, right):
     both_text = isinstance(left, str) and isinstance(right, str)
     both_lists = isinstance(left, list) and isinstance(right, list)
-    if not ((symbol == "+" and (both_text or both_lists))):
-        _number(left, symbol)
-        _number(right, symbol)
+    if symbol == "+" and (both_text or both_lists):
+        if len(left) + len(right) > _LONGEST:
+            raise ExprFailure(f"'+' would make a {type(left).__name__} longer than {_LONGEST:,}")
+        return left + right
+    _number(left, symbol)
+    _number(right, symbol)
     if symbol == "**" and isinstance(right, (int, float)) and abs(right) > 64 \
             and isinstance(left, (int, float)) and abs(left) > 1:
         raise ExprFailure(f"number too large: {left} ** {right}")

@@ -153,6 +153,23 @@ def test_blocks_nest_only_so_deep():
         "blocks nest more than 50 deep"]
 
 
+def test_a_spec_cannot_ask_for_unbounded_work():
+    def messages(layers, constants=None):
+        with pytest.raises(SpecError) as caught:
+            expand({"inputs": [{"shape": [4]}], "constants": constants or {}, "layers": layers})
+        return [p.message for p in caught.value.problems]
+
+    assert messages([{"type": "Dense", "units": 2, "name": "d{i}", "repeat": 10 ** 9}]) == [
+        "expected at most 100,000 repeats, received 1,000,000,000"]
+    nested = {"blocks": {"b": {"layers": [{"type": "Dense", "units": 2, "repeat": 1000}]}}}
+    with pytest.raises(SpecError) as caught:
+        expand({"inputs": [{"shape": [4]}], **nested,
+                "layers": [{"block": "b", "name": "b{i}", "repeat": 1000}]})
+    assert caught.value.problems[0].message.startswith("the spec expands to more than 100,000")
+    assert messages([{"type": "Dense", "units": 2}], {"s": "x" * 6000, "t": "{s + s}"}) == [
+        "cannot compute this expression: '+' would make a str longer than 10,000"]
+
+
 def test_defaults_of_an_alias_reach_its_class():
     flat = expand({"inputs": [{"shape": [8, 8, 1]}], "defaults": {"Convolution2D": {"filters": 3}},
                    "layers": [{"type": "Conv2D", "kernel_size": 1}]})
