@@ -252,6 +252,8 @@ def test_tutorial_defaults_form_builds_the_long_form():
     assert type(short_form) is type(long_form)
     assert configs(short_form) == configs(long_form)
     assert short_form.count_params() == long_form.count_params()
+    assert short_form.optimizer.get_config() == long_form.optimizer.get_config()
+    assert short_form.loss == long_form.loss
     assert code_lines(SPECS / "tutorial_combined_defaults.toml") \
         < code_lines(SPECS / "tutorial_combined.toml")
 
