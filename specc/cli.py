@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -263,4 +264,7 @@ def schema() -> None:
 
 def run() -> None:
     """Entry point of the console script and of ``python -m specc``."""
+    # Our own process: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) are not
+    # for specc's users unless they ask (specc.startup keeps to the level they set).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     app(prog_name="specc")
