@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 CATALOG = json.loads((Path(__file__).parent / "catalog.json").read_text())
 
@@ -128,6 +129,17 @@ def layer_type_names() -> list[str]:
 def layer_args(layer: str) -> dict[str, dict]:
     """The arguments a spec may give a layer, with their catalog facts."""
     return {k: v for k, v in LAYERS[layer]["args"].items() if k not in NOT_ARGS}
+
+
+def call_arguments(layer: str) -> dict[str, Any]:
+    """What one call of a layer takes: ``tensors``, the keys an ``inputs`` table may
+    use (the first is what a list of inputs passes), and ``options``, the constants
+    of a ``call`` table (``training`` and boolean switches) with their defaults.
+
+    >>> call_arguments("LSTM")["tensors"]
+    ['sequences', 'initial_state', 'mask']
+    """
+    return LAYERS[layer]["call"]
 
 
 def arg_kind(layer: str, arg: str, info: dict) -> str:

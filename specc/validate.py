@@ -64,11 +64,14 @@ def validate_document(doc: Document) -> models.Spec:
         raise SpecError(_in_file_order(doc, problems)) from None
     if schema_problems:
         raise SpecError(_in_file_order(doc, schema_problems))
-    from specc.graph import wiring_problems
+    from specc.graph import call_problems, wiring_problems
 
     problems = [
         _placed(doc, path, message, suggestion=suggestion)
         for path, message, suggestion in wiring_problems(spec)
+    ] + [
+        _placed(doc, path, message, key=True, suggestion=suggestion)
+        for path, message, suggestion in call_problems(spec)
     ]
     if problems:
         raise SpecError(_in_file_order(doc, problems))

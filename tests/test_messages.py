@@ -333,6 +333,25 @@ def test_layers_shows_one_layers_arguments(cli):
     assert rows["use_bias"] == ["true or false", "true", ""]
 
 
+@pytest.mark.parametrize("name, tensors, options", [
+    ("LSTM", ["sequences", "initial_state", "mask"], {"training": "false"}),
+    ("Bidirectional", ["sequences", "initial_state", "mask"], {"training": '"None"'}),
+    ("MultiHeadAttention", ["query", "value", "key", "query_mask", "value_mask", "key_mask",
+                            "attention_mask"],
+     {"return_attention_scores": "false", "training": '"None"', "use_causal_mask": "false"}),
+    ("Attention", ["inputs", "mask"],
+     {"return_attention_scores": "false", "training": "false", "use_causal_mask": "false"}),
+])
+def test_layers_shows_the_call_arguments(cli, name, tensors, options):
+    result = cli("layers", name)
+    assert result.exit_code == 0
+    call = result.stdout.split(f"Call arguments of {name}")[1]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in call.splitlines()
+            if line.startswith("│")]
+    assert rows == [[t, f"inputs = {{ {t} = NAME }}"] for t in tensors] + [
+        [o, f"call = {{ {o} = {d} }}"] for o, d in options.items()]
+
+
 def test_layers_accepts_an_alias_and_lists_choices(cli):
     result = cli("layers", "AvgPool2D")
     assert result.exit_code == 0
