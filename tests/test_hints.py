@@ -67,3 +67,30 @@ def test_the_seq2seq_decoder_builds_from_its_call_arguments():
     rng = np.random.default_rng(0)
     x = [rng.random((2, 5, 71), dtype="float32"), rng.random((2, 4, 93), dtype="float32")]
     np.testing.assert_allclose(model(x), reference(x), atol=1e-6)
+
+
+def _call_table() -> list[tuple[list[str], list[str], list[str], bool]]:
+    """Rows of docs/spec-format.md's call-argument table: (layers, tensors, options,
+    whether the options are only those of the layers that take them)."""
+    import re
+
+    text = (ROOT / "docs" / "spec-format.md").read_text()
+    table = text[text.index("| layers | `inputs` table keys |"):]
+    table = table[: table.index("\n\n")]
+    rows = []
+    for line in table.splitlines()[2:]:
+        layers, tensors, options = (re.findall(r"`(\w+)`", c) for c in line.strip("|").split("|"))
+        rows.append((layers, tensors, options, "where the layer takes it" in line))
+    return rows
+
+
+@pytest.mark.parametrize("layers, tensors, options, some", _call_table(),
+                         ids=[row[0][0] for row in _call_table()])
+def test_the_documented_call_arguments_are_the_catalogs(layers, tensors, options, some):
+    for layer in layers:
+        args = registry.call_arguments(layer)
+        assert args["tensors"] == tensors, layer
+        if some:
+            assert set(args["options"]) <= set(options), layer
+        else:
+            assert list(args["options"]) == options, layer
