@@ -94,3 +94,20 @@ def test_the_documented_call_arguments_are_the_catalogs(layers, tensors, options
             assert set(args["options"]) <= set(options), layer
         else:
             assert list(args["options"]) == options, layer
+
+
+def test_the_documented_messages_are_what_validate_prints():
+    """Lines of docs/spec-format.md naming a file of tests/corpus/invalid are its output."""
+    import re
+
+    invalid = ROOT / "tests" / "corpus" / "invalid"
+    printed = set()
+    for expected in invalid.rglob("*.expected"):
+        # the file as the docs name it: without the corpus folder
+        printed |= {line.removeprefix(f"{expected.parent.relative_to(invalid)}/")
+                    for line in expected.read_text().splitlines()}
+    docs = (ROOT / "docs" / "spec-format.md").read_text()
+    shown = [line for line in re.findall(r"^\w+\.toml:\d+:\d+: .*$", docs, re.M)
+             if (invalid / line.split(":")[0]).exists() or any(invalid.rglob(line.split(":")[0]))]
+    assert len(shown) >= 3
+    assert [line for line in shown if line not in printed] == []
