@@ -24,7 +24,7 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     """
     from specc.startup import import_keras
 
-    import_keras()  # TensorFlow's first import, without the lines TF_CPP_MIN_LOG_LEVEL hides
+    import_keras()  # quiet about TensorFlow's start-up when TF_CPP_MIN_LOG_LEVEL asks for it
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
     try:
