@@ -152,7 +152,9 @@ def call_arguments(layer: str) -> dict[str, Any]:
     >>> call_arguments("LSTM")["tensors"]
     ['sequences', 'initial_state', 'mask']
     """
-    return LAYERS[layer]["call"]
+    info = LAYERS[layer]
+    options = info["call_options"]
+    return {"tensors": [n for n in info["call"] if n not in options], "options": options}
 
 
 def old_arg(layer: str, arg: str) -> tuple[str | None, str | None]:

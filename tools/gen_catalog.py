@@ -115,25 +115,22 @@ def describe(cls) -> dict:
             args[name] = {"default": None, "config_default": _jsonable(config[name])}
     # Keys some classes put in get_config() without taking them as arguments.
     extra = sorted(k for k in config if k not in args and k != "name")
-    return {"module": cls.__module__, "args": args, "config_only": extra}
+    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls)}
 
 
-def call_arguments(cls) -> dict:
-    """What a spec may pass to one call of the layer, from the signature of ``call``.
+def _call_args(cls) -> list[str]:
+    """The names of call()'s arguments, in order: what an ``inputs`` table is keyed by."""
+    params = inspect.signature(cls.call).parameters.values()
+    return [p.name for p in params
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
-    ``tensors``: the arguments an ``inputs`` table wires to tensors, in order (the
-    first is what ``inputs = [...]`` passes); ``options``: training and the boolean
-    switches, with their defaults, written in a ``call`` table instead.
-    """
-    tensors, options = [], {}
-    for p in list(inspect.signature(cls.call).parameters.values())[1:]:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            raise SystemExit(f"{cls.__name__}.call takes *args/**kwargs: teach gen_catalog.py")
-        if p.name == "training" or isinstance(p.default, bool):
-            options[p.name] = None if p.default is p.empty else p.default
-        else:
-            tensors.append(p.name)
-    return {"tensors": tensors, "options": options}
+
+def call_options(cls) -> dict:
+    """The arguments of call() that take a constant rather than a tensor (``training`` and
+    the boolean switches), with their defaults: a spec writes them in a ``call`` table."""
+    return {p.name: None if p.default is p.empty else p.default
+            for p in inspect.signature(cls.call).parameters.values()
+            if p.name == "training" or isinstance(p.default, bool)}
 
 
 def _saved_module(instance) -> str:
@@ -247,7 +244,7 @@ def generate() -> dict:
         # Default names (backward_lstm) count up per process; start each class afresh.
         keras.backend.clear_session(free_memory=False)
         layers[name] = describe(cls)
-        layers[name]["call"] = call_arguments(cls)
+        layers[name]["call_options"] = call_options(cls)
         if aliases.get(name):
             layers[name]["aliases"] = aliases[name]
         if name in legacy:
