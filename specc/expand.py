@@ -555,10 +555,7 @@ class _Expander:
         if found is None:
             self.fail(path, f"unknown input '{name}' in block '{scope.block.name}'", scope.uses,
                       suggestion=suggest(base, scope.local))
-        index = int(tensor) if tensor.isdigit() else None
-        if len(found) > 1 and index is not None and index < len(found):
-            return found[index]
-        return _with_tensor(found[0], index)
+        return _pick(found, int(tensor) if tensor.isdigit() else None)
 
     def layer(self, entry: dict, where: Path, env, scope: _Scope, refs: Any, implicit: bool,
               index: int | None) -> tuple:
@@ -727,8 +724,8 @@ class _Expander:
                 alias = self.aliases.get(base)
                 if alias is None or depth > len(self.aliases) or base in names:
                     return ref[1]
-                target = _with_tensor(alias[0], int(tensor) if tensor.isdigit() else None)
-                return resolve(target, depth + 1)
+                return resolve(_pick(alias, int(tensor) if tensor.isdigit() else None),
+                               depth + 1)
             if kind == "absent":
                 self.problem(ref[1], f"layer '{ref[2]}' is left out (its 'if' is false) and has "
                              "several inputs: nothing can stand for it")
@@ -793,6 +790,13 @@ class _Expander:
 
 def _single(refs: Any) -> bool:
     return isinstance(refs, list) and len(refs) == 1
+
+
+def _pick(outputs: list, index: int | None) -> Any:
+    """Output index of a block's outputs, or tensor index of its one output ("name:1")."""
+    if len(outputs) > 1 and index is not None and index < len(outputs):
+        return outputs[index]
+    return _with_tensor(outputs[0], index)
 
 
 def _with_tensor(ref: Any, index: int | None) -> Any:

@@ -124,6 +124,19 @@ def test_instance_names_refer_to_the_block_output_and_names_follow_the_template(
     assert flat["model"]["outputs"] == ["dense", "second_of_u"]
 
 
+def test_a_block_with_two_outputs_is_named_with_an_index():
+    flat = expand({
+        "inputs": [{"shape": [8]}],
+        "blocks": {"two": {"outputs": ["a", "b"], "layers": [
+            {"name": "a", "type": "Dense", "units": 2},
+            {"name": "b", "type": "Dense", "units": 3, "inputs": ["x"]}]}},
+        "layers": [{"block": "two", "name": "t"},
+                   {"type": "Concatenate", "inputs": ["t:0", "t:1"]}],
+        "model": {"outputs": ["t:1", "concatenate"]}})
+    assert flat["layers"][2]["inputs"] == ["t_a", "t_b"]
+    assert flat["model"]["outputs"] == ["t_b", "concatenate"]
+
+
 def test_braces_are_written_doubled():
     flat = expand({"inputs": [{"shape": [8]}],
                    "layers": [{"type": "Dense", "units": 2, "name": "a{{b}}"}]})
