@@ -7,7 +7,9 @@
 Importing specc does not import TensorFlow; ``build`` and ``export`` do.
 """
 
+from specc.diff import diff_models
 from specc.errors import Problem, SpecError
+from specc.fmt import format_file, format_text
 from specc.plugins import register_regularizer
 from specc.spec import Spec
 from specc.validate import load
@@ -36,4 +38,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "format_file", "format_text",
+           "load", "register_regularizer", "__version__"]

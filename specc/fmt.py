@@ -67,7 +67,7 @@ def format_text(text: str, fmt: str = "toml", file: str = "<string>") -> str:
     validate_document(document)
     data = canonical(document.data)
     if fmt == "json":
-        return _json(data, 0, 0) + "\n"
+        return _json(data) + "\n"
     result = _Toml(_comments(text)).render(data)
     if tomllib.loads(result) != document.data:  # a bug here must never cost a user a spec
         raise SpecError("internal error: the formatted spec would not read back the same; "
@@ -164,21 +164,23 @@ def _ordered(value: Any, kind: str | None) -> Any:
 
 # ---- JSON ----------------------------------------------------------------------------
 
-def _json(value: Any, indent: int, prefix: int) -> str:
+def _json(value: Any, path: Path_ = (), prefix: int = 0) -> str:
     """Containers on one line when they fit in WIDTH (after ``prefix`` characters), else one
-    entry per line; the top level is always spread out."""
+    entry per line; the top level and the lists of inputs and layers are always spread out."""
     compact = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    indent = 2 * len(path)
+    spread = _is_spec(path) or (path[-1] in ("inputs", "layers") and _is_spec(path[:-1]))
     if not isinstance(value, (dict, list)) or not value or (
-            indent and indent + prefix + len(compact) + 1 <= WIDTH):
+            not spread and indent + prefix + len(compact) + 1 <= WIDTH):
         return compact
     inner = " " * (indent + 2)
     if isinstance(value, dict):
         items = []
         for k, v in value.items():
             key = json.dumps(k, ensure_ascii=False) + ": "
-            items.append(inner + key + _json(v, indent + 2, len(key)))
+            items.append(inner + key + _json(v, path + (k,), len(key)))
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
-    items = [inner + _json(v, indent + 2, 0) for v in value]
+    items = [inner + _json(v, path + (n,)) for n, v in enumerate(value)]
     return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 
