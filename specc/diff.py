@@ -18,7 +18,7 @@ import difflib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from specc import registry
@@ -124,7 +124,9 @@ def arguments(cls: str, given: dict) -> dict:
             args[key] = args.get(source) or _normal_default(cls, source)
     if cls == "Bidirectional" and _is_mirror(args.get("layer"), args.get("backward_layer")):
         del args["backward_layer"]  # what Bidirectional builds itself
-    return {k: v for k, v in args.items() if v != _normal_default(cls, k)}
+    order = registry.arg_order(cls)
+    return {k: args[k] for k in sorted(args, key=lambda k: order.index(k) if k in order else -1)
+            if args[k] != _normal_default(cls, k)}
 
 
 def _default(cls: str, key: str) -> Any:
@@ -288,6 +290,7 @@ class Change:
     key: str | None = None    # the argument, or the field of the model, input or compile
     a: Any = _DEFAULT
     b: Any = _DEFAULT
+    params: tuple[int | None, int | None] | None = None  # the layer's parameters in A and B
 
     def as_dict(self) -> dict:
         out = {"change": self.kind}
@@ -297,6 +300,8 @@ class Change:
         for name in ("a", "b"):
             if getattr(self, name) is not _DEFAULT:
                 out[name] = getattr(self, name)
+        if self.params is not None:
+            out["params"] = list(self.params)
         return out
 
 
@@ -307,7 +312,7 @@ class Diff:
     a: str
     b: str
     changes: list[Change]
-    params: dict | None = None  # {"a": total, "b": total, "layers": {name: [a, b]}}
+    params: dict | None = None  # {"a": total, "b": total}; None: partial or not counted
 
     @property
     def same(self) -> bool:
@@ -328,7 +333,8 @@ def diff_models(a, b) -> Diff:
     left, right = (normal_form(s) for s in specs)
     changes = compare(left, right)
     names = [x if isinstance(x, (str, os.PathLike)) else "<spec>" for x in (a, b)]
-    return Diff(os.fspath(names[0]), os.fspath(names[1]), changes, _params(specs, left, right))
+    changes, totals = _params(specs, changes)
+    return Diff(os.fspath(names[0]), os.fspath(names[1]), changes, totals)
 
 
 def compare(a: Model, b: Model, prefix: str = "") -> list[Change]:
@@ -450,37 +456,42 @@ def _shown_layer(layer: Layer) -> dict:
 
 
 def _compile_changes(a: dict | None, b: dict | None) -> list[Change]:
-    if a is None and b is None:
-        return []
-    if a is None or b is None:
-        return [Change("compile", a=_DEFAULT if a is None else a, b=_DEFAULT if b is None else b)]
+    a, b = a or {}, b or {}  # not compiled: no optimizer, no loss
     return [Change("compile", key=key, a=a.get(key, _DEFAULT), b=b.get(key, _DEFAULT))
             for key in dict.fromkeys([*a, *b]) if a.get(key) != b.get(key)]
 
 
 # ---- parameters -----------------------------------------------------------------------
 
-def _params(specs: list[Spec], a: Model, b: Model) -> dict | None:
-    """Parameter counts per layer and in total, when specc can count them without Keras."""
+def _params(specs: list[Spec], changes: list[Change]) -> tuple[list[Change], dict | None]:
+    """Each changed layer's parameter counts and the totals, from specc's shape rules (no Keras)."""
     try:
-        from specc.summary import count_params  # written beside `specc summary`
-    except ImportError:
-        return None
-    counts = [count_params(spec) for spec in specs]
-    if any(c is None for c in counts):
-        return None
-    layers = {}
-    for name in dict.fromkeys([*(l.name for l in b.layers), *(l.name for l in a.layers)]):
-        layers[name] = [counts[0]["layers"].get(name), counts[1]["layers"].get(name)]
-    return {"a": counts[0]["total"], "b": counts[1]["total"], "layers": layers}
+        from specc.shapes import summarize
+    except ImportError:  # TODO: until the shape rules of `specc summary` are merged
+        return changes, None
+    summaries = [summarize(spec) for spec in specs]
+    counts = [{row.name: row.params for row in s.layers} for s in summaries]
+    old_name = {c.b: c.a for c in changes if c.kind == "renamed"}
+    counted = []
+    for change in changes:
+        name = change.layer
+        if change.kind in ("added", "removed", "renamed", "argument", "wiring") \
+                and "/" not in name and change.type != "apply":
+            in_a = None if change.kind == "added" else counts[0].get(old_name.get(name, name))
+            in_b = None if change.kind == "removed" else counts[1].get(name)
+            change = replace(change, params=(in_a, in_b))
+        counted.append(change)
+    totals = {"a": None if summaries[0].partial else summaries[0].total,
+              "b": None if summaries[1].partial else summaries[1].total}
+    return counted, totals
 
 
 # ---- showing ------------------------------------------------------------------------------
 
-def shown(value: Any) -> str:
+def shown(value: Any, unset: str = "(default)") -> str:
     """A value as a spec writes it (``[3, 3]``, ``{ l2 = 0.01 }``, ``"relu"``)."""
     if value is _DEFAULT:
-        return "(default)"
+        return unset
     from specc.dump import _words
     from specc.fmt import inline_toml
 
@@ -494,8 +505,8 @@ def describe(change: Change) -> str:
     if change.kind in ("added", "removed") or (change.key is None and change.kind == "input"):
         side = change.b if change.a is _DEFAULT else change.a
         return ", ".join(f"{k} = {shown(v)}" for k, v in side.items())
-    key = f"{change.key}: " if change.key else ""
-    return f"{key}{shown(change.a)} -> {shown(change.b)}"
+    unset = "(none)" if change.kind == "compile" else "(default)"
+    return f"{change.key}: {shown(change.a, unset)} -> {shown(change.b, unset)}"
 
 
 def write_json(result: Diff) -> str:
@@ -509,25 +520,30 @@ def diff_table(result: Diff):
     table = Table(title=f"{result.a} -> {result.b}", title_justify="left")
     for column in ("Change", "Layer", "Type", "What"):
         table.add_column(column, overflow="fold")
-    counts = (result.params or {}).get("layers", {})
-    if counts:
+    counted = result.params is not None
+    if counted:
         table.add_column("Params", justify="right")
     for change in result.changes:
         row = [change.kind, change.layer or "", change.type or "", describe(change)]
-        if counts:
-            a, b = counts.get(change.layer, [None, None])
-            row.append(_count_change(a, b) if change.layer else "")
+        if counted:
+            row.append(_count_change(change) if change.params else "")
         table.add_row(*row)
     count = len(result.changes)
     caption = f"{count} change{'s' if count != 1 else ''}"
     if result.params:
-        caption += f"; total params {_count_change(result.params['a'], result.params['b'])}"
+        a, b = (_number(result.params[side]) for side in "ab")
+        caption += f"; total params {a if a == b else f'{a} -> {b}'}"
     table.caption = caption
     table.caption_justify = "left"
     return table
 
 
-def _count_change(a: int | None, b: int | None) -> str:
-    def number(n):
-        return "-" if n is None else f"{n:,}"
-    return number(a) if a == b else f"{number(a)} -> {number(b)}"
+def _count_change(change: Change) -> str:
+    a, b = (_number(n) for n in change.params)
+    if change.kind in ("added", "removed"):
+        return b if change.kind == "added" else a
+    return a if a == b else f"{a} -> {b}"
+
+
+def _number(count: int | None) -> str:
+    return "?" if count is None else f"{count:,}"  # ?: a layer specc cannot count

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 
-def write_atomically(target: Path, write: Callable[[str], None], mode: int | None = None) -> None:
+def write_atomically(target: Path, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it over.
-
-    The file gets ``mode``, or else the mode a plain open() would give it.
 
     >>> write_atomically(Path("out.toml"), lambda tmp: Path(tmp).write_text("x"))  # doctest: +SKIP
     """
@@ -23,12 +21,10 @@ def write_atomically(target: Path, write: Callable[[str], None], mode: int | Non
     os.close(fd)
     try:
         write(tmp)
-        if mode is None:
-            # mkstemp makes the file private (0600); give it the mode a plain open() would.
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,17 +83,17 @@ def format_file(path, write: bool = True) -> Formatted:
     False
     """
     from specc.files import write_atomically
-    from specc.load import read_text
+    from specc.load import load_document
 
     file = os.fspath(path)
-    before = read_text(file)
+    before = load_document(file).text  # read as every spec is read
     after = format_text(before, os.path.splitext(file)[1].lower()[1:], file)
     result = Formatted(file, before, after)
     if write and result.changed:
         target = Path(file).resolve()  # a symbolic link keeps pointing at the spec
-        mode = target.stat().st_mode & 0o7777
-        write_atomically(target, lambda tmp: Path(tmp).write_text(after, encoding="utf-8"),
-                         mode=mode)
+        mode = stat.S_IMODE(target.stat().st_mode)
+        write_atomically(target, lambda tmp: Path(tmp).write_text(after, encoding="utf-8"))
+        os.chmod(target, mode)  # the file's own mode, not a new file's
     return result
 
 

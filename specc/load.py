@@ -61,12 +61,6 @@ def load_document(path: str | os.PathLike) -> Document:
     if suffix not in (".toml", ".json"):
         shown = f"'{suffix}'" if suffix else "(no suffix)"
         raise SpecError(f"unsupported spec format {shown}: expected .toml or .json", file=file)
-    return parse_text(read_text(file), suffix[1:], file)
-
-
-def read_text(path: str | os.PathLike) -> str:
-    """A spec file's text; SpecError when it cannot be read or is not UTF-8."""
-    file = os.fspath(path)
     try:
         with open(file, "rb") as handle:
             raw = handle.read()
@@ -79,7 +73,7 @@ def read_text(path: str | os.PathLike) -> str:
             f"cannot read spec: not valid UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})",
             file=file,
         ) from None
-    return text
+    return parse_text(text, suffix[1:], file)
 
 
 def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
