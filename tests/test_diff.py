@@ -137,3 +137,33 @@ def test_python_api():
     assert not result.same
     assert [c.kind for c in result.changes] == ["renamed"]
     assert "diff_models" in specc.__all__
+
+
+def test_readme_shows_what_specc_diff_really_prints():
+    import re
+
+    shown = re.search(r"^```console\n\$ specc diff (\S+) (\S+)\n(.*?)^```",
+                      (ROOT / "README.md").read_text(), re.M | re.S)
+    assert shown is not None, "the README shows a specc diff run"
+    result = run_specc("diff", shown[1], shown[2], COLUMNS="80")
+    assert result.returncode == 1
+    assert result.stdout == shown[3]
+
+
+CORPUS = sorted(p for p in (HERE / "corpus" / "valid").iterdir() if p.suffix in (".toml", ".json"))
+# What the normal form cannot know without the input's shape; a test per entry keeps it true.
+KNOWN = {"attention.toml": [{"change": "argument", "layer": "attention",
+                             "type": "MultiHeadAttention", "key": "attention_axes", "b": [1]}]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_every_valid_corpus_spec_equals_its_keras_file(path, tmp_path):
+    keras = pytest.importorskip("keras")
+    if path.name == "regularizer_custom.toml":
+        pytest.skip("builds only with its plugin registered")
+    keras.backend.clear_session()
+    built = tmp_path / "model.keras"
+    specc.build(specc.load(path)).save(built)
+    changes = [c.as_dict() for c in diff_models(path, built).changes]
+    assert changes == KNOWN.get(path.name, [])

@@ -195,3 +195,23 @@ def test_cli_missing_file_and_usage(tmp_path):
     assert missing.returncode == 1
     assert missing.stderr.startswith("nope.toml: cannot read spec: No such file or directory\n")
     assert run_specc("fmt", cwd=tmp_path).returncode == 2
+
+
+def test_tables_holding_comments_stay_tables_and_nested_models_are_arrays_of_tables():
+    text = ('[[inputs]]\nshape = [4]\n\n[[layers]]\ntype = "Dense"\nunits = 2\n\n'
+            "[layers.kernel_regularizer]\n# why so strong\nl2 = 0.5\n")
+    assert format_text(text).endswith(
+        '[[layers]]\ntype = "Dense"\nunits = 2\n\n[layers.kernel_regularizer]\n# why so strong\nl2 = 0.5\n')
+    nested = format_text((CORPUS / "nested_model.toml").read_text())
+    assert "\n[[layers.spec.inputs]]\nshape = [8]\n\n[[layers.spec.layers]]\ntype = \"Dense\"\n" in nested
+    dotted = format_text((CORPUS / "dotted_keys.toml").read_text())
+    assert 'kernel_initializer = { type = "Orthogonal", gain = 1.5 }\n' in dotted
+    assert dotted.startswith("# Dotted keys and inline tables are the same data as sub-tables.\n[model]\n")
+
+
+def test_a_long_array_is_one_value_per_line():
+    boundaries = ", ".join(f"{n}.5" for n in range(40))
+    text = f'[[inputs]]\nshape = [1]\n[[layers]]\ntype = "Discretization"\nbin_boundaries = [{boundaries}]\n'
+    out = format_text(text)
+    assert "bin_boundaries = [\n    0.5,\n    1.5,\n" in out and out.endswith("    39.5,\n]\n")
+    assert format_text(out) == out
