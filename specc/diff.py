@@ -121,7 +121,9 @@ def arguments(cls: str, given: dict) -> dict:
     args = {k: _argument(cls, k, v) for k, v in given.items()}
     for key, source in _DERIVED.items():
         if key in infos and source in infos and args.get(key) is None:
-            args[key] = args.get(source) or _normal_default(cls, source)
+            value = args.get(source) or _normal_default(cls, source)
+            if value is not _DEFAULT:
+                args[key] = value
     if cls == "Bidirectional" and _is_mirror(args.get("layer"), args.get("backward_layer")):
         del args["backward_layer"]  # what Bidirectional builds itself
     order = registry.arg_order(cls)

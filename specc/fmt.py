@@ -68,9 +68,11 @@ def format_text(text: str, fmt: str = "toml", file: str = "<string>") -> str:
     validate_document(document)
     data = canonical(document.data)
     if fmt == "json":
-        return _json(data) + "\n"
-    result = _Toml(_comments(text)).render(data)
-    if tomllib.loads(result) != document.data:  # a bug here must never cost a user a spec
+        result = _json(data) + "\n"
+    else:
+        result = _Toml(_comments(text)).render(data)
+    if (json.loads(result) if fmt == "json" else tomllib.loads(result)) != document.data:
+        # A bug here must never cost a user a spec.
         raise SpecError("internal error: the formatted spec would not read back the same; "
                         "the file is left as it is", file=file)
     return result
@@ -198,13 +200,14 @@ class _Comments:
     inline: dict[Path_, tuple[str, str]]  # (spaces, comment) after a value or header
     trailing: dict[Path_, list[str]]   # under a table's last key; () is the end of the file
     verbatim: dict[Path_, str]  # arrays that hold comments, kept as written
+    _above: set[Path_] | None = None  # every path with a comment somewhere below it
 
     def inside(self, path: Path_) -> bool:
         """Whether any comment sits below ``path`` (such a table cannot be inline)."""
-        n = len(path)
-        return any(len(p) > n and p[:n] == path
-                   for table in (self.leading, self.inline, self.trailing, self.verbatim)
-                   for p in table)
+        if self._above is None:
+            self._above = {p[:n] for table in (self.leading, self.inline, self.trailing,
+                                               self.verbatim) for p in table for n in range(len(p))}
+        return path in self._above
 
 
 def _comments(text: str) -> _Comments:
