@@ -314,7 +314,7 @@ class Diff:
     a: str
     b: str
     changes: list[Change]
-    params: dict | None = None  # {"a": total, "b": total}; None: partial or not counted
+    params: dict | None = None  # {"a": total, "b": total}; a total is None when partial
 
     @property
     def same(self) -> bool:
@@ -467,10 +467,8 @@ def _compile_changes(a: dict | None, b: dict | None) -> list[Change]:
 
 def _params(specs: list[Spec], changes: list[Change]) -> tuple[list[Change], dict | None]:
     """Each changed layer's parameter counts and the totals, from specc's shape rules (no Keras)."""
-    try:
-        from specc.shapes import summarize
-    except ImportError:  # TODO: until the shape rules of `specc summary` are merged
-        return changes, None
+    from specc.shapes import summarize
+
     summaries = [summarize(spec) for spec in specs]
     counts = [{row.name: row.params for row in s.layers} for s in summaries]
     old_name = {c.b: c.a for c in changes if c.kind == "renamed"}
@@ -525,10 +523,14 @@ def diff_table(result: Diff):
     counted = result.params is not None
     if counted:
         table.add_column("Params", justify="right")
+    shown_layers = set()
     for change in result.changes:
         row = [change.kind, change.layer or "", change.type or "", describe(change)]
-        if counted:
-            row.append(_count_change(change) if change.params else "")
+        if counted:  # once per layer, on its first row
+            first = change.params and (change.kind, change.layer) not in shown_layers
+            row.append(_count_change(change) if first else "")
+            if change.kind not in ("added", "removed"):
+                shown_layers |= {(kind, change.layer) for kind in ("renamed", "argument", "wiring")}
         table.add_row(*row)
     count = len(result.changes)
     caption = f"{count} change{'s' if count != 1 else ''}"

@@ -68,6 +68,13 @@ def test_the_expected_reports():
         ("wiring", "right", "Dense"), ("removed", "merged", "Concatenate"),
         ("added", "merged", "Add"), ("added", "dropout", "Dropout"), ("wiring", "out", "Dense")]
     assert changes("same_across_formats") == []
+    # Parameters of each changed layer and in total, counted without Keras.
+    assert [c["params"] for c in changes("argument")] == [[50240, 100480]]
+    assert [c.get("params") for c in changes("wiring")] == [[136, 72], [0, None], [None, 0],
+                                                            [None, 0], [17, 9]]
+    totals = json.loads((HERE / "diff" / "inserted" / "expected.json").read_text())["params"]
+    assert totals == {"a": 784 * 64 + 64 + 64 * 10 + 10,
+                      "b": 784 * 256 + 256 + 256 * 64 + 64 + 64 * 10 + 10}
 
 
 @pytest.mark.parametrize("path", spec_files(), ids=lambda p: p.name)
