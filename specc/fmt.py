@@ -167,7 +167,7 @@ def _ordered(value: Any, kind: str | None) -> Any:
 
 # ---- JSON ----------------------------------------------------------------------------
 
-def _json(value: Any, path: Path_ = (), prefix: int = 0) -> str:
+def _json(value: Any, path: KeyPath = (), prefix: int = 0) -> str:
     """Containers on one line when they fit in WIDTH (after ``prefix`` characters), else one
     entry per line; the top level and the lists of inputs and layers are always spread out."""
     compact = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
@@ -189,20 +189,20 @@ def _json(value: Any, path: Path_ = (), prefix: int = 0) -> str:
 
 # ---- TOML comments -------------------------------------------------------------------
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 
 @dataclass
 class _Comments:
     schema: str | None          # the "#:schema" line
     header: list[str]           # comments at the top of the file, before a blank line
-    leading: dict[Path_, list[str]]    # lines just above a key or a table header
-    inline: dict[Path_, tuple[str, str]]  # (spaces, comment) after a value or header
-    trailing: dict[Path_, list[str]]   # under a table's last key; () is the end of the file
-    verbatim: dict[Path_, str]  # arrays that hold comments, kept as written
-    _above: set[Path_] | None = None  # every path with a comment somewhere below it
+    leading: dict[KeyPath, list[str]]    # lines just above a key or a table header
+    inline: dict[KeyPath, tuple[str, str]]  # (spaces, comment) after a value or header
+    trailing: dict[KeyPath, list[str]]   # under a table's last key; () is the end of the file
+    verbatim: dict[KeyPath, str]  # arrays that hold comments, kept as written
+    _above: set[KeyPath] | None = None  # every path with a comment somewhere below it
 
-    def inside(self, path: Path_) -> bool:
+    def inside(self, path: KeyPath) -> bool:
         """Whether any comment sits below ``path`` (such a table cannot be inline)."""
         if self._above is None:
             self._above = {p[:n] for table in (self.leading, self.inline, self.trailing,
@@ -231,7 +231,7 @@ class _CommentWalker:
         self.found = found
         self.pending: list[str] = []
         self.seen_key = False
-        self.aot_count: dict[Path_, int] = {}
+        self.aot_count: dict[KeyPath, int] = {}
 
     def claim(self) -> list[str]:
         lines, self.pending = self.pending, []
@@ -241,7 +241,7 @@ class _CommentWalker:
             lines.pop()
         return lines
 
-    def first_key(self, path: Path_) -> None:
+    def first_key(self, path: KeyPath) -> None:
         """The comments above the first key or header: the file's header, then its own."""
         if self.seen_key:
             return
@@ -261,12 +261,12 @@ class _CommentWalker:
         else:
             self.pending = lines
 
-    def inline_of(self, path: Path_, item) -> None:
+    def inline_of(self, path: KeyPath, item) -> None:
         trivia = getattr(item, "trivia", None)
         if trivia is not None and trivia.comment:
             self.found.inline[path] = (trivia.comment_ws or "  ", trivia.comment)
 
-    def walk(self, container, path: Path_, root: bool = False, table: bool = True) -> None:
+    def walk(self, container, path: KeyPath, root: bool = False, table: bool = True) -> None:
         import tomlkit
         from tomlkit import items
 
@@ -317,7 +317,7 @@ class _CommentWalker:
             if mine:
                 self.found.trailing.setdefault(path, []).extend(mine)
 
-    def header(self, path: Path_, table) -> None:
+    def header(self, path: KeyPath, table) -> None:
         lines = self.claim()
         if lines:
             self.found.leading.setdefault(path, []).extend(lines)
@@ -361,7 +361,7 @@ class _Toml:
         if self.lines and self.lines[-1] != "" and self.lines != [self.c.schema]:
             self.lines.append("")
 
-    def table(self, path: Path_, data: dict, header: str | None) -> None:
+    def table(self, path: KeyPath, data: dict, header: str | None) -> None:
         later, plain = [], []
         for key, value in data.items():
             here = path + (key,)
@@ -386,11 +386,11 @@ class _Toml:
         for here, value, sub_header in later:
             self.table(here, value, sub_header)
 
-    def inline(self, path: Path_) -> str:
+    def inline(self, path: KeyPath) -> str:
         spaces, comment = self.c.inline.get(path, ("", ""))
         return spaces + comment
 
-    def is_table(self, path: Path_, value: Any) -> bool:
+    def is_table(self, path: KeyPath, value: Any) -> bool:
         if not isinstance(value, dict):
             return False
         if _is_spec(path[:-1]) or path[-1] == "spec" or self.c.inside(path):
@@ -398,12 +398,12 @@ class _Toml:
         line = f"{_key(path[-1])} = {self.value(path, value, 0)}{self.inline(path)}"
         return len(line) > WIDTH
 
-    def is_array_of_tables(self, path: Path_, value: Any) -> bool:
+    def is_array_of_tables(self, path: KeyPath, value: Any) -> bool:
         return (_is_spec(path[:-1]) and path[-1] in ("inputs", "layers") and path not in self.c.verbatim
                 and isinstance(value, list) and bool(value)
                 and all(isinstance(v, dict) for v in value))
 
-    def value(self, path: Path_, value: Any, column: int) -> str:
+    def value(self, path: KeyPath, value: Any, column: int) -> str:
         if path in self.c.verbatim:
             return self.c.verbatim[path]
         text = inline_toml(value)
@@ -427,12 +427,12 @@ def inline_toml(value: Any) -> str:
     return _scalar(value)
 
 
-def _is_spec(path: Path_) -> bool:
+def _is_spec(path: KeyPath) -> bool:
     """A spec's top level, or a nested model's spec."""
     return not path or path[-1] == "spec"
 
 
-def _dotted(path: Path_) -> str:
+def _dotted(path: KeyPath) -> str:
     return ".".join(_key(k) for k in path if isinstance(k, str))
 
 

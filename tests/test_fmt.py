@@ -215,3 +215,11 @@ def test_a_long_array_is_one_value_per_line():
     out = format_text(text)
     assert "bin_boundaries = [\n    0.5,\n    1.5,\n" in out and out.endswith("    39.5,\n]\n")
     assert format_text(out) == out
+
+
+def test_cli_formats_through_a_symbolic_link(messy):
+    link = messy.parent / "link.toml"
+    link.symlink_to(messy.name)
+    result = run_specc("fmt", "link.toml", cwd=messy.parent)
+    assert (result.returncode, result.stdout) == (0, "reformatted link.toml\n")
+    assert link.is_symlink() and messy.read_text() == (HERE / "fmt" / "messy.toml.expected").read_text()
