@@ -518,11 +518,12 @@ def diff_table(result: Diff):
     from rich.table import Table
 
     table = Table(title=f"{result.a} -> {result.b}", title_justify="left")
-    for column in ("Change", "Layer", "Type", "What"):
-        table.add_column(column, overflow="fold")
+    for column in ("Change", "Layer", "Type"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("What", overflow="fold")
     counted = result.params is not None
     if counted:
-        table.add_column("Params", justify="right")
+        table.add_column("Params", justify="right", no_wrap=True)
     shown_layers = set()
     for change in result.changes:
         row = [change.kind, change.layer or "", change.type or "", describe(change)]
