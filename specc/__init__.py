@@ -11,6 +11,7 @@ from specc.diff import diff_models
 from specc.errors import Problem, SpecError
 from specc.fmt import format_file, format_text
 from specc.plugins import register_regularizer
+from specc.reload import register_with_keras
 from specc.spec import Spec
 from specc.validate import load
 
@@ -20,6 +21,10 @@ from specc.validate import load
 from specc import build as _build_module  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
+
+# The README's promise: a model saved with specc's regularizers reloads with
+# keras.models.load_model once specc is imported (without importing Keras here).
+register_with_keras()
 
 
 def build(spec, **options):
