@@ -467,10 +467,8 @@ def _compile_changes(a: dict | None, b: dict | None) -> list[Change]:
 
 def _params(specs: list[Spec], changes: list[Change]) -> tuple[list[Change], dict | None]:
     """Each changed layer's parameter counts and the totals, from specc's shape rules (no Keras)."""
-    from specc.shapes import summarize
-
-    summaries = [summarize(spec) for spec in specs]
-    counts = [{row.name: row.params for row in s.layers} for s in summaries]
+    summaries = [_summary(spec) for spec in specs]
+    counts = [{row.name: row.params for row in s.layers} if s else {} for s in summaries]
     old_name = {c.b: c.a for c in changes if c.kind == "renamed"}
     counted = []
     for change in changes:
@@ -481,9 +479,18 @@ def _params(specs: list[Spec], changes: list[Change]) -> tuple[list[Change], dic
             in_b = None if change.kind == "removed" else counts[1].get(name)
             change = replace(change, params=(in_a, in_b))
         counted.append(change)
-    totals = {"a": None if summaries[0].partial else summaries[0].total,
-              "b": None if summaries[1].partial else summaries[1].total}
+    totals = {side: None if s is None or s.partial else s.total
+              for side, s in zip("ab", summaries)}
     return counted, totals
+
+
+def _summary(spec: Spec):
+    from specc.shapes import summarize
+
+    try:
+        return summarize(spec)
+    except Exception:  # a shape rule's bug must not cost the comparison: counts unknown
+        return None
 
 
 # ---- showing ------------------------------------------------------------------------------
