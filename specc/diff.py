@@ -67,6 +67,8 @@ class Model:
     outputs: Any
     forms: dict  # inputs_form, outputs_form
     compile: dict | None
+    params: dict[str, int | None] = field(default_factory=dict)  # per layer, from specc.shapes
+    total: int | None = None  # None: a layer could not be counted
 
 
 def normal_form(spec: Spec, name: str | None = None) -> Model:
@@ -76,6 +78,9 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
 
     graph = resolve(spec)
     data = to_data(spec)
+    summary = _summary(spec)
+    rows = summary.layers if summary else ()
+    shapes = {row.name: row.output_shape for row in rows}
     inputs = []
     for entry, input_name in zip(data["inputs"], graph.inputs):
         shown = {"name": input_name, "shape": [_none(d) for d in entry["shape"]]}
@@ -86,22 +91,24 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
         if entry.get("batch_size") is not None:
             shown["batch_size"] = entry["batch_size"]
         inputs.append(shown)
-    layers = [_layer(node.name, spec.layers[node.index], data["layers"][node.index], node.inputs)
-              for node in graph.nodes]
+    layers = [_layer(node.name, spec.layers[node.index], data["layers"][node.index], node.inputs,
+                     shapes) for node in graph.nodes]
     outputs = graph.outputs
     layers, outputs = _call_names(layers, outputs)
     model = spec.model
     default_name = "sequential" if graph.sequential else "functional"
     forms = {k: getattr(model, k) for k in ("inputs_form", "outputs_form") if getattr(model, k)}
     return Model(name or model.name or default_name, inputs, layers, outputs, forms,
-                 _compile(data.get("compile")) if spec.compile is not None else None)
+                 _compile(data.get("compile")) if spec.compile is not None else None,
+                 {row.name: row.params for row in rows},
+                 summary.total if summary and not summary.partial else None)
 
 
 def _none(value: Any) -> Any:
     return None if value == NONE_WORD else value
 
 
-def _layer(name: str, layer: Any, data: dict, inputs: Any) -> Layer:
+def _layer(name: str, layer: Any, data: dict, inputs: Any, shapes: dict) -> Layer:
     if isinstance(layer, Apply):
         return Layer(name, "apply", {"apply": layer.apply}, inputs)
     if isinstance(layer, Nested):
@@ -112,7 +119,27 @@ def _layer(name: str, layer: Any, data: dict, inputs: Any) -> Layer:
     if isinstance(layer, Op):
         return Layer(name, layer.type, {k: _value(v) for k, v in extra.items()}, inputs, call)
     cls = registry.canonical_layer(layer.type)
+    if "attention_axes" in registry.layer_args(cls) and _none(extra.get("attention_axes")) is None:
+        # Keras attends over every axis of the query but the first and last.
+        rank = _rank(shapes, inputs.get("query") if isinstance(inputs, dict) else inputs[0])
+        if rank:
+            extra["attention_axes"] = list(range(1, rank - 1))
     return Layer(name, cls, arguments(cls, extra), inputs, call)
+
+
+def _rank(shapes: dict, ref: Any) -> int | None:
+    """The rank (with the batch axis) of a tensor, when specc.shapes knows it."""
+    from specc.graph import split_ref
+
+    if not isinstance(ref, str):
+        return None
+    name, index = split_ref(ref)
+    shape = shapes.get(name)
+    if shape and index is not None and isinstance(shape[0], tuple):
+        shape = shape[index]
+    if not shape or isinstance(shape[0], tuple):
+        return None
+    return len(shape)
 
 
 def arguments(cls: str, given: dict) -> dict:
@@ -335,7 +362,7 @@ def diff_models(a, b) -> Diff:
     left, right = (normal_form(s) for s in specs)
     changes = compare(left, right)
     names = [x if isinstance(x, (str, os.PathLike)) else "<spec>" for x in (a, b)]
-    changes, totals = _params(specs, changes)
+    changes, totals = _params(left, right, changes)
     return Diff(os.fspath(names[0]), os.fspath(names[1]), changes, totals)
 
 
@@ -465,23 +492,19 @@ def _compile_changes(a: dict | None, b: dict | None) -> list[Change]:
 
 # ---- parameters -----------------------------------------------------------------------
 
-def _params(specs: list[Spec], changes: list[Change]) -> tuple[list[Change], dict | None]:
+def _params(a: Model, b: Model, changes: list[Change]) -> tuple[list[Change], dict]:
     """Each changed layer's parameter counts and the totals, from specc's shape rules (no Keras)."""
-    summaries = [_summary(spec) for spec in specs]
-    counts = [{row.name: row.params for row in s.layers} if s else {} for s in summaries]
     old_name = {c.b: c.a for c in changes if c.kind == "renamed"}
     counted = []
     for change in changes:
         name = change.layer
         if change.kind in ("added", "removed", "renamed", "argument", "wiring") \
                 and "/" not in name and change.type != "apply":
-            in_a = None if change.kind == "added" else counts[0].get(old_name.get(name, name))
-            in_b = None if change.kind == "removed" else counts[1].get(name)
+            in_a = None if change.kind == "added" else a.params.get(old_name.get(name, name))
+            in_b = None if change.kind == "removed" else b.params.get(name)
             change = replace(change, params=(in_a, in_b))
         counted.append(change)
-    totals = {side: None if s is None or s.partial else s.total
-              for side, s in zip("ab", summaries)}
-    return counted, totals
+    return counted, {"a": a.total, "b": b.total}
 
 
 def _summary(spec: Spec):
