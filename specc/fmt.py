@@ -233,13 +233,15 @@ class _CommentWalker:
         self.seen_key = False
         self.aot_count: dict[KeyPath, int] = {}
 
-    def claim(self) -> list[str]:
+    def lead(self, path: KeyPath) -> None:
+        """The waiting comments go above the key or header at ``path``."""
         lines, self.pending = self.pending, []
         while lines and lines[0] == "":
             lines.pop(0)
         while lines and lines[-1] == "":
             lines.pop()
-        return lines
+        if lines:
+            self.found.leading.setdefault(path, []).extend(lines)
 
     def first_key(self, path: KeyPath) -> None:
         """The comments above the first key or header: the file's header, then its own."""
@@ -290,26 +292,21 @@ class _CommentWalker:
             elif isinstance(item, items.Table):
                 if key.is_dotted():
                     # a.b = 1 may become a table or an inline one: its comments go above either.
-                    lines = self.claim()
-                    if lines:
-                        self.found.leading.setdefault(here, []).extend(lines)
+                    self.lead(here)
                     self.walk(item, here, table=False)
                 elif item.is_super_table():
                     self.walk(item, here, table=False)
                 else:
                     self.header(here, item)
             else:
-                lines = self.claim()
-                if lines:
-                    self.found.leading.setdefault(here, []).extend(lines)
+                self.lead(here)
                 self.inline_of(here, item)
                 if isinstance(item, items.Array) and _has_comment(item):
                     self.found.verbatim[here] = item.as_string()
         if root:
             self.first_key(())
-            lines = self.claim()
-            if lines:
-                self.found.trailing[()] = lines
+            self.lead(())  # the end of the file
+            self.found.trailing[()] = self.found.leading.pop((), [])
         elif table:
             # Right under the last key (no blank line): the table's; the rest waits.
             cut = self.pending.index("") if "" in self.pending else len(self.pending)
@@ -318,9 +315,7 @@ class _CommentWalker:
                 self.found.trailing.setdefault(path, []).extend(mine)
 
     def header(self, path: KeyPath, table) -> None:
-        lines = self.claim()
-        if lines:
-            self.found.leading.setdefault(path, []).extend(lines)
+        self.lead(path)
         self.inline_of(path, table)
         self.walk(table, path)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import specc
-from conftest import ROOT, SPECS, run_specc, spec_files
+from conftest import run_specc, spec_files
 from specc.errors import SpecError
 from specc.fmt import format_text
 
