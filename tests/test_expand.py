@@ -338,6 +338,11 @@ def test_readme_statements_hold():
     text = (ROOT / "README.md").read_text()
     assert f"`keras.applications.ResNet50` in {code_lines(SPECS / 'resnet50.toml')} lines" in text
     assert f"for MobileNetV2 ({code_lines(SPECS / 'mobilenetv2.toml')} lines)" in text
+    # The residual block shown is the one in the spec.
+    shown = re.search(r"```toml\n(\[blocks\.residual\].*?)```", text, re.S).group(1)
+    spec = (SPECS / "resnet50.toml").read_text()
+    lines = [line for line in shown.splitlines() if not line.strip().startswith("#")]
+    assert len(lines) > 8 and all(line in spec for line in lines)
 
 
 def test_reference_statements_hold():
