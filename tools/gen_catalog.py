@@ -115,7 +115,14 @@ def describe(cls) -> dict:
             args[name] = {"default": None, "config_default": _jsonable(config[name])}
     # Keys some classes put in get_config() without taking them as arguments.
     extra = sorted(k for k in config if k not in args and k != "name")
-    return {"module": cls.__module__, "args": args, "config_only": extra}
+    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls)}
+
+
+def _call_args(cls) -> list[str]:
+    """The names of call()'s arguments, in order: what an ``inputs`` table is keyed by."""
+    params = inspect.signature(cls.call).parameters.values()
+    return [p.name for p in params
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _objects(module, base) -> dict:
