@@ -247,6 +247,8 @@ def _map_histories(structure: Any, fn) -> Any:
         return fn(structure)
     if isinstance(structure, dict):
         return {k: _map_histories(v, fn) for k, v in structure.items()}
+    if not isinstance(structure, list):
+        raise SpecError(f"a model input or output is {structure!r}, not a Keras tensor reference")
     return [_map_histories(v, fn) for v in structure]
 
 

@@ -496,3 +496,32 @@ def test_a_tensor_index_is_refused_in_one_line(tmp_path, cli):
     assert result.output.splitlines() == [
         f"{path}: layers[0]: layer 'get_item' indexes a tensor with a list, which specc cannot "
         "write (integers, slices, None and ... only)", "1 problem found"]
+
+
+def test_output_counts_of_layers_with_states():
+    """The output counts docs/spec-format.md gives, against what Keras returns."""
+    keras.backend.clear_session()
+    seq = keras.Input((5, 3), name="seq")
+    bi = layers.Bidirectional(layers.LSTM(2, return_state=True), merge_mode=None, name="bi")(seq)
+    bi_gru = layers.Bidirectional(layers.GRU(2, return_state=True), name="bi_gru")(seq)
+    gru = layers.GRU(2, return_state=True, name="gru")(seq)
+    assert (len(bi), len(bi_gru), len(gru)) == (6, 3, 2)
+    model = keras.Model(seq, [*bi, *bi_gru, *gru])
+    text, rebuilt = round_trip(model)
+    assert 'outputs = ["bi:0", "bi:1", "bi:2", "bi:3", "bi:4", "bi:5", "bi_gru:0", "bi_gru:1", ' \
+        '"bi_gru:2", "gru:0", "gru:1"]' in text
+    same_outputs(model, rebuilt, random_array((2, 5, 3)))
+    with pytest.raises(SpecError, match="layer 'bi' has 6 outputs: 'bi:0' to 'bi:5'"):
+        _rebuild(text.replace('"bi:5"', '"bi:6"'))
+
+
+def test_a_layer_named_without_index_gives_all_its_outputs():
+    spec = _rebuild('[[inputs]]\nname = "x"\nshape = [5, 3]\n\n'
+                    '[[layers]]\ntype = "LSTM"\nunits = 4\nreturn_state = true\n\n'
+                    '[[layers]]\ntype = "Concatenate"\ninputs = ["lstm"]\n\n'
+                    '[[layers]]\ntype = "ops.GetItem"\ninputs = ["x"]\nkey = [":", -1, ":"]\n\n'
+                    '[model]\noutputs = ["concatenate", "get_item"]\n')
+    x = random_array((2, 5, 3))
+    joined, last = spec(x)
+    assert joined.shape == (2, 12)
+    np.testing.assert_array_equal(np.asarray(last), x[:, -1, :])
