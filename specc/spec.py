@@ -560,7 +560,9 @@ RecurrentLayer = Annotated[
 
 # A structure of names, as Keras models take and return them: a name, or a list
 # or a table of structures ({ a = "x", more = { b = "y" } }).
-Nest = TypeAliasType("Nest", Union[str, list["Nest"], dict[str, "Nest"]])
+Nest = TypeAliasType("Nest", Annotated[
+    Union[str, list["Nest"], dict[str, "Nest"]],
+    Field(description="a name, or a list or table of them (nested)")])
 
 
 class ModelSection(Strict):

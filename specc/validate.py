@@ -262,6 +262,9 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
         noun = "a finite number" if isinstance(bound, float) else "an integer"
         return _placed(doc, path,
                        f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
+    if kind == "string_pattern_mismatch" and len(path) > 1 and path[-2] == "key":
+        return _placed(doc, path, "expected an integer, a slice (':', ':2', '1:5:2'), '...' or "
+                       f"'None', received {_show(value)}")
     if kind == "finite_number":
         return _placed(doc, path, f"expected a finite number, received {_show(value)}")
     if kind == "too_short":
