@@ -193,11 +193,16 @@ def _operand(tensors: dict, ref: Any):
 
 
 def _call(layer, node: Node, tensors: dict):
+    import keras
+
     if isinstance(node.inputs, dict):
         kwargs = {
             key: _tensor(tensors, ref) if isinstance(ref, str) else [_tensor(tensors, r) for r in ref]
             for key, ref in node.inputs.items()
         }
+        constants = getattr(node.layer, "call", None) or {}
+        if isinstance(layer, keras.Model):
+            return layer(kwargs, **constants)  # a nested model's table is the dict it takes
         # The leading arguments that follow call()'s order go by position, as users write
         # lstm(x, initial_state=...): Keras orders model.layers by how calls name them.
         args = []
@@ -205,7 +210,7 @@ def _call(layer, node: Node, tensors: dict):
             if key not in kwargs or next(iter(kwargs)) != key:
                 break
             args.append(kwargs.pop(key))
-        return layer(*args, **kwargs, **(getattr(node.layer, "call", None) or {}))
+        return layer(*args, **kwargs, **constants)
     args = [_operand(tensors, ref) for ref in node.inputs]
     if isinstance(node.layer, Op):
         if node.layer.key is not None:

@@ -210,7 +210,7 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
                  for node in nodes]
         if calls:
             entry["inputs"] = calls[0]
-            constants = _call_constants(nodes[0])
+            constants = _call_constants(nodes[0], entry.get("type"))
             if constants:
                 entry["call"] = constants
         spec_layers.append(entry)
@@ -297,10 +297,22 @@ def _histories(value: Any):
             yield from _histories(v)
 
 
-def _call_constants(node: dict) -> dict:
-    """Keyword arguments of a call that are not tensors (training=False); None ones are defaults."""
+def _call_constants(node: dict, cls: str | None) -> dict:
+    """Keyword arguments of a call that are not tensors (training=False), less the ones
+    equal to call()'s defaults: Keras records an RNN's training=False by itself."""
+    defaults = registry.LAYERS.get(cls, {}).get("call_defaults", {})
     return {k: v for k, v in node.get("kwargs", {}).items()
-            if v is not None and not any(True for _ in _histories(v))}
+            if not _all_none(v) and not any(True for _ in _histories(v))
+            and not (k in defaults and _same(v, defaults[k]))}
+
+
+def _all_none(value: Any) -> bool:
+    """None, or a structure of Nones (a nested model's mask = {a = None, b = None})."""
+    if isinstance(value, dict):
+        return all(_all_none(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_none(v) for v in value)
+    return value is None
 
 
 def _call_inputs(layer: dict, entry: dict, node: dict, ref, implicit_mask,
@@ -327,6 +339,9 @@ def _call_inputs(layer: dict, entry: dict, node: dict, ref, implicit_mask,
         return [refs(args[0])]
     if (layer.get("module") or "").startswith("keras.src.ops"):
         return [refs(a) for a in args]
+    if len(args) == 1 and not tensor_kwargs and entry.get("type") == "Model" \
+            and isinstance(args[0], dict) and args[0].get("class_name") != "__keras_tensor__":
+        return {k: refs(v) for k, v in args[0].items()}  # a nested model taking a dict
     if len(args) == 1 and not tensor_kwargs:
         return refs(args[0]) if isinstance(args[0], list) else [refs(args[0])]
     names = registry.LAYERS.get(entry.get("type"), {}).get("call", [])

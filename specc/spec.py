@@ -476,7 +476,10 @@ class Nested(Strict):
     type: Literal["Model", "Sequential", "Functional"] = Field(
         description="the Keras class of the nested model")
     name: str | None = Field(None, description="the nested model's name")
-    inputs: Inputs | None = Field(None, description=_INPUTS)
+    inputs: Inputs | None = Field(None, description=_INPUTS + "; a table is the dict the "
+                                  "nested model takes")
+    call: dict[str, JsonValue] | None = Field(
+        None, description="constant keyword arguments of the call, e.g. {training = false}")
     spec: "Spec" = Field(description="the nested model, written as a spec")
 
 

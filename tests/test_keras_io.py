@@ -286,6 +286,14 @@ def nested_inputs_and_outputs():
     return keras.Model({"a": a, "more": {"b": b}}, {"sum": s, "pair": (y1, y2)})
 
 
+def nested_model_taking_a_dict():
+    """A model with dict inputs used as a layer, called with a dict, and in inference mode."""
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    inner = keras.Model({"a": a, "b": b}, layers.Dropout(0.5)(layers.Add()([a, b])), name="inner")
+    x, y = keras.Input((3,), name="x"), keras.Input((3,), name="y")
+    return keras.Model([x, y], inner({"a": x, "b": y}, training=False))
+
+
 _KEYS_WARNING = pytest.mark.filterwarnings("ignore:When providing `inputs` as a dict")
 
 CASES = {
@@ -310,6 +318,8 @@ CASES = {
     "gru_encoder_state": (gru_encoder_state, lambda: random_array((2, 6, 4))),
     "dict_inputs_other_keys": (dict_inputs_other_keys,
                                lambda: {"x": random_array((2, 4)), "y": random_array((2, 4), 1)}),
+    "nested_model_taking_a_dict": (nested_model_taking_a_dict,
+                                   lambda: [random_array((2, 3)), random_array((2, 3), 1)]),
     "nested_inputs_and_outputs": (nested_inputs_and_outputs,
                                   lambda: {"a": random_array((2, 4)),
                                            "more": {"b": random_array((2, 4), 1)}}),
@@ -359,6 +369,12 @@ def test_dict_input_keys_are_kept():
     rebuilt = _rebuild(text)
     x = {"x": random_array((1, 4)), "y": random_array((1, 4), 1)}
     assert rebuilt(x).shape == (1, 2)
+
+
+def test_a_nested_model_called_with_a_dict_takes_a_table():
+    keras.backend.clear_session()
+    text = dumps(export(nested_model_taking_a_dict()))
+    assert 'inputs = {a = "x", b = "y"}\ncall = {training = false}' in text
 
 
 def test_nested_structures_are_written_as_nested_tables():

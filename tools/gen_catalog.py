@@ -115,13 +115,17 @@ def describe(cls) -> dict:
             args[name] = {"default": None, "config_default": _jsonable(config[name])}
     # Keys some classes put in get_config() without taking them as arguments.
     extra = sorted(k for k in config if k not in args and k != "name")
-    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls)}
+    call = _call_params(cls)
+    return {"module": cls.__module__, "args": args, "config_only": extra,
+            "call": [p.name for p in call],
+            "call_defaults": {p.name: _jsonable(p.default) for p in call
+                              if p.default is not p.empty and _jsonable(p.default) is not None}}
 
 
-def _call_args(cls) -> list[str]:
-    """The names of call()'s arguments, in order: what an ``inputs`` table is keyed by."""
+def _call_params(cls) -> list:
+    """call()'s arguments, in order: an ``inputs`` table is keyed by their names."""
     params = inspect.signature(cls.call).parameters.values()
-    return [p.name for p in params
+    return [p for p in params
             if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
