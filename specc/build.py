@@ -154,8 +154,9 @@ def _functional(spec: Spec, wiring: Graph, name: str | None):
         tensors[node.name] = _guarded(node, lambda: _call(layer, node, tensors))
     inputs = [tensors[n] for n in wiring.inputs]
     out = _structure(wiring.outputs, lambda ref: _tensor(tensors, ref))
-    if isinstance(out, list) and len(out) == 1 and spec.model.outputs_form != "list":
-        out = out[0]
+    if isinstance(out, list) and len(out) == 1 and isinstance(wiring.outputs[0], str) \
+            and spec.model.outputs_form != "list":
+        out = out[0]  # one output; [[a, b]] stays a list of a list
     if spec.model.inputs is not None:
         ins = _structure(spec.model.inputs, tensors.__getitem__)
     elif spec.model.inputs_form == "dict":

@@ -384,6 +384,14 @@ def test_nested_structures_are_written_as_nested_tables():
     assert 'outputs = {sum = "add", pair = ["dense", "dense_1"]}' in text
 
 
+def test_a_list_holding_a_list_of_outputs_stays_nested():
+    x = keras.Input((3,), name="x")
+    model = keras.Model(x, [[layers.Dense(2, name="d2")(x), layers.Dense(1, name="d1")(x)]])
+    text, rebuilt = round_trip(model)
+    assert 'outputs = [["d2", "d1"]]' in text
+    same_outputs(model, rebuilt, random_array((2, 3)))
+
+
 def test_slicing_is_written_as_a_get_item_key():
     i = keras.Input((4, 3))
     x = layers.Dense(2)(i[:, :2])
