@@ -101,8 +101,9 @@ def _value(layer: str, arg: str, value: Any) -> Any:
         assert cls in table  # validated: only registry names reach here
         return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})
     if kind == "layer":
-        from specc.spec import AnyLayer
         from pydantic import TypeAdapter
+
+        from specc.spec import AnyLayer
 
         inner = TypeAdapter(AnyLayer).validate_python(value)
         if isinstance(inner, Nested):

@@ -12,10 +12,10 @@ import re
 import zipfile
 from typing import Any
 
-from specc import registry
-from specc.errors import Problem, SpecError
 from pydantic import ValidationError
 
+from specc import registry
+from specc.errors import Problem, SpecError
 from specc.graph import layer_names, to_snake_case, wiring_problems
 from specc.load import format_path
 from specc.spec import Spec
@@ -179,7 +179,8 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
 
     def ref(history: list, output: bool = False) -> str:
         """A tensor as the spec names it: "<layer>" or "<layer>_call_<n>" (call n of a
-        shared layer), then ":<tensor>" (_minimize drops ":0" where a call has one output)."""
+        shared layer), then ":<tensor>" (_drop_zero_indexes drops ":0" where a call has
+        one output)."""
         name, node, tensor = history
         if output and by_name[name]["class_name"] == "Functional":
             node -= 1  # Keras counts a nested model's own graph as node 0 here, not in calls
@@ -346,9 +347,10 @@ def _call_inputs(layer: dict, entry: dict, node: dict, ref, implicit_mask,
         return refs(args[0]) if isinstance(args[0], list) else [refs(args[0])]
     names = registry.LAYERS.get(entry.get("type"), {}).get("call", [])
     if len(args) > len(names):
-        problems.append(Problem(f"layer '{name}' is called with {len(args)} positional tensors, "
-                                "which specc cannot name", path=path))
-        return [refs(args[0])]
+        if entry.get("type") in registry.LAYERS or entry.get("type") == "Model":
+            problems.append(Problem(f"layer '{name}' is called with {len(args)} positional "
+                                    "tensors, which specc cannot name", path=path))
+        return [refs(args[0])]  # a layer refused already, for its class
     # Positional arguments first, then keyword ones as Keras orders them (sorted).
     table = {names[i]: refs(a) for i, a in enumerate(args)}
     table.update({k: refs(tensor_kwargs[k]) for k in sorted(tensor_kwargs)})

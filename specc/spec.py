@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
-from typing_extensions import TypeAliasType
-
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -32,6 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from specc import registry
 
@@ -458,9 +457,9 @@ class Op(BaseModel):
             )
         if (self.key is None) != (self.type != "ops.GetItem"):
             raise PydanticCustomError(
-                "op_key", "'key' is the index of ops.GetItem and goes only with it" if self.key
-                is not None else "ops.GetItem needs 'key', the index: x[:, :2] is [\":\", \":2\"]",
-                {"suggestion": None})
+                "op_key", "'key' is the index of ops.GetItem and goes only with it"
+                if self.key is not None else 'ops.GetItem needs \'key\', the index: x[:, :2] is '
+                '[":", ":2"]', {"suggestion": None})
         for key in self.model_extra or {}:
             if key not in op["args"]:
                 raise PydanticCustomError(
