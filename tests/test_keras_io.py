@@ -269,6 +269,62 @@ def gru_encoder_state():
     return keras.Model(tokens, [head, scores])
 
 
+def timeseries_transformer():
+    """keras-io examples/timeseries/timeseries_classification_transformer.py: one encoder
+    block, its residuals written x + inputs."""
+    inputs = keras.Input((10, 1))
+    x = layers.LayerNormalization(epsilon=1e-6)(inputs)
+    x = layers.MultiHeadAttention(key_dim=4, num_heads=2, dropout=0.1)(x, x)
+    x = layers.Dropout(0.1)(x)
+    res = x + inputs
+    x = layers.LayerNormalization(epsilon=1e-6)(res)
+    x = layers.Conv1D(filters=4, kernel_size=1, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Conv1D(filters=inputs.shape[-1], kernel_size=1)(x)
+    x = layers.GlobalAveragePooling1D(data_format="channels_first")(x + res)
+    x = layers.Dense(8, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(2, activation="softmax")(x))
+
+
+def addition_rnn():
+    """keras-io examples/nlp/addition_rnn.py."""
+    return keras.Sequential([
+        keras.Input((7, 12)), layers.LSTM(8), layers.RepeatVector(4),
+        layers.LSTM(8, return_sequences=True), layers.Dense(12, activation="softmax")])
+
+
+def text_classification_from_scratch():
+    """keras-io examples/nlp/text_classification_from_scratch.py (after vectorization)."""
+    inputs = keras.Input(shape=(None,), dtype="int64")
+    x = layers.Embedding(100, 8)(inputs)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Conv1D(8, 7, padding="valid", activation="relu", strides=3)(x)
+    x = layers.Conv1D(8, 7, padding="valid", activation="relu", strides=3)(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(8, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(1, activation="sigmoid", name="predictions")(x))
+
+
+def structured_data():
+    """keras-io examples/structured_data/structured_data_classification_with_feature_space.py:
+    a dict of named numeric inputs (after preprocessing)."""
+    inputs = {n: keras.Input((1,), name=n) for n in ("age", "thalach", "oldpeak")}
+    x = layers.concatenate(list(inputs.values()))
+    x = layers.Dense(8, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x))
+
+
+def bidirectional_states():
+    """A Bidirectional LSTM returning its states (keras-io seq2seq with a bidirectional
+    encoder), and a split operation returning a list."""
+    i = keras.Input((4, 6))
+    out, fh, fc, bh, bc = layers.Bidirectional(layers.LSTM(2, return_state=True))(i)
+    first, _ = keras.ops.split(i[:, -1], 2, axis=-1)
+    return keras.Model(i, layers.Concatenate()([out, fh, bc, first]))
+
+
 # ---- Keras's own tests (keras/src/models/functional_test.py) ---------------------
 
 def dict_inputs_other_keys():
@@ -316,6 +372,13 @@ CASES = {
     "siamese": (siamese, lambda: [random_array((2, 8, 8, 3), n) for n in range(3)]),
     "video_classifier": (video_classifier, lambda: random_array((2, 5, 8, 8, 3))),
     "gru_encoder_state": (gru_encoder_state, lambda: random_array((2, 6, 4))),
+    "timeseries_transformer": (timeseries_transformer, lambda: random_array((2, 10, 1))),
+    "addition_rnn": (addition_rnn, lambda: random_array((2, 7, 12))),
+    "text_classification_from_scratch": (text_classification_from_scratch,
+                                         lambda: np.arange(60).reshape(2, 30)),
+    "structured_data": (structured_data, lambda: {n: random_array((2, 1), k) for k, n in
+                                                  enumerate(("age", "thalach", "oldpeak"))}),
+    "bidirectional_states": (bidirectional_states, lambda: random_array((2, 4, 6))),
     "dict_inputs_other_keys": (dict_inputs_other_keys,
                                lambda: {"x": random_array((2, 4)), "y": random_array((2, 4), 1)}),
     "nested_model_taking_a_dict": (nested_model_taking_a_dict,
@@ -421,6 +484,26 @@ class _NoNameInConfig(keras.layers.Layer):
 
     def get_config(self):
         return {"factor": 2.0}
+
+
+def test_a_custom_layer_of_a_keras_io_model_is_refused_in_one_line():
+    """keras-io examples/generative/vae.py: the encoder's Sampling layer is Python code."""
+    class Sampling(layers.Layer):
+        def call(self, inputs):
+            z_mean, z_log_var = inputs
+            return z_mean + keras.ops.exp(0.5 * z_log_var)
+
+    encoder_inputs = keras.Input(shape=(8, 8, 1))
+    x = layers.Conv2D(4, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
+    x = layers.Flatten()(x)
+    z_mean = layers.Dense(2, name="z_mean")(x)
+    z_log_var = layers.Dense(2, name="z_log_var")(x)
+    z = Sampling(name="sampling")([z_mean, z_log_var])
+    with pytest.raises(SpecError) as info:
+        export(keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder"))
+    assert [str(p) for p in info.value.problems] == [
+        "<spec>: layers[4]: layer 'sampling' is the custom class 'Sampling', which specc cannot "
+        "represent (register it or rewrite it with Keras layers)"]
 
 
 def test_an_unknown_custom_layer_is_named():
