@@ -361,7 +361,7 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
                        f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
     owner = _class_of("layer", _get(doc.data, path[:-1])) if len(path) > 2 else None
     if what == "layer" and (owner, path[-1]) in models.RECURRENT_SLOTS \
-            and registry.canonical_layer(name):
+            and (registry.canonical_layer(name) or models._layer_tag(value) == "Nested"):
         recurrent = ", ".join(models.RECURRENT)
         return _placed(doc, where, f"{owner} wraps a recurrent layer ({recurrent}), "
                        f"received '{name}'")
