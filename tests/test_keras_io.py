@@ -400,6 +400,17 @@ def test_real_model_round_trips(case):
     assert dumps(export(rebuilt)) == text  # export is a fixed point
 
 
+@_KEYS_WARNING
+@pytest.mark.parametrize("case", ["lstm_seq2seq", "nested_inputs_and_outputs",
+                                  "dict_inputs_other_keys", "video_classifier"])
+def test_json_specs_round_trip_too(case):
+    keras.backend.clear_session()
+    make, inputs = CASES[case]
+    model = make()
+    _, rebuilt = round_trip(model, "json")
+    same_outputs(model, rebuilt, inputs())
+
+
 # ---- what each of these used to get wrong -----------------------------------------
 
 def _rebuild(text: str):
