@@ -101,11 +101,9 @@ def _value(layer: str, arg: str, value: Any) -> Any:
         assert cls in table  # validated: only registry names reach here
         return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})
     if kind == "layer":
-        from pydantic import TypeAdapter
+        from specc.spec import parse_layer
 
-        from specc.spec import AnyLayer
-
-        inner = TypeAdapter(AnyLayer).validate_python(value)
+        inner = parse_layer(value)
         if isinstance(inner, Nested):
             return make_layer(inner, inner.name)
         # Keras would number an unnamed wrapped layer per process (lstm_7): name it as a fresh one.

@@ -548,6 +548,15 @@ def _dispatch(value: Any, allowed: Any = None) -> Any:
     return (_SPECIAL.get(tag) or LAYER_MODELS[tag]).model_validate(value)
 
 
+def parse_layer(value: dict) -> Any:
+    """A layer table, such as a wrapped layer's, as its typed model (a nested model too).
+
+    >>> parse_layer({"type": "LSTM", "units": 4}).units
+    4
+    """
+    return _dispatch(value)
+
+
 # The JSON Schema of both is a switch on "type" that specc/schema.py writes in
 # place of this marker (pydantic would try to resolve a $ref here).
 AnyLayer = Annotated[Any, PlainValidator(_dispatch), WithJsonSchema({"x-specc-union": "Layer"})]

@@ -643,3 +643,20 @@ def test_a_layer_named_without_index_gives_all_its_outputs():
     joined, last = spec(x)
     assert joined.shape == (2, 12)
     np.testing.assert_array_equal(np.asarray(last), x[:, -1, :])
+
+
+@_KEYS_WARNING
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_exported_specs_summarize_and_draw(case):
+    """specc summary and specc graph read every exported spec; where the summary knows
+    every layer, its parameter count is Keras's."""
+    from specc.drawing import dot_source
+    from specc.shapes import summarize
+
+    keras.backend.clear_session()
+    model = CASES[case][0]()
+    spec = export(model)
+    summary = summarize(spec)
+    assert dot_source(spec).startswith("digraph")
+    if not summary.partial:
+        assert summary.total == model.count_params()
