@@ -623,12 +623,15 @@ def test_output_counts_of_layers_with_states():
     bi = layers.Bidirectional(layers.LSTM(2, return_state=True), merge_mode=None, name="bi")(seq)
     bi_gru = layers.Bidirectional(layers.GRU(2, return_state=True), name="bi_gru")(seq)
     gru = layers.GRU(2, return_state=True, name="gru")(seq)
+    frames = keras.Input((2, 4, 4, 1), name="frames")
+    conv, h, c = layers.ConvLSTM2D(2, 3, return_state=True, name="conv_lstm")(frames)
     assert (len(bi), len(bi_gru), len(gru)) == (6, 3, 2)
-    model = keras.Model(seq, [*bi, *bi_gru, *gru])
+    model = keras.Model([seq, frames], [*bi, *bi_gru, *gru, layers.Flatten(name="flat")(conv)])
     text, rebuilt = round_trip(model)
     assert 'outputs = ["bi:0", "bi:1", "bi:2", "bi:3", "bi:4", "bi:5", "bi_gru:0", "bi_gru:1", ' \
-        '"bi_gru:2", "gru:0", "gru:1"]' in text
-    same_outputs(model, rebuilt, random_array((2, 5, 3)))
+        '"bi_gru:2", "gru:0", "gru:1", "flat"]' in text
+    assert 'inputs = ["conv_lstm:0"]' in text
+    same_outputs(model, rebuilt, [random_array((2, 5, 3)), random_array((2, 2, 4, 4, 1))])
     with pytest.raises(SpecError, match="layer 'bi' has 6 outputs: 'bi:0' to 'bi:5'"):
         _rebuild(text.replace('"bi:5"', '"bi:6"'))
 
