@@ -301,7 +301,7 @@ def _histories(value: Any):
 def _call_constants(node: dict, cls: str | None) -> dict:
     """Keyword arguments of a call that are not tensors (training=False), less the ones
     equal to call()'s defaults: Keras records an RNN's training=False by itself."""
-    defaults = registry.LAYERS.get(cls, {}).get("call_defaults", {})
+    defaults = registry.LAYERS.get(cls, {}).get("call_options", {})
     return {k: v for k, v in node.get("kwargs", {}).items()
             if not _all_none(v) and not any(True for _ in _histories(v))
             and not (k in defaults and _same(v, defaults[k]))}
@@ -399,7 +399,9 @@ def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
         return {"type": "Model", "name": name, "spec": inner}
     if module.startswith("keras.src.ops"):
         return _op(layer, problems, path)
-    known_module = module == "keras.layers" or module == registry.LAYERS.get(cls, {}).get("module")
+    info = registry.LAYERS.get(cls, {})
+    # tf.keras's AlphaDropout, RandomHeight, ... are saved as keras._legacy.layers.
+    known_module = module in ("keras.layers", info.get("module"), info.get("tf_keras_module"))
     # A custom get_config() may leave the name out; a functional model records it beside.
     name = (config.get("name") if isinstance(config, dict) else None) or layer.get("name") or "?"
     if not known_module or layer.get("registered_name") not in (None, cls):
@@ -503,7 +505,9 @@ def _keras_object(kind: str, value: Any, problems: list[Problem], path: str):
         return value
     cls = value.get("class_name")
     module = value.get("module", "")
-    if cls not in table or not module.startswith(f"keras.{kind}s"):
+    # tf.random_uniform_initializer and the like: TensorFlow's classes, Keras's arguments.
+    tf_module = table.get(cls, {}).get("tf_module")
+    if cls not in table or not (module.startswith(f"keras.{kind}s") or module == tf_module):
         problems.append(Problem(f"{kind} '{cls}' is not supported by specc", path=path))
         return None
     defaults = table[cls]["args"]
