@@ -538,12 +538,7 @@ class _Expander:
     def refs(self, value: Any, path: Path, env, scope: _Scope) -> Any:
         """The inputs of an entry with each name turned into a ref."""
         value = self.value(value, env, path, scope.uses)
-        if isinstance(value, list):
-            return [self.ref(v, (*path, n), scope) for n, v in enumerate(value)]
-        if isinstance(value, dict):
-            return {k: self.refs(v, (*path, k), env, scope) if isinstance(v, list)
-                    else self.ref(v, (*path, k), scope) for k, v in value.items()}
-        return value
+        return _leaves_mapped(value, lambda name, at: self.ref(name, (*path, *at), scope))
 
     def ref(self, name: Any, path: Path, scope: _Scope) -> Any:
         if not isinstance(name, str):
@@ -743,21 +738,15 @@ class _Expander:
             previous = ("start",) if k == 0 else ("layer", k - 1, None)
             if implicit and (refs == [previous] or (k == 0 and refs == [("start",)])):
                 continue
-            if isinstance(refs, list):
-                layer["inputs"] = [resolve(r) for r in refs]
-            elif isinstance(refs, dict):
-                layer["inputs"] = {key: [resolve(r) for r in v] if isinstance(v, list)
-                                   else resolve(v) for key, v in refs.items()}
+            if isinstance(refs, (list, dict)):
+                layer["inputs"] = _leaves_mapped(refs, lambda ref, _: resolve(ref))
             if "inputs" in layer:
                 layer["inputs"] = layer.pop("inputs")  # after the arguments, as export writes
         model = flat.get("model") if isinstance(flat.get("model"), dict) else None
         written = model.get("outputs") if model else None
-        if isinstance(written, list):
-            model["outputs"] = [resolve(("name", o)) if isinstance(o, str) else o
-                                for o in written]
-        elif isinstance(written, dict):
-            model["outputs"] = {k: resolve(("name", o)) if isinstance(o, str) else o
-                                for k, o in written.items()}
+        if isinstance(written, (list, dict)):
+            model["outputs"] = _leaves_mapped(
+                written, lambda o, _: resolve(("name", o)) if isinstance(o, str) else o)
         elif outputs and outputs[0] != ("layer", len(self.flat) - 1, None):
             # The spec ends with a block whose output is not its last layer.
             flat.setdefault("model", {})["outputs"] = [resolve(outputs[0])]
@@ -786,6 +775,15 @@ class _Expander:
                 here = self.origins[("layers", k)]
                 self.problem(here.path, f"layer name '{name}' is also an input's name",
                              here.uses)
+
+
+def _leaves_mapped(structure: Any, change, at: tuple = ()) -> Any:
+    """A structure of lists and tables with change(leaf, path) applied to every leaf."""
+    if isinstance(structure, dict):
+        return {k: _leaves_mapped(v, change, (*at, k)) for k, v in structure.items()}
+    if isinstance(structure, list):
+        return [_leaves_mapped(v, change, (*at, n)) for n, v in enumerate(structure)]
+    return change(structure, at)
 
 
 def _single(refs: Any) -> bool:

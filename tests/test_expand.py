@@ -137,6 +137,19 @@ def test_a_block_with_two_outputs_is_named_with_an_index():
     assert flat["model"]["outputs"] == ["t_b", "concatenate"]
 
 
+def test_nested_input_structures_are_wired_inside_blocks():
+    flat = expand({
+        "inputs": [{"shape": [8], "name": "q"}],
+        "blocks": {"attend": {"layers": [
+            {"name": "key", "type": "Dense", "units": 8},
+            {"name": "mha", "type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4,
+             "inputs": {"query": "x", "value": ["key"]}}]}},
+        "layers": [{"block": "attend", "name": "a", "inputs": ["q"]}],
+        "model": {"outputs": {"out": ["a"]}}})
+    assert flat["layers"][1]["inputs"] == {"query": "q", "value": ["a_key"]}
+    assert flat["model"]["outputs"] == {"out": ["a_mha"]}
+
+
 def test_braces_are_written_doubled():
     flat = expand({"inputs": [{"shape": [8]}],
                    "layers": [{"type": "Dense", "units": 2, "name": "a{{b}}"}]})
