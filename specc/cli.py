@@ -78,6 +78,13 @@ def _load_plugins(plugins: list[str] | None) -> None:
         registry.load_plugin_module(module)
 
 
+Sets = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", metavar="PATH=VALUE",
+                 help="Change a value of the spec: layers.dense_1.units=128, layers[3].rate=0.3, "
+                      "layers.*.kernel_regularizer='{ l2 = 0.001 }' (a TOML value)."),
+]
+
 # The same budget guards build and the weights rebuild of export.
 MaxParams = Annotated[int, typer.Option(
     "--max-params", parser=_count, metavar="N",
@@ -89,6 +96,7 @@ MaxParams = Annotated[int, typer.Option(
 def validate(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json).")],
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    sets: Sets = None,
 ) -> None:
     """Check specs without importing TensorFlow; report every problem at once."""
     from specc.validate import load
@@ -98,7 +106,7 @@ def validate(
     problems = []
     for path in specs:
         try:
-            load(path)
+            load(path, overrides=sets or ())
         except SpecError as exc:
             problems.extend(exc.problems)
         else:
@@ -118,6 +126,7 @@ def build(
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Load these weights (.weights.h5).")] = None,
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
+    sets: Sets = None,
 ) -> None:
     """Compile a spec into a .keras model file and print its summary."""
     from specc.validate import load
@@ -129,7 +138,7 @@ def build(
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
         _load_plugins(plugin)
-        parsed = load(spec)
+        parsed = load(spec, overrides=sets or ())
         from specc.build import build as build_model
 
         model = build_model(parsed, max_params=max_params)
@@ -138,9 +147,18 @@ def build(
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    write_atomically(target, model.save)
+    write_atomically(target, lambda tmp: _save(model, parsed, tmp))
     out.print(summary_table(model))
     out.print(f"wrote {target}")
+
+
+def _save(model, spec, path: str) -> None:
+    """The .keras file, with the spec it was built from (overrides applied) inside."""
+    from specc.dump import dumps
+    from specc.files import record_spec
+
+    model.save(path)
+    record_spec(path, dumps(spec))
 
 
 def _load_weights(model, path: Path) -> None:
@@ -214,6 +232,7 @@ def export(
 def summary(
     spec: Annotated[Path, typer.Argument(help="The spec to summarize.")],
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    sets: Sets = None,
 ) -> None:
     """Print each layer's output shape and parameters, and the totals, without TensorFlow."""
     from specc.printing import summary_json, summary_text
@@ -223,7 +242,7 @@ def summary(
     if fmt not in ("text", "json"):
         raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
     try:
-        result = summarize(load(spec))
+        result = summarize(load(spec, overrides=sets or ()))
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
@@ -238,6 +257,7 @@ def graph(
     spec: Annotated[Path, typer.Argument(help="The spec to draw.")],
     output: Annotated[Path, typer.Option("-o", "--output",
                                          help="The picture: .svg or .png (Graphviz), .dot or .mmd (text).")],
+    sets: Sets = None,
 ) -> None:
     """Draw the architecture: layers with their shapes, parameters, activations and regularizers."""
     from specc.drawing import draw
@@ -249,7 +269,7 @@ def graph(
     if output.resolve() == spec.resolve():
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
-        parsed = load(spec)
+        parsed = load(spec, overrides=sets or ())
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)

@@ -10,6 +10,7 @@ import bisect
 import difflib
 import json
 import re
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,19 @@ _BOUNDS = {
 }
 
 
-def load(path) -> models.Spec:
+def load(path, overrides=()) -> models.Spec:
     """Read, check and type a spec file; raises SpecError listing every problem.
 
-    >>> spec = load("specs/tutorial_dropout.toml")  # doctest: +SKIP
+    ``overrides`` change values as ``--set`` does, before anything is checked:
+
+    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
     """
-    return validate_document(load_document(path))
+    doc = load_document(path)
+    if overrides:
+        from specc.overrides import apply
+
+        doc = apply(doc, list(overrides))
+    return validate_document(doc)
 
 
 def validate_document(doc: Document) -> models.Spec:
@@ -86,9 +94,13 @@ def place(doc: Document | None, problems: list[Problem]) -> list[Problem]:
     placed = []
     for p in problems:
         path = tuple(int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", p.path))
+        override = doc.override(path)
+        if override and not (p.line or p.override):
+            placed.append(replace(p, file=p.file or doc.file, override=override))
+            continue
         line, column = doc.locate(path)
-        placed.append(Problem(p.message, p.path, p.file or doc.file, p.line or line,
-                              p.column or column, p.suggestion))
+        placed.append(replace(p, file=p.file or doc.file, line=p.line or line,
+                              column=p.column or column))
     return placed
 
 
@@ -445,6 +457,10 @@ def _number(value: float) -> str:
 def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
             at_parent: bool = False, suggestion: str | None = None) -> Problem:
     at = path[:-1] if at_parent else path
+    override = doc.override(path)
+    if override:  # the value came from the command line, not from the file
+        return Problem(message, path=format_path(path), file=doc.file, suggestion=suggestion,
+                       override=override)
     line, column = doc.locate(at, key=key)
     if line is None and not at:
         line, column = 1, 1  # the top level of the file
