@@ -127,9 +127,22 @@ def build(
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
     sets: Sets = None,
+    dtype_policy: Annotated[Optional[str], typer.Option(
+        "--dtype-policy", help="Build under this Keras dtype policy (mixed_float16, "
+        "mixed_bfloat16, float32...): [build] dtype_policy.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(
+        "--strategy", help="Build and compile in this tf.distribute strategy's scope "
+        "(mirrored, multi_worker_mirrored, tpu): [build] strategy.")] = None,
 ) -> None:
     """Compile a spec into a .keras model file and print its summary."""
+    from specc.overrides import Override
     from specc.validate import load
+
+    sets = list(sets or [])
+    for key, value, option in (("dtype_policy", dtype_policy, "--dtype-policy"),
+                               ("strategy", strategy, "--strategy")):
+        if value is not None:  # the same as --set build.KEY=VALUE, named as written
+            sets.append(Override(("build", key), value, f"{option} {value}"))
 
     target = output or spec.with_suffix(".keras")
     if not str(target).endswith(".keras"):
@@ -138,7 +151,7 @@ def build(
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
         _load_plugins(plugin)
-        parsed = load(spec, overrides=sets or ())
+        parsed = load(spec, overrides=sets)
         from specc.build import build as build_model
 
         model = build_model(parsed, max_params=max_params)

@@ -188,7 +188,7 @@ def _kind(path: tuple) -> str | None:
         return None
     parent_kind = _kind(path[:-1])
     if parent_kind == "spec":
-        return {"model": "model", "compile": "compile"}.get(last)
+        return {"model": "model", "compile": "compile", "build": "build"}.get(last)
     if parent_kind == "compile" and last == "optimizer":
         return "optimizer"
     if parent_kind == "layer":
@@ -227,7 +227,8 @@ def _class_of(kind: str | None, value: Any) -> str | None:
 def _keys_of(kind: str | None, cls: str | None) -> list[str]:
     """The keys a table of this kind and class accepts."""
     simple = {"spec": models.Spec, "model": models.ModelSection,
-              "compile": models.CompileSpec, "input": models.InputSpec}
+              "compile": models.CompileSpec, "input": models.InputSpec,
+              "build": models.BuildSection}
     model = simple.get(kind)
     if kind == "layer":
         model = {"Apply": models.Apply, "Nested": models.Nested}.get(
