@@ -240,16 +240,24 @@ def summary_table(model) -> Table:
 
 @app.command()
 def export(
-    model: Annotated[Path, typer.Argument(help="A .keras model file (read as data, never loaded).")],
+    model: Annotated[Path, typer.Argument(help="A .keras model file, or a Keras 2 .h5 or model.to_json() .json file (read as data, never loaded).")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the spec (.toml or .json); default: print TOML.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Also write the weights (.weights.h5).")] = None,
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
 ) -> None:
-    """Turn a .keras model file into a spec (TOML or JSON)."""
+    """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
+    from specc import keras2
     from specc.dump import dump, dumps
-    from specc.export import export_file
+    from specc.export import copy_weights_from_file, export_file
+
+    legacy = model.suffix.lower() in keras2.SUFFIXES
+    if legacy:
+        export_file, copy_weights_from_file = keras2.export_file, keras2.copy_weights_from_h5
+    if legacy and weights is not None and model.suffix.lower() == ".json":
+        raise typer.BadParameter("a .json model holds no weights: export its .h5 file",
+                                 param_hint="--weights")
 
     if output is not None and output.suffix.lower() not in (".toml", ".json"):
         raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
@@ -262,7 +270,6 @@ def export(
         spec = export_file(model)
         if weights is not None:
             from specc.build import build as build_model
-            from specc.export import copy_weights_from_file
 
             _load_plugins(plugin)  # the rebuilt model needs the user's penalties
             rebuilt = build_model(spec, max_params=max_params)
