@@ -129,8 +129,10 @@ def to_keras3(config: dict, problems: list[Problem] | None = None) -> dict:
         body["layers"] = _sequential_layers(body.get("layers", []), problems)
     else:
         cls = "Functional"
-        body["layers"] = [_functional_layer(layer, problems, f"layers[{i}]")
-                          for i, layer in enumerate(body.get("layers", []))]
+        layers = body.get("layers", [])
+        nested = {layer.get("name") for layer in layers if _own_node(layer)}
+        body["layers"] = [_functional_layer(layer, nested, problems, f"layers[{i}]")
+                          for i, layer in enumerate(layers)]
     return {"module": "keras", "class_name": cls, "config": body, "registered_name": None}
 
 
@@ -157,18 +159,33 @@ def _input_shape(config: dict) -> list | None:
     return None
 
 
-def _functional_layer(layer: dict, problems: list[Problem], path: str) -> dict:
+def _own_node(layer: dict) -> bool:
+    """Whether Keras 2 counted a nested model's own graph as its node 0, so that the
+    calls of it are numbered from 1 (Keras 2's _should_skip_first_node)."""
+    if layer.get("class_name") in ("Functional", "Model"):
+        return True
+    inner = layer.get("config", {}).get("layers") if layer.get("class_name") == "Sequential" \
+        else None
+    return bool(inner) and (inner[0].get("class_name") == "InputLayer"
+                            or _input_shape(inner[0].get("config", {})) is not None)
+
+
+def _functional_layer(layer: dict, nested: set, problems: list[Problem], path: str) -> dict:
     converted = _layer(layer, problems, path)
     converted["name"] = layer.get("name", converted["config"].get("name"))
     nodes = layer.get("inbound_nodes", [])
-    converted["inbound_nodes"] = [_node(node) if isinstance(node, list) else node
+    converted["inbound_nodes"] = [_node(node, nested) if isinstance(node, list) else node
                                   for node in nodes]
     return converted
 
 
-def _node(entries: list) -> dict:
-    """One Keras 2 call, [[name, node, tensor, kwargs], ...], as Keras 3 records it."""
-    tensors = [_tensor(entry) for entry in entries]
+def _node(entries: list, nested: set) -> dict:
+    """One Keras 2 call, [[name, node, tensor, kwargs], ...], as Keras 3 records it.
+
+    Keras 3 numbers the calls of a nested model from 0 where Keras 2 numbered them
+    from 1 (the model's output list is numbered alike in both)."""
+    tensors = [_tensor([name, node - (name in nested and node > 0), tensor])
+               for name, node, tensor, *_ in entries]
     kwargs = entries[0][3] if entries and len(entries[0]) > 3 else {}
     return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": dict(kwargs)}
 
@@ -258,41 +275,45 @@ def copy_weights_from_h5(model, path) -> None:
     try:
         with h5py.File(file, "r") as h5:
             group = h5["model_weights"] if "model_weights" in h5 else h5
-            for layer in _weighted_layers(model):
+            for layer in model.layers:
+                if not layer.weights:
+                    continue
                 if layer.name not in group:
                     problems.append(Problem(f"no weights for layer '{layer.name}'"))
                     continue
-                arrays = _layer_arrays(group[layer.name], layer, problems)
-                if arrays is not None:
-                    layer.set_weights(arrays)
+                _copy(layer, group[layer.name], _weight_names(group[layer.name]), problems)
     except (OSError, KeyError, ValueError) as exc:
         raise SpecError(f"cannot read weights: {exc}", file=file) from None
     if problems:
         raise SpecError(Problem(p.message, file=file) for p in problems)
 
 
-def _weighted_layers(model):
-    for layer in model.layers:
-        if hasattr(layer, "layers") and layer.weights:  # a nested model: its own layers
-            yield from _weighted_layers(layer)
-        elif layer.weights:
-            yield layer
+def _weight_names(group) -> list[str]:
+    return [n.decode() if isinstance(n, bytes) else str(n)
+            for n in group.attrs.get("weight_names", [])]
 
 
-def _layer_arrays(group, layer, problems: list[Problem]):
-    names = [n.decode() if isinstance(n, bytes) else str(n)
-             for n in group.attrs.get("weight_names", [])]
+def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
+    """A nested model's group lists all its layers' weights, "<layer>/<weight>"; each
+    inner layer takes its own, in its own order (Keras 2 listed the model's trainable
+    weights before the others, Keras 3 goes layer by layer)."""
+    if hasattr(layer, "layers"):
+        for inner in layer.layers:
+            if inner.weights:
+                _copy(inner, group, [n for n in names if n.startswith(f"{inner.name}/")],
+                      problems)
+        return
     expected = [tuple(w.shape) for w in layer.weights]
     if len(names) != len(expected):
         problems.append(Problem(f"layer '{layer.name}' has {len(expected)} weights, the file "
                                 f"{len(names)}"))
-        return None
+        return
     arrays = []
     for name, shape in zip(names, expected):
         dataset = group[name]
         if tuple(dataset.shape) != shape:
             problems.append(Problem(f"weight '{name}' of layer '{layer.name}' has shape "
                                     f"{tuple(dataset.shape)}, the model {shape}"))
-            return None
+            return
         arrays.append(dataset[()])
-    return arrays
+    layer.set_weights(arrays)

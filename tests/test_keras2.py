@@ -13,7 +13,7 @@ from conftest import ROOT
 pytest.importorskip("tf_keras", reason="the test extra tf-keras makes the Keras 2 files")
 
 ARCHITECTURES = ["mlp", "cnn", "text", "separable_residual", "multi_input", "bidirectional",
-                 "time_distributed", "mobilenet"]
+                 "time_distributed", "mobilenet", "nested"]
 
 
 @pytest.fixture(scope="module")

@@ -106,8 +106,20 @@ def mobilenet():
                                     classes=5)
 
 
+def nested():
+    # A Sequential shared by two inputs and a functional head: Keras 2 numbers the calls
+    # of a nested model from 1.
+    encoder = k.Sequential([L.Dense(8, activation="relu", input_shape=(6,)),
+                            L.BatchNormalization(), L.Dense(4)], name="encoder")
+    head_in = k.Input((4,))
+    head = k.Model(head_in, L.Dense(3)(head_in), name="head")
+    a, b = k.Input((6,), name="a"), k.Input((6,), name="b")
+    x = L.Dense(4)(L.concatenate([encoder(a), encoder(b)]))
+    return k.Model([a, b], head(x), name="nested")
+
+
 MODELS = {f.__name__: f for f in (mlp, cnn, text, separable_residual, multi_input,
-                                  bidirectional, time_distributed, mobilenet)}
+                                  bidirectional, time_distributed, mobilenet, nested)}
 
 
 def sample(model, rng):
