@@ -293,6 +293,23 @@ def _weight_names(group) -> list[str]:
             for n in group.attrs.get("weight_names", [])]
 
 
+def _dataset(group, name: str):
+    """The dataset at name, only when it is stored in this file: every part of the path
+    a hard link, no external storage (an .h5 file could point anywhere)."""
+    import h5py
+
+    node = group
+    for part in name.split("/"):
+        if not isinstance(node, h5py.Group) or part not in node:
+            return None
+        if not isinstance(node.get(part, getlink=True), h5py.HardLink):
+            return None
+        node = node[part]
+    if not isinstance(node, h5py.Dataset) or node.external or node.dtype.kind not in "fiub":
+        return None
+    return node
+
+
 def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
     """A nested model's group lists all its layers' weights, "<layer>/<weight>"; each
     inner layer takes its own, in its own order (Keras 2 listed the model's trainable
@@ -310,7 +327,11 @@ def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
         return
     arrays = []
     for name, shape in zip(names, expected):
-        dataset = group[name]
+        dataset = _dataset(group, name)
+        if dataset is None:
+            problems.append(Problem(f"weight '{name}' of layer '{layer.name}' is not a dataset "
+                                    "stored in the file (a link or external data is not read)"))
+            return
         if tuple(dataset.shape) != shape:
             problems.append(Problem(f"weight '{name}' of layer '{layer.name}' has shape "
                                     f"{tuple(dataset.shape)}, the model {shape}"))

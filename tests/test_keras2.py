@@ -143,3 +143,28 @@ def test_messages(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith(f"{garbage}: cannot read Keras 2 model: ")
     assert "Traceback" not in result.stderr
+
+
+def test_weights_behind_a_link_are_not_read(tmp_path):
+    import h5py
+
+    from specc import keras2
+    from specc.build import build
+    from specc.spec import Spec
+
+    model = build(Spec.model_validate({"inputs": [{"shape": [3]}],
+                                       "layers": [{"type": "Dense", "units": 2}]}))
+    secret = tmp_path / "other.h5"
+    with h5py.File(secret, "w") as h5:
+        h5["k"] = np.ones((3, 2), "float32")
+    weights = tmp_path / "w.h5"
+    with h5py.File(weights, "w") as h5:
+        group = h5.create_group("model_weights/dense")
+        group.attrs["weight_names"] = [b"dense/kernel:0", b"dense/bias:0"]
+        group["dense/kernel:0"] = h5py.ExternalLink(str(secret), "k")
+        group["dense/bias:0"] = np.zeros(2, "float32")
+    with pytest.raises(keras2.SpecError) as caught:
+        keras2.copy_weights_from_h5(model, weights)
+    assert str(caught.value) == (
+        f"{weights}: weight 'dense/kernel:0' of layer 'dense' is not a dataset stored in the "
+        "file (a link or external data is not read)")
