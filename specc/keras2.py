@@ -56,17 +56,25 @@ _OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.
 def read(path) -> dict:
     """The Keras 2 model config of a ``.h5`` or ``.json`` file, as plain data."""
     file = os.fspath(path)
+    training = None
     if file.lower().endswith(".json"):
         text = _read_json_file(file)
     else:
-        text = _read_h5_config(file)
-    try:
-        config = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the Keras 2 model config: {exc}", file=file) from None
+        text, training = _read_h5_config(file)
+    config = _json(text, file)
     if not isinstance(config, dict) or "class_name" not in config:
         raise SpecError("not a Keras model config (no class_name at the top)", file=file)
+    if training is not None:
+        # model.compile's arguments, which model.save wrote beside the architecture.
+        config["training_config"] = _json(training, file)
     return config
+
+
+def _json(text: bytes, file: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the Keras 2 model config: {exc}", file=file) from None
 
 
 def _read_json_file(file: str) -> bytes:
@@ -82,7 +90,7 @@ def _read_json_file(file: str) -> bytes:
     return text
 
 
-def _read_h5_config(file: str) -> bytes:
+def _read_h5_config(file: str) -> tuple[bytes, bytes | None]:
     import h5py
 
     if not os.path.isfile(file):
@@ -92,12 +100,17 @@ def _read_h5_config(file: str) -> bytes:
             if "model_config" not in h5.attrs:
                 raise SpecError("the .h5 file has no model_config: it holds weights only "
                                 "(save the model with model.save, not save_weights)", file=file)
-            size = h5.attrs.get_id("model_config").get_storage_size()
-            if size > MAX_CONFIG_BYTES:
-                raise SpecError(f"the model config is over {MAX_CONFIG_BYTES:,} bytes", file=file)
-            value = h5.attrs["model_config"]
+            values = [_attribute(h5, key, file) if key in h5.attrs else None
+                      for key in ("model_config", "training_config")]
     except (OSError, ValueError, KeyError) as exc:
         raise SpecError(f"cannot read Keras 2 model: {exc}", file=file) from None
+    return values[0], values[1]
+
+
+def _attribute(h5, key: str, file: str) -> bytes:
+    if h5.attrs.get_id(key).get_storage_size() > MAX_CONFIG_BYTES:
+        raise SpecError(f"the {key} attribute is over {MAX_CONFIG_BYTES:,} bytes", file=file)
+    value = h5.attrs[key]
     return value if isinstance(value, bytes) else str(value).encode()
 
 
@@ -133,7 +146,53 @@ def to_keras3(config: dict, problems: list[Problem] | None = None) -> dict:
         nested = {layer.get("name") for layer in layers if _own_node(layer)}
         body["layers"] = [_functional_layer(layer, nested, problems, f"layers[{i}]")
                           for i, layer in enumerate(layers)]
-    return {"module": "keras", "class_name": cls, "config": body, "registered_name": None}
+    converted = {"module": "keras", "class_name": cls, "config": body, "registered_name": None}
+    if isinstance(config.get("training_config"), dict):
+        converted["compile_config"] = _compile_config(config["training_config"], body)
+    return converted
+
+
+# Keras 2 optimizer arguments Keras 3 does not have, at the values that change nothing.
+_OPTIMIZER_NO_EFFECT = {"is_legacy_optimizer": False, "jit_compile": None, "decay": 0.0}
+
+
+def _compile_config(training: dict, body: dict) -> dict:
+    """Keras 2's training_config as Keras 3's compile_config."""
+    out = {key: training.get(key) for key in ("loss", "loss_weights", "weighted_metrics")}
+    optimizer = training.get("optimizer_config")
+    if isinstance(optimizer, dict):
+        cls = str(optimizer.get("class_name", "")).removeprefix("Custom>")
+        args = dict(optimizer.get("config") or {})
+        if "lr" in args:  # Keras 2.2's name
+            args.setdefault("learning_rate", args.pop("lr"))
+        for key, value in _OPTIMIZER_NO_EFFECT.items():
+            if key in args and (value is None or args[key] == value):
+                del args[key]
+        if not args.get("use_ema"):  # Keras 2's RMSprop wrote ema_overwrite_frequency = 100
+            args.pop("ema_overwrite_frequency", None)
+            args.pop("ema_momentum", None)
+        out["optimizer"] = _object("keras.optimizers", cls, args)
+    metrics = training.get("metrics")
+    if isinstance(metrics, list) and all(isinstance(m, list) for m in metrics):
+        names = [[_metric_name(m) for m in per_output] for per_output in metrics]
+        outputs = [h[0] for h in body.get("output_layers", [])
+                   if isinstance(h, list) and h and isinstance(h[0], str)]
+        if len(names) == 1:
+            metrics = names[0]
+        elif len(outputs) == len(names):
+            # Keras 2 named an output's metric after it: priority_accuracy.
+            metrics = {out: [n.removeprefix(f"{out}_") if isinstance(n, str) else n
+                             for n in per_output]
+                       for out, per_output in zip(outputs, names)}
+    out["metrics"] = metrics
+    return out
+
+
+def _metric_name(metric: Any) -> Any:
+    """A metric Keras 2 wrapped (MeanMetricWrapper named 'accuracy') as its name."""
+    if isinstance(metric, dict) and metric.get("class_name") == "MeanMetricWrapper":
+        return metric.get("config", {}).get("name", metric)
+    return metric
 
 
 def _sequential_layers(layers: list, problems: list[Problem]) -> list:

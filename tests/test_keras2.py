@@ -96,6 +96,23 @@ def test_keras2_forms_become_spec_arguments(made):
     assert "input_length" not in text.layers[0].model_dump(exclude_unset=True)
 
 
+@pytest.mark.slow
+def test_compile_arguments_of_an_h5(made):
+    from specc import keras2
+    from specc.dump import to_data
+
+    assert to_data(keras2.export_file(made / "mlp.h5"))["compile"] == {
+        "optimizer": {"type": "Adam", "learning_rate": 0.0003},
+        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    assert to_data(keras2.export_file(made / "multi_input.h5"))["compile"] == {
+        "optimizer": "rmsprop",
+        "loss": {"priority": "binary_crossentropy",
+                 "department": "sparse_categorical_crossentropy"},
+        "loss_weights": {"priority": 1.0, "department": 0.2},
+        "metrics": {"priority": ["accuracy"], "department": ["accuracy"]}}
+    assert keras2.export_file(made / "mlp.json").compile is None  # to_json() has none
+
+
 def test_keras_2_2_form_without_input_layer():
     """Keras 2.2's to_json(): no InputLayer, batch_input_shape on the first layer,
     initializers without a module, VarianceScaling's old 'normal'."""

@@ -18,7 +18,7 @@ reg = k.regularizers
 
 def mlp():
     # Keras 2's usual form: the input shape on the first layer.
-    return k.Sequential([
+    model = k.Sequential([
         L.Dense(32, input_shape=(20,), kernel_regularizer=reg.l1_l2(l1=1e-5, l2=1e-4),
                 kernel_constraint=k.constraints.max_norm(3.0)),
         L.LeakyReLU(alpha=0.2),
@@ -28,6 +28,9 @@ def mlp():
                 bias_regularizer=reg.l1(0.001), kernel_initializer="he_normal"),
         L.Dense(3, activation="softmax"),
     ], name="mlp")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=3e-4),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
 def cnn():
@@ -80,7 +83,12 @@ def multi_input():
     x = L.concatenate([t, b, tags])
     priority = L.Dense(1, activation="sigmoid", name="priority")(x)
     department = L.Dense(3, activation="softmax", name="department")(x)
-    return k.Model([title, body, tags], [priority, department], name="multi_input")
+    model = k.Model([title, body, tags], [priority, department], name="multi_input")
+    model.compile(optimizer="rmsprop",
+                  loss={"priority": "binary_crossentropy",
+                        "department": "sparse_categorical_crossentropy"},
+                  loss_weights={"priority": 1.0, "department": 0.2}, metrics=["accuracy"])
+    return model
 
 
 def bidirectional():
