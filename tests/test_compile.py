@@ -571,3 +571,52 @@ def test_every_name_the_spec_accepts_is_one_keras_compiles():
     for cls in registry.SCHEDULES:
         assert issubclass(getattr(schedules, cls), schedules.LearningRateSchedule)
     assert "mean_metric_wrapper" not in registry.METRICS  # it needs a Python function
+
+
+def test_keras_names_are_all_accepted():
+    """The converse: every name Keras's get() makes an object of without arguments is in the tables."""
+    import inspect
+
+    from keras.src.losses import ALL_OBJECTS_DICT as losses
+    from keras.src.metrics import ALL_OBJECTS_DICT as metrics
+
+    from specc import registry
+
+    def usable(name, obj, base):
+        if not isinstance(obj, type):
+            return True
+        if obj is base or name in ("LossFunctionWrapper", "MeanMetricWrapper", "mean_metric_wrapper"):
+            return False
+        params = list(inspect.signature(obj.__init__).parameters.values())[1:]
+        return all(p.default is not p.empty for p in params
+                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+    assert {n for n, o in losses.items() if usable(n, o, keras.losses.Loss)} | {"ce", "crossentropy"} \
+        == set(registry.LOSSES)
+    assert {n for n, o in metrics.items() if usable(n, o, keras.metrics.Metric)} | {"acc"} \
+        == set(registry.METRICS)
+
+
+DOC = (ROOT / "docs" / "spec-format.md").read_text()
+
+
+def test_docs_compile_example_builds_and_trains():
+    section = DOC[DOC.index("## `[compile]`"):DOC.index("## Validation and errors")]
+    example = section.split("```toml\n")[1].split("```")[0]
+    model = build(validate_document(parse_text(example, "toml")))
+    config = model.get_compile_config()
+    assert config["optimizer"]["config"]["learning_rate"]["class_name"] == "CosineDecay"
+    assert config["loss"]["label"]["config"]["label_smoothing"] == 0.1
+    x = np.zeros((4, 30), "float32")
+    fit_one_step(model, x, {"score": np.zeros((4, 1), "float32"),
+                            "label": np.eye(5, dtype="float32")[:4]})
+    assert {"label_auc", "label_acc", "score_mae"} <= set(model.history.history)
+
+
+def test_docs_refusal_line_is_what_export_prints():
+    section = DOC[DOC.index("**What a spec cannot hold.**"):]
+    line = section.split("```text\n")[1].split("\n```")[0]
+    model = deepspeech2()
+    with pytest.raises(SpecError) as info:
+        export(model)
+    assert line == str(info.value.problems[0]).replace("<spec>", "ds2.keras")
