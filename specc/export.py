@@ -14,6 +14,7 @@ from typing import Any
 
 from specc import registry
 from specc.errors import Problem, SpecError, suggest
+from specc.floats import short_float
 from specc.graph import layer_names, to_snake_case
 from specc.spec import Spec
 
@@ -87,8 +88,6 @@ def _compile(config: dict, problems: list[Problem]) -> dict:
 
 
 def _optimizer(optimizer: Any, problems: list[Problem]) -> Any:
-    from specc.regularizers import short_float
-
     path = "compile.optimizer"
     if optimizer is None or isinstance(optimizer, str):
         return optimizer

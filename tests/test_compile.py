@@ -620,3 +620,19 @@ def test_docs_refusal_line_is_what_export_prints():
     with pytest.raises(SpecError) as info:
         export(model)
     assert line == str(info.value.problems[0]).replace("<spec>", "ds2.keras")
+
+
+def test_exporting_a_compiled_file_imports_no_tensorflow(tmp_path):
+    path = tmp_path / "fraud.keras"
+    model = fraud_detection()
+    model.compile(optimizer=keras.optimizers.Adam(schedules.ExponentialDecay(0.01, 100, 0.9)),
+                  loss=keras.losses.BinaryCrossentropy(label_smoothing=0.1),
+                  metrics=[keras.metrics.AUC(num_thresholds=50), "acc"])
+    model.save(path)
+    code = ("import sys\nfrom specc.export import export_file\nspec = export_file(sys.argv[1])\n"
+            "assert spec.compile.loss.label_smoothing == 0.1\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"
