@@ -27,6 +27,27 @@ def build(spec, **options):
     return _build(spec, **options)
 
 
+def summary(spec):
+    """Output shapes and parameter counts of a Spec's layers, without TensorFlow.
+
+    >>> specc.summary(specc.load("specs/cnn.toml")).total  # doctest: +SKIP
+    16394
+    """
+    from specc.shapes import summarize
+
+    return summarize(spec)
+
+
+def draw(spec, path, **options):
+    """Draw a Spec's architecture into ``path`` (.svg, .png, .dot or .mmd).
+
+    >>> specc.draw(specc.load("specs/cnn.toml"), "cnn.svg")  # doctest: +SKIP
+    """
+    from specc.drawing import draw as _draw
+
+    return _draw(spec, path, **options)
+
+
 def __getattr__(name):
     # Lets keras.models.load_model find specc's regularizers after "import specc".
     if name == "regularizers":
@@ -36,4 +57,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "draw", "load", "register_regularizer",
+           "summary", "__version__"]
