@@ -66,12 +66,15 @@ def validate_document(doc: Document) -> models.Spec:
         raise SpecError(_in_file_order(doc, problems)) from None
     if schema_problems:
         raise SpecError(_in_file_order(doc, schema_problems))
-    from specc.graph import wiring_problems
+    from specc.graph import compile_problems, wiring_problems
 
     problems = [
         _placed(doc, path, message, suggestion=suggestion)
         for path, message, suggestion in wiring_problems(spec)
     ]
+    if not problems:  # the outputs' names are known only once the wiring holds
+        problems = [_placed(doc, path, message, suggestion=suggestion)
+                    for path, message, suggestion in compile_problems(spec)]
     if problems:
         raise SpecError(_in_file_order(doc, problems))
     spec._document = doc

@@ -636,3 +636,48 @@ def test_exporting_a_compiled_file_imports_no_tensorflow(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+PER_OUTPUT = """\
+[[inputs]]
+name = "features"
+shape = [30]
+
+[[layers]]
+name = "score"
+type = "Dense"
+units = 1
+
+[[layers]]
+name = "label"
+type = "Dense"
+units = 5
+inputs = ["features"]
+
+[model]
+outputs = ["score", "label"]
+
+[compile]
+loss = { label = "mse" }
+metrics = { label = ["acc"], lable = ["mae"] }
+loss_weights = [1.0, 2.0, 3.0]
+"""
+
+
+def test_per_output_tables_name_the_outputs(tmp_path, cli):
+    # Keras itself would only say so at the first fit (and less clearly).
+    path = tmp_path / "outputs.toml"
+    path.write_text(PER_OUTPUT)
+    result = cli("validate", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:20:8: compile.loss: no loss for output 'score': a table of losses names every output",
+        f"{path}:21:38: compile.metrics.lable: unknown output 'lable'. Did you mean 'label'?",
+        f"{path}:22:16: compile.loss_weights: expected at most 2 entries, one per output, received 3",
+        "3 problems found",
+    ]
+    fixed = PER_OUTPUT.replace('loss = { label = "mse" }', 'loss = { label = "mse", score = "mse" }') \
+        .replace("lable", "score").replace("[1.0, 2.0, 3.0]", "[1.0, 2.0]")
+    model = build(validate_document(parse_text(fixed, "toml")))
+    fit_one_step(model, np.zeros((4, 30), "float32"),
+                 [np.zeros((4, 1), "float32"), np.zeros((4, 5), "float32")])
