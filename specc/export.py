@@ -84,6 +84,9 @@ def _compile(config: dict, problems: list[Problem]) -> dict:
     for key, default in _COMPILE_DEFAULTS.items():
         if config.get(key, default) != default:
             out[key] = config[key]
+    known = {"optimizer", "loss", "metrics", "weighted_metrics", "loss_weights", *_COMPILE_DEFAULTS}
+    problems.extend(Problem(f"compile argument '{key}' is not supported by specc; {_NO_COMPILE}",
+                            f"compile.{key}") for key in config if key not in known)
     return out
 
 

@@ -681,3 +681,17 @@ def test_per_output_tables_name_the_outputs(tmp_path, cli):
     model = build(validate_document(parse_text(fixed, "toml")))
     fit_one_step(model, np.zeros((4, 30), "float32"),
                  [np.zeros((4, 1), "float32"), np.zeros((4, 5), "float32")])
+
+
+def test_a_compile_argument_specc_does_not_know_is_refused():
+    from specc.export import export_config
+
+    model = fraud_detection()
+    model.compile(optimizer="sgd", loss="mse")
+    config = keras.saving.serialize_keras_object(model)
+    config["compile_config"]["future_option"] = 3  # what a later Keras might save
+    with pytest.raises(SpecError) as info:
+        export_config(config)
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("compile.future_option", f"compile argument 'future_option' is not supported by specc; {NO_COMPILE}")]
+    assert export_config(config, compile=False).compile is None
