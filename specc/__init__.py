@@ -9,6 +9,7 @@ Importing specc does not import TensorFlow; ``build`` and ``export`` do.
 
 from specc.errors import Problem, SpecError
 from specc.plugins import register_regularizer
+from specc.reload import register_with_keras
 from specc.spec import Spec
 from specc.validate import load
 
@@ -18,6 +19,10 @@ from specc.validate import load
 from specc import build as _build_module  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
+
+# The README's promise: a model saved with specc's regularizers reloads with
+# keras.models.load_model once specc is imported (without importing Keras here).
+register_with_keras()
 
 
 def build(spec, **options):
