@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy
-
 
 def short_float(x) -> float:
     """The shortest decimal that rounds to the same float32 as ``x``.
@@ -14,4 +12,6 @@ def short_float(x) -> float:
     >>> short_float(0.009999999776482582)
     0.01
     """
+    import numpy  # here, not at the top: "import specc" stays light
+
     return float(numpy.format_float_positional(numpy.float32(x), unique=True, trim="0"))

@@ -695,3 +695,18 @@ def test_a_compile_argument_specc_does_not_know_is_refused():
     assert [(p.path, p.message) for p in info.value.problems] == [
         ("compile.future_option", f"compile argument 'future_option' is not supported by specc; {NO_COMPILE}")]
     assert export_config(config, compile=False).compile is None
+
+
+def test_specc_export_takes_a_model_or_a_path(tmp_path):
+    import specc
+
+    model = deepspeech2()
+    path = tmp_path / "ds2.keras"
+    model.save(path)
+    for source in (model, path, str(path)):
+        with pytest.raises(SpecError, match="loss 'CTCLoss' is a Python function"):
+            specc.export(source)
+        spec = specc.export(source, compile=False)
+        assert spec.compile is None and spec.model.name == "DeepSpeech_2"
+    model.compile(optimizer="adam", loss="mse")
+    assert specc.export(model).compile.loss == "mse"
