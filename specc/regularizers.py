@@ -15,8 +15,8 @@ from specc import plugins
 from specc.errors import SpecError, suggest
 from specc.expr import evaluate, parse_penalty
 from specc.floats import short_float
+from specc.registry import DEFAULT_FACTOR
 
-DEFAULT_FACTOR = 0.01  # what Keras uses for L1(), L2() and the bare "l1"/"l2"
 
 
 def _as_float(value, dtype):

@@ -619,7 +619,8 @@ def _class_union(kind: str, module: str, table: dict[str, dict], names: list[str
     for cls, info in table.items():
         fields: dict[str, Any] = {"type": (_literal([cls]), Field(
             description=f"the class, {module}.{cls}"))}
-        for arg, facts in info["args"].items():
+        for arg in info.get("order", info["args"]):  # Keras's signature order, for export
+            facts = info["args"][arg]
             fields[arg] = (_object_field(module, cls, arg, facts) if kind == "Optimizer"
                            else _compile_field(module, cls, arg, facts))
         model = create_model(f"{kind}{cls}", __base__=Strict, __doc__=f"{module}.{cls}", **fields)
