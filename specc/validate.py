@@ -174,8 +174,10 @@ def _kind(path: tuple) -> str | None:
     """What the value at path is: "spec", "layer", "input", "regularizer", "optimizer"..."""
     if not path or path[-1] == "spec":
         return "spec"  # the top, or a nested model's spec
-    if path[0] == "compile" and len(path) > 1:
-        return _compile_kind(path[1:])
+    if "compile" in path[:-1]:  # inside [compile], of the spec or of a nested one
+        at = len(path) - 1 - path[::-1].index("compile")
+        if _kind(path[:at]) == "spec":
+            return _compile_kind(path[at + 1:])
     last = path[-1]
     if isinstance(last, int):  # an entry of [[inputs]] or [[layers]]; other lists hold values
         if len(path) >= 2 and _kind(path[:-2]) == "spec":
