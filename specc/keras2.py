@@ -114,8 +114,9 @@ def _attribute(h5, key: str, file: str) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-def export_file(path):
-    """The Spec of a Keras 2 ``.h5`` or ``.json`` model file."""
+def export_file(path, *, compile: bool = True):
+    """The Spec of a Keras 2 ``.h5`` or ``.json`` model file (``compile=False``: without
+    the compile settings an ``.h5`` file holds)."""
     from specc.export import export_config
 
     file = os.fspath(path)
@@ -123,7 +124,7 @@ def export_file(path):
     converted = to_keras3(read(file), problems)
     if problems:
         raise SpecError(Problem(p.message, p.path, file) for p in problems)
-    return export_config(converted, file=file)
+    return export_config(converted, file=file, compile=compile)
 
 
 # ---- the conversion ------------------------------------------------------------

@@ -98,6 +98,7 @@ def test_keras2_forms_become_spec_arguments(made):
 
 @pytest.mark.slow
 def test_compile_arguments_of_an_h5(made):
+    import specc
     from specc import keras2
     from specc.dump import to_data
 
@@ -111,6 +112,8 @@ def test_compile_arguments_of_an_h5(made):
         "loss_weights": {"priority": 1.0, "department": 0.2},
         "metrics": {"priority": ["accuracy"], "department": ["accuracy"]}}
     assert keras2.export_file(made / "mlp.json").compile is None  # to_json() has none
+    assert specc.export(made / "mlp.h5", compile=False).compile is None
+    assert specc.export(made / "mlp.h5").compile.optimizer.learning_rate == 0.0003
 
 
 def test_keras_2_2_form_without_input_layer():
