@@ -251,11 +251,11 @@ def export(
     """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
     from specc import keras2
     from specc.dump import dump, dumps
-    from specc.export import copy_weights_from_file, export_file
+    from specc.export import copy_weights_from_file as copy_keras3, export_file as export_keras3
 
     legacy = model.suffix.lower() in keras2.SUFFIXES
-    if legacy:
-        export_file, copy_weights_from_file = keras2.export_file, keras2.copy_weights_from_h5
+    export_file = keras2.export_file if legacy else export_keras3
+    copy_weights_from_file = keras2.copy_weights_from_h5 if legacy else copy_keras3
     if legacy and weights is not None and model.suffix.lower() == ".json":
         raise typer.BadParameter("a .json model holds no weights: export its .h5 file",
                                  param_hint="--weights")
