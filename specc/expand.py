@@ -697,13 +697,13 @@ class _Expander:
     def finish(self, flat: dict, outputs: list) -> None:
         inputs = flat.get("inputs")
         input_names = _input_names(inputs)
-        from specc.graph import default_layer_names
+        from specc.graph import default_names
 
-        names = default_layer_names(
+        names = default_names(
             [(layer.get("name") if isinstance(layer.get("name"), str) else None,
               layer.get("type") if isinstance(layer.get("type"), str) else "layer")
              if isinstance(layer, dict) else (None, "layer") for layer in self.flat],
-            input_names)
+            set(input_names))
         self.check_names(names, input_names)
         if self.problems:
             return

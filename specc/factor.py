@@ -311,11 +311,11 @@ def _same_model(flat: dict, factored: dict) -> bool:
 
 
 def _wired(data: dict) -> list:
-    from specc.graph import default_input_names, default_layer_names
+    from specc.graph import default_input_names, default_names
 
     layers = data["layers"]
     inputs = default_input_names([i.get("name") for i in data.get("inputs", [])])
-    names = default_layer_names([(l.get("name"), l.get("type", "")) for l in layers], inputs)
+    names = default_names([(l.get("name"), l.get("type", "")) for l in layers], set(inputs))
     out = []
     for k, layer in enumerate(layers):
         refs = layer.get("inputs") or ([inputs[0]] if k == 0 else [names[k - 1]])

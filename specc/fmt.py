@@ -125,6 +125,8 @@ def _key_order(kind: str | None, table: dict) -> list[str]:
         return _fields(models.InputSpec)
     if kind == "compile":
         return _fields(models.CompileSpec)
+    if kind == "build":
+        return _fields(models.BuildSection)
     if kind == "regularizer":
         return _REGULARIZER_ORDER
     if kind == "layer":
@@ -146,7 +148,7 @@ def _child_kind(kind: str | None, table: dict, key: str) -> str | None:
     """What the value under ``key`` of a table of this kind is."""
     if kind == "spec":
         return {"model": "model", "inputs": "input", "layers": "layer",
-                "compile": "compile", "blocks": "blocks"}.get(key)
+                "compile": "compile", "build": "build", "blocks": "blocks"}.get(key)
     if kind == "blocks":
         return "block"
     if kind == "block":
