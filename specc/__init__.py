@@ -4,20 +4,25 @@
 >>> spec = specc.load("specs/tutorial_dropout.toml")  # doctest: +SKIP
 >>> model = specc.build(spec)                          # doctest: +SKIP
 
-Importing specc does not import TensorFlow; ``build`` and ``export`` do.
+Importing specc does not import TensorFlow; ``build`` and ``export`` do. Nor
+does it build the pydantic models: ``specc --version`` stays instant, and
+``Spec`` is imported on first use.
 """
+
+import sys
+import types
 
 from specc.errors import Problem, SpecError
 from specc.plugins import register_regularizer
-from specc.spec import Spec
-from specc.validate import load
-
-# Loaded now (it imports no TensorFlow at module level) so that the function
-# below stays specc.build: importing the submodule later would rebind the
-# package attribute to the module, and a second specc.build(...) would fail.
-from specc import build as _build_module  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
+
+
+def load(path):
+    """Read, check and type a spec file (see ``specc.validate.load``)."""
+    from specc.validate import load as _load
+
+    return _load(path)
 
 
 def build(spec, **options):
@@ -28,6 +33,10 @@ def build(spec, **options):
 
 
 def __getattr__(name):
+    if name == "Spec":
+        from specc.spec import Spec
+
+        return Spec
     # Lets keras.models.load_model find specc's regularizers after "import specc".
     if name == "regularizers":
         import importlib
@@ -35,5 +44,21 @@ def __getattr__(name):
         return importlib.import_module("specc.regularizers")
     raise AttributeError(name)
 
+
+class _Package(types.ModuleType):
+    """Keeps specc.build and specc.load the functions above.
+
+    Importing a submodule binds it as an attribute of its package, and two of
+    them share a name with a function: the first ``import specc.build`` would
+    turn ``specc.build(spec)`` into a call of a module.
+    """
+
+    def __setattr__(self, name, value):
+        if name in ("build", "load") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]

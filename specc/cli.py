@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from specc import __version__
 from specc.budget import DEFAULT_MAX_PARAMS
@@ -24,8 +21,26 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs more than the rest of
+    ``specc --version``, and validate prints plain lines."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out = _LazyConsole(highlight=False, soft_wrap=True)
+err = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 Plugins = Annotated[
     Optional[list[str]],
@@ -47,7 +62,7 @@ def _count(text: str) -> int:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"specc {__version__}")
+        typer.echo(f"specc {__version__}")
         raise typer.Exit()
 
 
@@ -102,7 +117,7 @@ def validate(
             problems.extend(exc.problems)
         else:
             if fmt == "text":
-                out.print(f"{path}: ok")
+                typer.echo(f"{path}: ok")
     if problems:
         _report(SpecError(problems), fmt)
         raise typer.Exit(1)
@@ -149,8 +164,10 @@ def _load_weights(model, path: Path) -> None:
         raise SpecError(f"cannot load weights: {' '.join(str(exc).split())[:300]}", file=str(path))
 
 
-def summary_table(model) -> Table:
-    """Layer, type, output shape, parameters and regularizers of a built model."""
+def summary_table(model):
+    """Layer, type, output shape, parameters and regularizers of a built model (a rich Table)."""
+    from rich.table import Table
+
     table = Table(title=f"Model: {model.name}")
     for column in ("Layer", "Type", "Output shape", "Params", "Regularizers"):
         table.add_column(column, justify="right" if column == "Params" else "left")
@@ -214,6 +231,9 @@ def layers(
     name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
 ) -> None:
     """List the layer types a spec can use (and those it refuses), or one layer's arguments."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from specc import registry
     from specc.spec import describe_layer
 

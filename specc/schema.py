@@ -27,15 +27,21 @@ def generate() -> dict:
     """The schema as a dict; ``generate()["title"] == "specc model spec"``."""
     from pydantic.json_schema import models_json_schema
 
-    from specc.spec import LAYER_MODELS, Apply, Nested, Op, Spec
+    from pydantic import create_model
+
+    from specc.spec import LAZY_UNIONS, LAYER_MODELS, Apply, Nested, Op, Spec
 
     # Layers are validated by a hand-written dispatch, so their models are listed
-    # here for their definitions; schema._dispatch_layers writes the switch.
-    models = [Spec, Apply, Op, Nested, *LAYER_MODELS.values()]
+    # here for their definitions; schema._dispatch_layers writes the switch. The
+    # unions spec.py builds lazily are the fields of one more model, whose
+    # definition _share turns into one shared definition per union.
+    unions = create_model("LazyUnions", **{name: (union(), ...) for name, union in LAZY_UNIONS.items()})
+    models = [Spec, Apply, Op, Nested, *LAYER_MODELS.values(), unions]
     _, schema = models_json_schema([(m, "validation") for m in models], by_alias=True,
                                    ref_template="#/$defs/{model}")
     schema = {"$ref": "#/$defs/Spec", **schema}
     schema = _share(schema)
+    del schema["$defs"]["LazyUnions"]
     schema = _dispatch_layers(schema)
     schema = _finite_numbers(schema)
     return {

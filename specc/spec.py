@@ -11,7 +11,8 @@ is validated, documented in the JSON Schema and exported without new code here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from functools import cache
+from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -25,6 +26,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     Tag,
+    TypeAdapter,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -274,15 +276,40 @@ def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
 
     name_choices = sorted({*names, *table})
     members.append(Annotated[_literal(name_choices), Tag("Name")])
-    return Annotated[Union[tuple(members)], Discriminator(tag)], set(table) | {"Name"}
+    return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
-Initializer, INITIALIZER_TAGS = _object_union(
-    "Initializer", registry.INITIALIZERS, registry.INITIALIZER_NAMES
-)
-Constraint, CONSTRAINT_TAGS = _object_union(
-    "Constraint", registry.CONSTRAINTS, registry.CONSTRAINT_NAMES
-)
+def _lazy(name: str, union: Callable[[], Any]):
+    """A union that pydantic builds on first use, not when specc.spec is imported.
+
+    Each class of a union is a pydantic model (12 optimizers, 20 initializers...):
+    building them all took a third of every ``specc validate``, and most specs use
+    none or one. ``union()`` makes the real (discriminated) union; its errors,
+    locations included, are those of the real union. The JSON Schema names the
+    marker, and schema.py writes the real union's definition in its place.
+    """
+    adapter = cache(lambda: TypeAdapter(union(), config=ConfigDict(strict=True)))
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value
+        return adapter().validate_python(value)
+
+    return Annotated[Any, PlainValidator(validate), WithJsonSchema({"x-specc-union": name})]
+
+
+def _initializer_union():
+    return _object_union("Initializer", registry.INITIALIZERS, registry.INITIALIZER_NAMES)
+
+
+def _constraint_union():
+    return _object_union("Constraint", registry.CONSTRAINTS, registry.CONSTRAINT_NAMES)
+
+
+Initializer = _lazy("Initializer", _initializer_union)
+Constraint = _lazy("Constraint", _constraint_union)
+INITIALIZER_TAGS = set(registry.INITIALIZERS) | {"Name"}
+CONSTRAINT_TAGS = set(registry.CONSTRAINTS) | {"Name"}
 
 
 # ---- layers -----------------------------------------------------------------
@@ -599,7 +626,10 @@ def _optimizer_union():
     return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
-Optimizer = _optimizer_union()
+Optimizer = _lazy("Optimizer", _optimizer_union)
+# The real unions, for schema.py (name -> builder).
+LAZY_UNIONS = {"Initializer": _initializer_union, "Constraint": _constraint_union,
+               "Optimizer": _optimizer_union}
 Loss = _literal(registry.LOSSES)
 Metric = _literal(registry.METRICS)
 
