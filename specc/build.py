@@ -30,6 +30,7 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
+    _deep_enough(spec)
     try:
         model = budget.within(lambda: _model(spec, spec.model.name), max_params)
         if compile and spec.compile is not None:
@@ -39,6 +40,23 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
         raise SpecError(place(spec._document, exc.problems)) from None
     return model
+
+
+def _deep_enough(spec: Spec) -> None:
+    """Raise Python's recursion limit to what Keras needs for this many layers.
+
+    Keras walks a model's graph recursively, one level per layer, when it builds,
+    saves and loads it: with the default limit (1000) a chain of about 900 layers
+    fails with "maximum recursion depth exceeded". The limit is never lowered.
+    """
+    import sys
+
+    count, stack = 0, [spec]
+    while stack:
+        layers = stack.pop().layers
+        count += len(layers)
+        stack.extend(layer.spec for layer in layers if isinstance(layer, Nested))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + 3 * count))
 
 
 def _model(spec: Spec, name: str | None):
@@ -124,10 +142,21 @@ def _input(spec_input, name: str | None):
 def _sequential(spec: Spec, wiring: Graph, name: str | None):
     import keras
 
-    # Name the input explicitly: Keras's own default depends on what was built before.
-    layers = [_input(spec.inputs[0], wiring.inputs[0])]
-    for node in wiring.nodes:
-        layers.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
+    def layers() -> list:
+        # Name the input explicitly: Keras's own default depends on what was built before.
+        made = [_input(spec.inputs[0], wiring.inputs[0])]
+        for node in wiring.nodes:
+            made.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
+        return made
+
+    try:
+        # One build: Sequential.add rebuilds the whole model each time (quadratic).
+        return keras.Sequential(layers(), name=name)
+    except SpecError:
+        raise
+    except Exception:  # noqa: BLE001  Keras refused a layer: add them again one by one to say which
+        pass
+    layers = layers()
     model = keras.Sequential(name=name)
     for node, layer in zip([None, *wiring.nodes], layers):
         if node is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from specc import registry
 from specc.errors import Problem, SpecError
-from specc.graph import layer_names, to_snake_case
+from specc.graph import layer_names, names_implied, to_snake_case
 from specc.spec import Spec
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -504,12 +504,9 @@ def _minimize(spec: Spec) -> None:
 
     sequential = resolve(spec).sequential
     wanted = layer_names(spec)
-    for layer in spec.layers:
-        if getattr(layer, "apply", None) is None and layer.name is not None:
-            keep = layer.name
+    for layer, implied in zip(spec.layers, names_implied(spec)):
+        if implied:
             _unset(layer, "name")
-            if layer_names(spec) != wanted:
-                layer.name = keep
     # Keras numbers default input names per process (input_layer_10): not worth keeping.
     if len(spec.inputs) == 1 and spec.inputs[0].name == "input_layer":
         _rename_ref(spec, spec.inputs[0].name, "input_layer")
