@@ -385,7 +385,9 @@ def _is_default(key: str, value: Any, info: dict) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return _plain(a) == _plain(b)
+    # Both sides are plain JSON data already (export_config starts with _plain,
+    # the catalog is JSON): a JSON round trip per comparison took half of export.
+    return a == b
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
