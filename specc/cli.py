@@ -20,6 +20,9 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: rich's formatting (markdown, tracebacks) triples
+    # the time of `specc --help`, which must feel instant.
+    rich_markup_mode=None,
 )
 
 
