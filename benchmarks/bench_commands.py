@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))  # benchmark the specc of this checkout, whatever 
 sys.path.insert(0, str(HERE))
 
 import bench_export  # noqa: E402  (in-process build and sizes: reused, not copied)
-from bench_export import kib, med, ms, ratio, spread, table  # noqa: E402
+from bench_export import med, ms, ratio, spread, table  # noqa: E402
 
 APPLICATIONS = ["ResNet50", "MobileNetV2", "EfficientNetB0", "DenseNet121"]
 DEFAULT_MODELS = [*APPLICATIONS, "MLP"]
@@ -246,11 +246,11 @@ def bench_scaling(sizes: list[int], repeat: int, workdir: Path) -> dict:
                 times["validate"].append(timed(lambda: specc.load(toml)))
                 times["dump"].append(timed(lambda: dumps(spec, "toml")))
                 keras.backend.clear_session()
-                built = []
+                built: list = []
                 times["build"].append(timed(lambda: built.append(specc.build(spec))))
                 if not saved.exists():
                     built[0].save(saved)
-                del built
+                built.clear()
                 times["export"].append(timed(lambda: export_file(saved)))
             for step in steps:
                 found[kind][step][layers] = times[step]
@@ -320,9 +320,10 @@ def tables(results: dict, scaling: dict | None, start: dict | None) -> list[tupl
             ("3. `specc build M.toml` vs `keras.models.model_from_json` + `save` (processes)",
              table(PROCESS_HEADER, process_rows(results, "build"))),
         ]
-        in_process = bench_export.tables([r["in_process"] for r in results.values()])
-        titles = {"(a)": "4. ", "(c)": "3b. ", "(b)": "6. ", "(d)": "7. "}
-        out += [(titles[title[:3]] + title, body) for title, body in in_process]
+        in_process = dict((title[:3], (title, body)) for title, body in
+                          bench_export.tables([r["in_process"] for r in results.values()]))
+        numbers = {"(c)": "3b. ", "(a)": "4. ", "(b)": "6. ", "(d)": "7. "}
+        out += [(numbers[key] + in_process[key][0], in_process[key][1]) for key in numbers]
     if start:
         out.append(("Start-up: `specc --version` and `specc --help` (processes, ms)", table(
             ["command", "median", "range"],

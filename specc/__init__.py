@@ -32,6 +32,27 @@ def build(spec, **options):
     return _build(spec, **options)
 
 
+def summary(spec):
+    """Output shapes and parameter counts of a Spec's layers, without TensorFlow.
+
+    >>> specc.summary(specc.load("specs/cnn.toml")).total  # doctest: +SKIP
+    16394
+    """
+    from specc.shapes import summarize
+
+    return summarize(spec)
+
+
+def draw(spec, path, **options):
+    """Draw a Spec's architecture into ``path`` (.svg, .png, .dot or .mmd).
+
+    >>> specc.draw(specc.load("specs/cnn.toml"), "cnn.svg")  # doctest: +SKIP
+    """
+    from specc.drawing import draw as _draw
+
+    return _draw(spec, path, **options)
+
+
 def __getattr__(name):
     if name == "Spec":
         from specc.spec import Spec
@@ -61,4 +82,5 @@ class _Package(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Package
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "draw", "load", "register_regularizer",
+           "summary", "__version__"]

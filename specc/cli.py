@@ -230,6 +230,57 @@ def export(
 
 
 @app.command()
+def summary(
+    spec: Annotated[Path, typer.Argument(help="The spec to summarize.")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Print each layer's output shape and parameters, and the totals, without TensorFlow."""
+    from specc.printing import summary_json, summary_text
+    from specc.shapes import summarize
+    from specc.validate import load
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+    try:
+        result = summarize(load(spec))
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(summary_json(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(summary_text(result) + "\n")
+
+
+@app.command()
+def graph(
+    spec: Annotated[Path, typer.Argument(help="The spec to draw.")],
+    output: Annotated[Path, typer.Option("-o", "--output",
+                                         help="The picture: .svg or .png (Graphviz), .dot or .mmd (text).")],
+) -> None:
+    """Draw the architecture: layers with their shapes, parameters, activations and regularizers."""
+    from specc.drawing import draw
+    from specc.validate import load
+
+    if output.suffix.lower() not in (".svg", ".png", ".dot", ".mmd"):
+        raise typer.BadParameter("the picture must end in .svg, .png, .dot or .mmd",
+                                 param_hint="--output")
+    if output.resolve() == spec.resolve():
+        raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
+    try:
+        parsed = load(spec)
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    try:
+        draw(parsed, output)
+    except SpecError as exc:  # not the spec's fault: Graphviz is missing or failed
+        err.print(f"specc graph: {exc.problems[0].message}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"wrote {output}")
+
+
+@app.command()
 def layers(
     name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
 ) -> None:
