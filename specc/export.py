@@ -61,7 +61,7 @@ _COMPILE_DEFAULTS = {"weighted_metrics": None, "run_eagerly": False,
 
 def _compile(config: dict, problems: list[Problem]) -> dict:
     """The [compile] section from a model's compile_config."""
-    from specc.regularizers import short_float
+    from specc.penalties import short_float
 
     out: dict[str, Any] = {}
     optimizer = config.get("optimizer")
@@ -405,7 +405,7 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
     if value is None:
         return "None"
     if kind == "regularizer":
-        from specc.regularizers import from_keras_config
+        from specc.penalties import from_keras_config
 
         try:
             return from_keras_config(value)
