@@ -14,8 +14,13 @@ import types
 
 from specc.errors import Problem, SpecError
 from specc.plugins import register_regularizer
+from specc.reload import register_with_keras
 
 __version__ = "0.1.0"
+
+# The README's promise: a model saved with specc's regularizers reloads with
+# keras.models.load_model once specc is imported (without importing Keras here).
+register_with_keras()
 
 
 def load(path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -309,7 +310,9 @@ def layers(
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    table = Table(title=f"{registry.canonical_layer(name)} (keras.layers)",
+    cls = registry.canonical_layer(name)
+    legacy = registry.LAYERS[cls]["module"].startswith("keras.src.legacy")
+    table = Table(title=f"{cls} ({'tf.keras.layers, Keras 2 form' if legacy else 'keras.layers'})",
                   caption="every layer also takes name and inputs")
     for column in ("Argument", "Type", "Default", "Required"):
         table.add_column(column)
@@ -317,7 +320,27 @@ def layers(
         table.add_row(row["name"], escape(row["type"]),
                       "" if row["required"] else escape(_shown(row["default"])),
                       "required" if row["required"] else "")
-    out.print(table)
+    out.print(table, call_table(cls))
+
+
+def call_table(cls: str):
+    """What one call of the layer takes: the keys of its inputs table, then its call table
+    (a rich Table)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from specc import registry
+
+    args = registry.call_arguments(cls)
+    table = Table(title=f"Call arguments of {cls}",
+                  caption="inputs = [NAME] passes the first; a table names each")
+    for column in ("Call argument", "Written as (default)"):
+        table.add_column(column)
+    for arg in args["tensors"]:
+        table.add_row(arg, escape(f"inputs = {{ {arg} = NAME }}"))
+    for arg, default in args["options"].items():
+        table.add_row(arg, escape(f"call = {{ {arg} = {_shown(default)} }}"))
+    return table
 
 
 def _shown(value) -> str:
@@ -337,4 +360,7 @@ def schema() -> None:
 
 def run() -> None:
     """Entry point of the console script and of ``python -m specc``."""
+    # Our own process: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) are not
+    # for specc's users unless they ask (specc.startup keeps to the level they set).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     app(prog_name="specc")

@@ -216,12 +216,17 @@ def _apply(layer, shapes) -> tuple[Any, Weights]:
     rule = RULES.get(args.type)
     if rule is None:
         raise Unknown(f"specc has no shape rule for {args.type}")
-    return rule(args, _single(shapes) if args.type not in MULTI_INPUT else shapes)
+    return rule(args, _single(shapes, args.type) if args.type not in MULTI_INPUT else shapes)
 
 
-def _single(shapes):
+def _single(shapes, layer: str):
     if isinstance(shapes, dict):
-        raise Unknown("called with named inputs")
+        # Named inputs: the first call argument (sequences, inputs) is the tensor;
+        # the others (initial_state, mask, count_weights) leave the output's shape alone.
+        first = registry.call_arguments(layer)["tensors"][0]
+        if first not in shapes:
+            raise Unknown("called with named inputs")
+        shapes = [shapes[first]]
     if len(shapes) == 1 and not isinstance(shapes[0], list):
         return shapes[0]
     raise Unknown("expects one input tensor")
