@@ -139,21 +139,20 @@ def _input(spec_input, name: str | None):
 def _sequential(spec: Spec, wiring: Graph, name: str | None):
     import keras
 
-    def layers() -> list:
+    def fresh_layers() -> list:
         # Name the input explicitly: Keras's own default depends on what was built before.
         made = [_input(spec.inputs[0], wiring.inputs[0])]
         for node in wiring.nodes:
             made.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
         return made
 
+    made = fresh_layers()  # specc's problems with a layer are raised here, once
     try:
         # One build: Sequential.add rebuilds the whole model each time (quadratic).
-        return keras.Sequential(layers(), name=name)
-    except SpecError:
-        raise
-    except Exception:  # noqa: BLE001  Keras refused a layer: add them again one by one to say which
+        return keras.Sequential(made, name=name)
+    except Exception:  # noqa: BLE001  Keras refused a layer: add fresh ones one by one to say which
         pass
-    layers = layers()
+    layers = fresh_layers()
     model = keras.Sequential(name=name)
     for node, layer in zip([None, *wiring.nodes], layers):
         if node is None:
