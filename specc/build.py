@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from specc import budget, registry
+from specc.collector import paused
 from specc.errors import Problem, SpecError
 from specc.graph import Graph, Node, graph as resolve, split_ref, to_snake_case
 from specc.spec import Apply, Nested, Op, Spec
@@ -29,7 +30,8 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
     _deep_enough(spec)
     try:
-        model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+        with paused():  # linear time on big models (see specc/collector.py)
+            model = budget.within(lambda: _model(spec, spec.model.name), max_params)
         if compile and spec.compile is not None:
             _compile(model, spec)
     except SpecError as exc:

@@ -13,6 +13,7 @@ import zipfile
 from typing import Any
 
 from specc import registry
+from specc.collector import paused
 from specc.errors import Problem, SpecError
 from specc.graph import layer_names, names_implied, to_snake_case
 from specc.spec import Spec
@@ -39,6 +40,11 @@ def export(model) -> Spec:
 
 def export_config(config: dict, file: str | None = None) -> Spec:
     """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
+    with paused():  # linear time on big models (see specc/collector.py)
+        return _export_config(config, file)
+
+
+def _export_config(config: dict, file: str | None) -> Spec:
     problems: list[Problem] = []
     config = _plain(config)
     data = _model(config, problems, "")
