@@ -227,7 +227,7 @@ def export(
         sys.stdout.write(dumps(spec, schema=schema_ref))
     else:
         dump(spec, output, schema_ref)
-        out.print(f"wrote {output}")
+        typer.echo(f"wrote {output}")
 
 
 @app.command()
@@ -278,7 +278,7 @@ def graph(
     except SpecError as exc:  # not the spec's fault: Graphviz is missing or failed
         err.print(f"specc graph: {exc.problems[0].message}", markup=False)
         raise typer.Exit(1)
-    out.print(f"wrote {output}")
+    typer.echo(f"wrote {output}")
 
 
 @app.command()
