@@ -223,7 +223,7 @@ def prepare(name: str, workdir: Path) -> tuple[int, int]:
 # ---- scaling ------------------------------------------------------------------
 
 
-def bench_scaling(sizes: list[int], repeat: int, workdir: Path) -> dict:
+def bench_scaling(sizes: list[int], repeat: int, build_repeat: int, workdir: Path) -> dict:
     import keras
 
     import specc
@@ -242,15 +242,16 @@ def bench_scaling(sizes: list[int], repeat: int, workdir: Path) -> dict:
             spec = specc.load(toml)
             layers = len(spec.layers)
             times = {step: [] for step in steps}
-            for _ in range(repeat):
-                times["validate"].append(timed(lambda: specc.load(toml)))
-                times["dump"].append(timed(lambda: dumps(spec, "toml")))
+            for _ in range(build_repeat):
                 keras.backend.clear_session()
                 built: list = []
                 times["build"].append(timed(lambda: built.append(specc.build(spec))))
                 if not saved.exists():
                     built[0].save(saved)
                 built.clear()
+            for _ in range(repeat):
+                times["validate"].append(timed(lambda: specc.load(toml)))
+                times["dump"].append(timed(lambda: dumps(spec, "toml")))
                 times["export"].append(timed(lambda: export_file(saved)))
             for step in steps:
                 found[kind][step][layers] = times[step]
@@ -274,6 +275,8 @@ def timed(fn) -> float:
 
 def exponent(points: dict[int, list[float]]) -> float:
     """The slope of log(median time) against log(layers), by least squares."""
+    if len(points) < 2:
+        return math.nan
     xs = [math.log(n) for n in points]
     ys = [math.log(max(med(t), 1e-9)) for t in points.values()]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
@@ -334,10 +337,12 @@ def tables(results: dict, scaling: dict | None, start: dict | None) -> list[tupl
         rows = []
         for kind, steps in curves.items():
             for step, points in steps.items():
+                last = dict(list(points.items())[-2:])
                 rows.append([kind, step, *(f"{med(points[n]) * 1000:.1f}" for n in sizes),
-                             f"{exponent(points):.2f}"])
+                             f"{exponent(points):.2f}", f"{exponent(last):.2f}"])
         out.append(("5. Scaling in process: median ms by number of layers, fitted exponent",
-                    table(["model", "step", *(f"{n} layers" for n in sizes), "exponent"], rows)))
+                    table(["model", "step", *(f"{n} layers" for n in sizes), "exponent",
+                           "exponent, last two sizes"], rows)))
     return out
 
 
@@ -408,8 +413,9 @@ def report(results, scaling, start, info: dict, command: str, args, total: float
         *(f"- {key}: {value}" for key, value in info.items()),
         f"- repeats: {args.repeat} timed rounds of validate/export processes and of the "
         f"in-process export and load, {args.build_repeat} of build processes and in-process "
-        f"rebuilds, {args.scale_repeat} per scaling point; medians, ranges are lowest–highest; "
-        "each after one untimed warm-up run",
+        f"rebuilds, {args.scale_repeat} per scaling point ({args.scale_build_repeat} for "
+        "builds); medians, ranges are lowest–highest; each process after one untimed "
+        "warm-up run",
         f"- total run time: {total:.0f} s",
         "",
         "## Targets (issue 11)",
@@ -437,7 +443,9 @@ def report(results, scaling, start, info: dict, command: str, args, total: float
         "export = `specc.export.export_file` of the `.keras` file the build saved; dump = "
         "`specc.dump.dumps(spec, \"toml\")`. chain: Dense(8) layers named by default; "
         "residual: " + residual.__doc__.split(":", 1)[1].strip() + " The exponent is the "
-        "least-squares slope of log(median time) on log(layers): 1 is linear. The last "
+        "least-squares slope of log(median time) on log(layers) over all sizes (1 is "
+        "linear); the last column is the slope between the two largest sizes alone, where "
+        "fixed costs weigh least. The last "
         "target row runs `specc validate` of the largest chain as a process.",
         "",
     ]
@@ -455,7 +463,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--build-repeat", type=int, default=3,
                         help="timed rounds of build, process and in process (default: %(default)s)")
     parser.add_argument("--scale-repeat", type=int, default=3,
-                        help="timed runs per scaling point (default: %(default)s)")
+                        help="timed runs per scaling point of validate, export and dump "
+                        "(default: %(default)s)")
+    parser.add_argument("--scale-build-repeat", type=int, default=1,
+                        help="timed builds per scaling point: minutes at 10,000 layers "
+                        "(default: %(default)s)")
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"),
                         help="Markdown file to write, '-' for none (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
@@ -479,7 +491,8 @@ def main(argv: list[str] | None = None) -> None:
             }
             print(f"{name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
             gc.collect()
-        scaling = bench_scaling(args.sizes, args.scale_repeat, workdir) if args.sizes else None
+        scaling = (bench_scaling(args.sizes, args.scale_repeat, args.scale_build_repeat, workdir)
+                   if args.sizes else None)
     total = time.perf_counter() - start
     load_after = os.getloadavg()
 

@@ -18,7 +18,7 @@ def test_bench_commands_smoke_run(tmp_path):
     results = tmp_path / "RESULTS.md"
     run = subprocess.run(
         [sys.executable, str(BENCH), "--models", "MLP", "--sizes", "4", "12", "--repeat", "1",
-         "--build-repeat", "1", "--scale-repeat", "1", "--results", str(results)],
+         "--build-repeat", "1", "--scale-repeat", "1", "--scale-build-repeat", "1", "--results", str(results)],
         capture_output=True, text=True, cwd=ROOT, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     report = results.read_text()
