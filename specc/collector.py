@@ -1,9 +1,9 @@
 """Python's cycle collector, paused while a big tree of objects is made.
 
-Export turns one tree of plain data into another, build makes a layer per spec
-layer: neither leaves garbage cycles worth collecting on the way, yet the
-collector walks the whole growing heap again and again, which made them
-slower than linear (a third of export's time at 10,000 layers).
+Validate and export turn one tree of plain data into another, build makes a
+layer per spec layer: none leaves garbage cycles worth collecting on the way,
+yet the collector walks the whole growing heap again and again, which made
+them slower than linear (a third of export's time at 10,000 layers).
 """
 
 from __future__ import annotations
