@@ -58,11 +58,16 @@ def draw(spec, path, **options):
     return _draw(spec, path, **options)
 
 
-def __getattr__(name):
-    if name == "Spec":
-        from specc.spec import Spec
+# Public names whose modules import pydantic (or more): imported on first use.
+_LAZY = {"Spec": "specc.spec", "diff_models": "specc.diff", "format_file": "specc.fmt",
+         "format_text": "specc.fmt"}
 
-        return Spec
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     # Lets keras.models.load_model find specc's regularizers after "import specc".
     if name == "regularizers":
         import importlib
@@ -87,5 +92,5 @@ class _Package(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Package
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "draw", "load", "register_regularizer",
-           "summary", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "format_file",
+           "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -8,8 +8,7 @@ class live here, and a test checks them against the classes themselves.
 from __future__ import annotations
 
 from specc.errors import SpecError
-
-DEFAULT_FACTOR = 0.01  # what Keras uses for L1(), L2() and the bare "l1"/"l2"
+from specc.registry import DEFAULT_FACTOR
 
 # The name Keras writes for each class in a saved config -> the spec form
 # (the inverse of regularizers.CLASSES, which tests/test_regularizers.py checks).

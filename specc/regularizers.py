@@ -17,7 +17,6 @@ from specc.expr import evaluate, parse_penalty
 from specc.penalties import FORMS, from_keras_config, short_float  # noqa: F401  (re-exported)
 
 
-
 def _as_float(value, dtype):
     # Regularization losses are scalars in the weight's float dtype, like
     # Keras's own L1/L2 (int weights never happen, but fall back to floatx).
