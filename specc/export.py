@@ -38,18 +38,18 @@ def export(model) -> Spec:
     """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``."""
     import keras
 
-    return export_config(keras.saving.serialize_keras_object(model))
+    return export_config(_plain(keras.saving.serialize_keras_object(model)))
 
 
 def export_config(config: dict, file: str | None = None) -> Spec:
-    """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
+    """The Spec of a serialized Keras model: JSON data, as ``config.json`` of a
+    ``.keras`` file holds it (lists, not tuples)."""
     with paused():  # linear time on big models (see specc/collector.py)
         return _export_config(config, file)
 
 
 def _export_config(config: dict, file: str | None) -> Spec:
     problems: list[Problem] = []
-    config = _plain(config)
     data = _model(config, problems, "")
     if config.get("compile_config"):
         data["compile"] = _compile(config["compile_config"], problems)
@@ -165,7 +165,7 @@ def _sequential(body: dict, problems: list[Problem], where: str) -> dict:
     layers = body["layers"]
     inputs = []
     if layers and layers[0]["class_name"] == "InputLayer":
-        first = layers.pop(0)["config"]
+        first, layers = layers[0]["config"], layers[1:]  # the caller's config stays as it was
         inputs.append(_input(first, first["name"]))
     elif body.get("build_input_shape"):
         inputs.append({"shape": [_none(d) for d in body["build_input_shape"][1:]]})
@@ -455,7 +455,7 @@ def _is_default(key: str, value: Any, info: dict) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    # Both sides are plain JSON data already (export_config starts with _plain,
+    # Both sides are plain JSON data already (export_config takes JSON data,
     # the catalog is JSON): a JSON round trip per comparison took half of export.
     return a == b
 
