@@ -37,6 +37,22 @@ def build(spec, **options):
     return _build(spec, **options)
 
 
+def export(model, *, compile: bool = True):
+    """The Spec of a ``keras.Model``, or of a ``.keras`` file (a path, read as data).
+
+    ``compile=False`` leaves the compile settings out: the architecture alone.
+
+    >>> spec = specc.export("model.keras", compile=False)  # doctest: +SKIP
+    """
+    import os
+
+    from specc.export import export as _export, export_file
+
+    if isinstance(model, (str, os.PathLike)):
+        return export_file(model, compile=compile)
+    return _export(model, compile=compile)
+
+
 def summary(spec):
     """Output shapes and parameter counts of a Spec's layers, without TensorFlow.
 
@@ -77,20 +93,20 @@ def __getattr__(name):
 
 
 class _Package(types.ModuleType):
-    """Keeps specc.build and specc.load the functions above.
+    """Keeps specc.build, specc.load and specc.export the functions above.
 
-    Importing a submodule binds it as an attribute of its package, and two of
+    Importing a submodule binds it as an attribute of its package, and three of
     them share a name with a function: the first ``import specc.build`` would
     turn ``specc.build(spec)`` into a call of a module.
     """
 
     def __setattr__(self, name, value):
-        if name in ("build", "load") and isinstance(value, types.ModuleType):
+        if name in ("build", "load", "export") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 
 
 sys.modules[__name__].__class__ = _Package
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "format_file",
-           "format_text", "load", "register_regularizer", "summary", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "export",
+           "format_file", "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -235,6 +235,7 @@ def export(
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
+    no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
 ) -> None:
     """Turn a .keras model file into a spec (TOML or JSON)."""
     from specc.dump import dump, dumps
@@ -248,7 +249,7 @@ def export(
         if target is not None and target.resolve() == model.resolve():
             raise typer.BadParameter("the output would overwrite the model", param_hint="--output")
     try:
-        spec = export_file(model)
+        spec = export_file(model, compile=not no_compile)
         if weights is not None:
             from specc.build import build as build_model
             from specc.export import copy_weights_from_file

@@ -408,3 +408,36 @@ def graph(spec: Spec) -> Graph:
         from specc.errors import Problem
 
         raise SpecError([Problem(m, path=format_path(p), suggestion=s) for p, m, s in exc.issues])
+
+
+def output_names(spec: Spec) -> list[str]:
+    """The names Keras gives a model's outputs: the table's keys, else the output layers'."""
+    outputs = spec.model.outputs or [layer_names(spec)[-1]]
+    if isinstance(outputs, dict):
+        return list(outputs)
+    return [split_ref(ref)[0] for ref in outputs]
+
+
+def compile_problems(spec: Spec) -> list[Issue]:
+    """[compile] values given per output must name the model's outputs, as Keras checks at fit."""
+    if spec.compile is None:
+        return []
+    names = output_names(spec)
+    issues: list[Issue] = []
+    for key in ("loss", "metrics", "weighted_metrics", "loss_weights"):
+        value = getattr(spec.compile, key)
+        where = ("compile", key)
+        if isinstance(value, dict):
+            unknown = [((*where, k), f"unknown output '{k}'", suggest(k, names))
+                       for k in value if k not in names]
+            missing = [repr(n) for n in names if n not in value]
+            if key == "loss" and missing and not unknown:
+                unknown.append((where, f"no loss for output {', '.join(missing)}: a table of "
+                                "losses names every output", None))
+            issues += unknown
+        elif isinstance(value, list) and len(value) > len(names) and (
+                key in ("loss", "loss_weights") or any(isinstance(v, list) for v in value)):
+            # A flat list of metrics is for every output; a list of lists has one per output.
+            issues.append((where, f"expected at most {len(names)} entries, one per output, "
+                           f"received {len(value)}", None))
+    return issues

@@ -8,6 +8,7 @@ class live here, and a test checks them against the classes themselves.
 from __future__ import annotations
 
 from specc.errors import SpecError
+from specc.floats import short_float
 from specc.registry import DEFAULT_FACTOR
 
 # The name Keras writes for each class in a saved config -> the spec form
@@ -20,20 +21,6 @@ FORMS = {
     "specc>ExprRegularizer": "expr",
     "specc>CustomRegularizer": "custom",
 }
-
-
-def short_float(x) -> float:
-    """The shortest decimal that rounds to the same float32 as ``x``.
-
-    Keras keeps factors as float32, so a saved 0.01 reads back as
-    0.009999999776482582; exporting that would be noise.
-
-    >>> short_float(0.009999999776482582)
-    0.01
-    """
-    import numpy
-
-    return float(numpy.format_float_positional(numpy.float32(x), unique=True, trim="0"))
 
 
 def _single(key: str, value) -> str | dict:

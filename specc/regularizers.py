@@ -14,7 +14,8 @@ from keras import ops
 from specc import plugins
 from specc.errors import SpecError, suggest
 from specc.expr import evaluate, parse_penalty
-from specc.penalties import FORMS, from_keras_config, short_float  # noqa: F401  (re-exported)
+from specc.floats import short_float  # noqa: F401  (re-exported)
+from specc.penalties import FORMS, from_keras_config  # noqa: F401  (re-exported)
 
 
 def _as_float(value, dtype):

@@ -39,6 +39,8 @@ _NOUNS = {
     "model_type": "a table",
     "model_attributes_type": "a table",
 }
+# Tables whose keys are a Keras class's constructor arguments.
+_OBJECT_KINDS = ("layer", "initializer", "constraint", "optimizer", "schedule", "loss", "metric")
 _BOUNDS = {
     "greater_than_equal": (">=", "ge"),
     "greater_than": (">", "gt"),
@@ -67,7 +69,7 @@ def validate_document(doc: Document) -> models.Spec:
         problems = _model_problems(doc, exc) or [
             _schema_problem(doc, e) for e in _schema_errors(doc.data)]
         raise SpecError(_in_file_order(doc, problems)) from None
-    from specc.graph import call_problems, wiring_problems
+    from specc.graph import call_problems, compile_problems, wiring_problems
 
     problems = [
         _placed(doc, path, message, suggestion=suggestion)
@@ -76,6 +78,9 @@ def validate_document(doc: Document) -> models.Spec:
         _placed(doc, path, message, key=True, suggestion=suggestion)
         for path, message, suggestion in call_problems(spec)
     ]
+    if not problems:  # the outputs' names are known only once the wiring holds
+        problems = [_placed(doc, path, message, suggestion=suggestion)
+                    for path, message, suggestion in compile_problems(spec)]
     if problems:
         raise SpecError(_in_file_order(doc, problems))
     spec._document = doc
@@ -172,6 +177,10 @@ def _kind(path: tuple) -> str | None:
     """What the value at path is: "spec", "layer", "input", "regularizer", "optimizer"..."""
     if not path or path[-1] == "spec":
         return "spec"  # the top, or a nested model's spec
+    if "compile" in path[:-1]:  # inside [compile], of the spec or of a nested one
+        at = len(path) - 1 - path[::-1].index("compile")
+        if _kind(path[:at]) == "spec":
+            return _compile_kind(path[at + 1:])
     last = path[-1]
     if isinstance(last, int):  # an entry of [[inputs]] or [[layers]]; other lists hold values
         if len(path) >= 2 and _kind(path[:-2]) == "spec":
@@ -180,13 +189,24 @@ def _kind(path: tuple) -> str | None:
     parent_kind = _kind(path[:-1])
     if parent_kind == "spec":
         return {"model": "model", "compile": "compile"}.get(last)
-    if parent_kind == "compile" and last == "optimizer":
-        return "optimizer"
     if parent_kind == "layer":
         if last in ("layer", "backward_layer"):
             return "layer"
         return next((k for k in ("regularizer", "initializer", "constraint")
                      if last.endswith(f"_{k}")), None)
+    return None
+
+
+def _compile_kind(path: tuple) -> str | None:
+    """The kind of a value inside [compile]: loss, metric, optimizer or schedule."""
+    head = path[0]
+    if head == "optimizer":
+        return {1: "optimizer", 2: "schedule"}.get(len(path)) if path[1:] in ((), ("learning_rate",)) \
+            else None
+    if head == "loss" and len(path) <= 2:
+        return "loss"  # one loss, or one per output (a list or a table)
+    if head in ("metrics", "weighted_metrics") and 2 <= len(path) <= 3:
+        return "metric"
     return None
 
 
@@ -208,7 +228,8 @@ def _class_of(kind: str | None, value: Any) -> str | None:
         return name if tag in ("Op", "Nested") else tag
     table = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
              "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
-             "optimizer": (registry.OPTIMIZERS, {})}.get(kind)
+             "optimizer": (registry.OPTIMIZERS, {}), "schedule": (registry.SCHEDULES, {}),
+             "loss": (registry.LOSS_CLASSES, {}), "metric": (registry.METRIC_CLASSES, {})}.get(kind)
     if table is None or not isinstance(name, str):
         return None
     classes, names = table
@@ -227,7 +248,8 @@ def _keys_of(kind: str | None, cls: str | None) -> list[str]:
     if model is not None:
         return [f.alias or n for n, f in model.model_fields.items()]
     table = {"initializer": registry.INITIALIZERS, "constraint": registry.CONSTRAINTS,
-             "optimizer": registry.OPTIMIZERS}.get(kind, {})
+             "optimizer": registry.OPTIMIZERS, "schedule": registry.SCHEDULES,
+             "loss": registry.LOSS_CLASSES, "metric": registry.METRIC_CLASSES}.get(kind, {})
     return ["type", *table.get(cls, {}).get("args", {})]
 
 
@@ -243,7 +265,7 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
     ctx = error.get("ctx") or {}
     owner_kind = _kind(path[:-1]) if path else None
     if kind == "missing":
-        what = "argument" if owner_kind in ("layer", "initializer", "constraint", "optimizer") \
+        what = "argument" if owner_kind in _OBJECT_KINDS \
             and _class_of(owner_kind, _get(doc.data, path[:-1])) != "Apply" else "key"
         return _placed(doc, path, f"missing required {what}", at_parent=True)
     if kind == "extra_forbidden":
@@ -260,7 +282,10 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
             return _placed(doc, path, f"unknown {_noun(path)} {_show(value)}",
                            suggestion=suggest(value, expected))
         listed = ", ".join(f"'{e}'" for e in expected)
-        return _placed(doc, path, f"expected one of {listed}, received {_show(value)}",
+        # A word beside another type (jit_compile: true, false or "auto") names both.
+        others = [_NOUNS[e["type"]] for e in errors if e["type"] in _NOUNS]
+        listed = f"{' or '.join(others)}, or {listed}" if others else f"one of {listed}"
+        return _placed(doc, path, f"expected {listed}, received {_show(value)}",
                        suggestion=suggest(value, expected))
     if kind in _BOUNDS:
         symbol, key = _BOUNDS[kind]
@@ -327,7 +352,7 @@ def _unknown_key(doc: Document, path: tuple, owner_kind: str | None) -> Problem:
         if renamed or hint:
             return _placed(doc, path, f"unknown argument '{key}' for {owner}: "
                            f"{hint or 'Keras 3 renamed it'}", key=True, suggestion=renamed)
-    if owner_kind in ("layer", "initializer", "constraint", "optimizer"):
+    if owner_kind in _OBJECT_KINDS:
         return _placed(doc, path, f"unknown argument '{key}' for {owner}", key=True,
                        suggestion=suggest(key, choices))
     return _placed(doc, path, f"unknown key '{key}'", key=True, suggestion=suggest(key, choices))
@@ -381,8 +406,11 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
         "initializer": lambda: list(registry.INITIALIZERS),
         "constraint": lambda: list(registry.CONSTRAINTS),
         "optimizer": lambda: list(registry.OPTIMIZERS),
+        "schedule": lambda: list(registry.SCHEDULES),
+        "loss": lambda: list(registry.LOSS_CLASSES),
+        "metric": lambda: list(registry.METRIC_CLASSES),
     }[what]()
-    noun = "layer type" if what == "layer" else what
+    noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
     return _placed(doc, where, f"unknown {noun} {_show(name)}", suggestion=suggest(name, choices))
 
 
