@@ -38,7 +38,8 @@ def build(spec, **options):
 
 
 def export(model, *, compile: bool = True):
-    """The Spec of a ``keras.Model``, or of a ``.keras`` file (a path, read as data).
+    """The Spec of a ``keras.Model``, or of a ``.keras`` file (a path, read as data),
+    or of a Keras 2 ``.h5`` or ``model.to_json()`` ``.json`` file.
 
     ``compile=False`` leaves the compile settings out: the architecture alone.
 
@@ -46,9 +47,12 @@ def export(model, *, compile: bool = True):
     """
     import os
 
+    from specc import keras2
     from specc.export import export as _export, export_file
 
     if isinstance(model, (str, os.PathLike)):
+        if os.fspath(model).lower().endswith(keras2.SUFFIXES):
+            return keras2.export_file(model, compile=compile)
         return export_file(model, compile=compile)
     return _export(model, compile=compile)
 

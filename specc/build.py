@@ -6,6 +6,7 @@ The only stage that imports TensorFlow.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from typing import Any
 
 from specc import budget, registry
@@ -29,11 +30,14 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
     _deep_enough(spec)
+    section = spec.build
     try:
-        with paused():  # linear time on big models (see specc/collector.py)
-            model = budget.within(lambda: _model(spec, spec.model.name), max_params)
-        if compile and spec.compile is not None:
-            _compile(model, spec)
+        strategy = _strategy(section.strategy if section else None)
+        with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
+            with paused():  # linear time on big models (see specc/collector.py)
+                model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+            if compile and spec.compile is not None:
+                _compile(model, spec)
     except SpecError as exc:
         from specc.validate import place
 
@@ -56,6 +60,49 @@ def _deep_enough(spec: Spec) -> None:
         count += len(layers)
         stack.extend(layer.spec for layer in layers if isinstance(layer, Nested))
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + 3 * count))
+
+
+@contextmanager
+def _dtype_policy(name: str | None):
+    """Make layers under Keras's dtype policy ``name``, and give the user's process
+    back the policy it had: Keras keeps it in a global."""
+    import keras
+
+    if name is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _strategy(name: str | None):
+    """The tf.distribute strategy of [build] strategy (the default one for none).
+
+    A model made and compiled in a strategy's scope keeps it: model.fit then
+    runs one replica per device of the strategy.
+    """
+    import tensorflow as tf
+
+    if name is None:
+        return tf.distribute.get_strategy()
+    try:
+        if name == "mirrored":
+            return tf.distribute.MirroredStrategy()
+        if name == "multi_worker_mirrored":
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+        reason = _first_sentence(str(exc)) if str(exc) else type(exc).__name__
+        where = "no TPU was found" if name == "tpu" else "TensorFlow refused it"
+        raise SpecError(Problem(f"cannot use the '{name}' strategy here: {where} ({reason})",
+                                path="build.strategy")) from None
 
 
 def _model(spec: Spec, name: str | None):

@@ -7,6 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+# The member of a .keras file (a zip) where specc build records the spec it built,
+# overrides applied; Keras's loader reads only its own members and ignores it.
+SPEC_MEMBER = "specc.toml"
+
 
 def write_atomically(target: Path, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it over.
@@ -29,3 +33,11 @@ def write_atomically(target: Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def record_spec(keras_file: str, text: str) -> None:
+    """Add the spec's text to a .keras file that Keras just wrote."""
+    import zipfile
+
+    with zipfile.ZipFile(keras_file, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(SPEC_MEMBER, text)

@@ -100,21 +100,37 @@ def split_ref(ref: str) -> tuple[str, int | None]:
 
 
 def input_names(spec: Spec) -> list[str]:
-    if len(spec.inputs) == 1 and spec.inputs[0].name is None:
+    return default_input_names([i.name for i in spec.inputs])
+
+
+def default_input_names(written: list[str | None]) -> list[str]:
+    """The inputs' names: as written, else Keras's (input_layer, input_layer_1, ...)."""
+    if len(written) == 1 and written[0] is None:
         return ["input_layer"]
-    return [i.name or f"input_layer_{n}" for n, i in enumerate(spec.inputs)]
+    return [name or f"input_layer_{n}" for n, name in enumerate(written)]
 
 
 def layer_names(spec: Spec) -> list[str]:
     """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
-    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
+    return default_names([(layer.name, getattr(layer, "type", None)) for layer in spec.layers],
+                         taken=set(input_names(spec)))
+
+
+def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
+    """Names for (name, type) pairs: the written name, else Keras's default for the
+    type in order (dense, dense_1, ...), never one already taken. No name and no
+    type (a table that is not a layer) gives None."""
+    taken = taken | {name for name, _ in layers if isinstance(name, str) and name}
     counts: dict[str, int] = {}
-    names = []
-    for layer in spec.layers:
-        if layer.name:
-            names.append(layer.name)
+    names: list[str | None] = []
+    for name, kind in layers:
+        if isinstance(name, str) and name:
+            names.append(name)
             continue
-        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops."))
+        if not isinstance(kind, str):
+            names.append(None)
+            continue
+        base = to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1

@@ -775,6 +775,23 @@ class CompileSpec(Strict):
         "auto", description="compile with XLA: true, false or \"auto\" (Keras decides)")
 
 
+# Keras dtype policies a model can be built under (keras.config.set_dtype_policy).
+DTYPE_POLICIES = ["float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16"]
+# tf.distribute strategies whose scope a model can be built and compiled in (specc/build.py).
+STRATEGIES = ["mirrored", "multi_worker_mirrored", "tpu"]
+
+
+class BuildSection(Strict):
+    """[build]: how the model is built (not what it is): precision and distribution."""
+
+    dtype_policy: _literal(DTYPE_POLICIES) | None = Field(  # type: ignore[valid-type]
+        None, description="the Keras dtype policy the layers are made under: mixed_float16 or "
+        "mixed_bfloat16 compute in half precision with float32 variables (default: float32)")
+    strategy: _literal(STRATEGIES) | None = Field(  # type: ignore[valid-type]
+        None, description="the tf.distribute strategy whose scope the model is built and "
+        "compiled in, so that model.fit runs distributed (default: none)")
+
+
 class Spec(Strict):
     """A whole model: inputs, layers in order, and an optional compile section."""
 
@@ -790,6 +807,8 @@ class Spec(Strict):
     compile: CompileSpec | None = Field(
         None, description="the arguments of model.compile; leave it out for a model that is "
         "not compiled")
+    build: BuildSection | None = Field(
+        None, description="how the model is built: dtype policy and distribution strategy")
 
     # Where the spec came from, so later stages can point at its lines.
     _document: Any = PrivateAttr(None)

@@ -10,6 +10,7 @@ import bisect
 import difflib
 import json
 import re
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,20 @@ _BOUNDS = {
 }
 
 
-def load(path) -> models.Spec:
+def load(path, overrides=()) -> models.Spec:
     """Read, check and type a spec file; raises SpecError listing every problem.
 
-    >>> spec = load("specs/tutorial_dropout.toml")  # doctest: +SKIP
+    ``overrides`` change values as ``--set`` does, before anything is checked:
+
+    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
     """
     with paused():  # linear time on big specs (see specc/collector.py)
-        return validate_document(load_document(path))
+        doc = load_document(path)
+        if overrides:
+            from specc.overrides import apply
+
+            doc = apply(doc, list(overrides))
+        return validate_document(doc)
 
 
 def validate_document(doc: Document) -> models.Spec:
@@ -94,9 +102,13 @@ def place(doc: Document | None, problems: list[Problem]) -> list[Problem]:
     placed = []
     for p in problems:
         path = tuple(int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", p.path))
+        override = doc.override(path)
+        if override and not (p.line or p.override):
+            placed.append(replace(p, file=p.file or doc.file, override=override))
+            continue
         line, column = doc.locate(path)
-        placed.append(Problem(p.message, p.path, p.file or doc.file, p.line or line,
-                              p.column or column, p.suggestion))
+        placed.append(replace(p, file=p.file or doc.file, line=p.line or line,
+                              column=p.column or column))
     return placed
 
 
@@ -188,7 +200,7 @@ def _kind(path: tuple) -> str | None:
         return None
     parent_kind = _kind(path[:-1])
     if parent_kind == "spec":
-        return {"model": "model", "compile": "compile"}.get(last)
+        return {"model": "model", "compile": "compile", "build": "build"}.get(last)
     if parent_kind == "layer":
         if last in ("layer", "backward_layer"):
             return "layer"
@@ -239,7 +251,8 @@ def _class_of(kind: str | None, value: Any) -> str | None:
 def _keys_of(kind: str | None, cls: str | None) -> list[str]:
     """The keys a table of this kind and class accepts."""
     simple = {"spec": models.Spec, "model": models.ModelSection,
-              "compile": models.CompileSpec, "input": models.InputSpec}
+              "compile": models.CompileSpec, "input": models.InputSpec,
+              "build": models.BuildSection}
     model = simple.get(kind)
     if kind == "layer":
         model = {"Apply": models.Apply, "Nested": models.Nested}.get(
@@ -479,6 +492,10 @@ def _number(value: float) -> str:
 def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
             at_parent: bool = False, suggestion: str | None = None) -> Problem:
     at = path[:-1] if at_parent else path
+    override = doc.override(path)
+    if override:  # the value came from the command line, not from the file
+        return Problem(message, path=format_path(path), file=doc.file, suggestion=suggestion,
+                       override=override)
     line, column = doc.locate(at, key=key)
     if line is None and not at:
         line, column = 1, 1  # the top level of the file
