@@ -1,7 +1,10 @@
 """specc export/load against Keras's own serialization, on keras.applications models.
 
-    python benchmarks/bench_export.py                      # writes benchmarks/RESULTS.md
-    python benchmarks/bench_export.py --models ResNet50 --repeat 3 --results -
+    python benchmarks/bench_export.py                      # prints the tables
+    python benchmarks/bench_export.py --models ResNet50 --repeat 3 --results FILE.md
+
+benchmarks/bench_commands.py runs these in-process figures too, next to whole
+commands, and writes them into benchmarks/RESULTS.md.
 
 Every figure is a ratio against Keras measured in the same run, on the same
 model, with the runs of the two sides interleaved:
@@ -96,7 +99,8 @@ def peak_bytes(fn) -> int:
 # ---- one model ----------------------------------------------------------------
 
 
-def bench_model(name: str, repeat: int, build_repeat: int, workdir: Path) -> dict:
+def bench_model(name: str, repeat: int, build_repeat: int, workdir: Path, make=None) -> dict:
+    """Every figure of one model: keras.applications.<name>, or what make() returns."""
     import keras
 
     import specc
@@ -104,7 +108,7 @@ def bench_model(name: str, repeat: int, build_repeat: int, workdir: Path) -> dic
     from specc.export import export
 
     keras.backend.clear_session()
-    model = getattr(keras.applications, name)(weights=None)
+    model = make() if make is not None else getattr(keras.applications, name)(weights=None)
 
     def keras_text() -> str:
         return json.dumps(keras.saving.serialize_keras_object(model))
@@ -311,8 +315,8 @@ def report(results: list[dict], info: dict, command: str, repeat: int, build_rep
     out = [
         "# specc export/load benchmark",
         "",
-        "Produced by `benchmarks/bench_export.py` (rewritten on every run with the default "
-        "`--results`). Every ratio is specc / Keras, measured in the same run; below 1 means "
+        "Produced by `benchmarks/bench_export.py --results FILE` (`bench_commands.py` writes "
+        "these tables into benchmarks/RESULTS.md). Every ratio is specc / Keras, measured in the same run; below 1 means "
         "specc is smaller or faster.",
         "",
         f"- command: `{command}`",
@@ -359,8 +363,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="timed runs per side of (b) and of specc.load in (c) (default: %(default)s)")
     parser.add_argument("--build-repeat", type=int, default=3,
                         help="timed rebuilds per side in (c) (default: %(default)s)")
-    parser.add_argument("--results", default=str(HERE / "RESULTS.md"),
-                        help="Markdown file to write, '-' for none (default: benchmarks/RESULTS.md)")
+    parser.add_argument("--results", default="-",
+                        help="Markdown file to write, '-' for none (default: %(default)s; "
+                        "benchmarks/RESULTS.md is bench_commands.py's)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()

@@ -4,29 +4,33 @@
 >>> spec = specc.load("specs/tutorial_dropout.toml")  # doctest: +SKIP
 >>> model = specc.build(spec)                          # doctest: +SKIP
 
-Importing specc does not import TensorFlow; ``build`` and ``export`` do.
+Importing specc does not import TensorFlow; ``build`` and ``export`` do. Nor
+does it build the pydantic models: ``specc --version`` stays instant, and
+``Spec`` is imported on first use.
 """
 
-from specc.diff import diff_models
+import sys
+import types
+
 from specc.errors import Problem, SpecError
-from specc.expand import expand
-from specc.fmt import format_file, format_text
 from specc.plugins import register_regularizer
 from specc.reload import register_with_keras
-from specc.spec import Spec
-from specc.validate import load
-
-# Loaded now (it imports no TensorFlow at module level) so that the function
-# below stays specc.build: importing the submodule later would rebind the
-# package attribute to the module, and a second specc.build(...) would fail.
-from specc import build as _build_module  # noqa: F401  isort: skip
-from specc import export as _export_module  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
 
 # The README's promise: a model saved with specc's regularizers reloads with
 # keras.models.load_model once specc is imported (without importing Keras here).
 register_with_keras()
+
+
+def load(path, overrides=()):
+    """Read, check and type a spec file (see ``specc.validate.load``).
+
+    >>> specc.load("spec.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
+    """
+    from specc.validate import load as _load
+
+    return _load(path, overrides)
 
 
 def build(spec, **options):
@@ -77,7 +81,16 @@ def draw(spec, path, **options):
     return _draw(spec, path, **options)
 
 
+# Public names whose modules import pydantic (or more): imported on first use.
+_LAZY = {"Spec": "specc.spec", "diff_models": "specc.diff", "expand": "specc.expand",
+         "format_file": "specc.fmt", "format_text": "specc.fmt"}
+
+
 def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     # Lets keras.models.load_model find specc's regularizers after "import specc".
     if name == "regularizers":
         import importlib
@@ -85,6 +98,22 @@ def __getattr__(name):
         return importlib.import_module("specc.regularizers")
     raise AttributeError(name)
 
+
+class _Package(types.ModuleType):
+    """Keeps specc.build, specc.load, specc.export and specc.expand functions.
+
+    Importing a submodule binds it as an attribute of its package, and four of
+    them share a name with a function: the first ``import specc.build`` would
+    turn ``specc.build(spec)`` into a call of a module.
+    """
+
+    def __setattr__(self, name, value):
+        if name in ("build", "load", "export", "expand") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "expand", "export",
            "format_file", "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from specc import budget, registry
+from specc.collector import paused
 from specc.errors import Problem, SpecError
 from specc.graph import Graph, Node, graph as resolve, split_ref, to_snake_case
 from specc.spec import Apply, Nested, Op, Spec
@@ -28,11 +29,13 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     import_keras()  # quiet about TensorFlow's start-up when TF_CPP_MIN_LOG_LEVEL asks for it
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
+    _deep_enough(spec)
     section = spec.build
     try:
         strategy = _strategy(section.strategy if section else None)
         with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
-            model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+            with paused():  # linear time on big models (see specc/collector.py)
+                model = budget.within(lambda: _model(spec, spec.model.name), max_params)
             if compile and spec.compile is not None:
                 _compile(model, spec)
     except SpecError as exc:
@@ -40,6 +43,23 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
         raise SpecError(place(spec._document, exc.problems)) from None
     return model
+
+
+def _deep_enough(spec: Spec) -> None:
+    """Raise Python's recursion limit to what Keras needs for this many layers.
+
+    Keras walks a model's graph recursively, one level per layer, when it builds,
+    saves and loads it: with the default limit (1000) a chain of about 900 layers
+    fails with "maximum recursion depth exceeded". The limit is never lowered.
+    """
+    import sys
+
+    count, stack = 0, [spec]
+    while stack:
+        layers = stack.pop().layers
+        count += len(layers)
+        stack.extend(layer.spec for layer in layers if isinstance(layer, Nested))
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + 3 * count))
 
 
 @contextmanager
@@ -169,10 +189,20 @@ def _input(spec_input, name: str | None):
 def _sequential(spec: Spec, wiring: Graph, name: str | None):
     import keras
 
-    # Name the input explicitly: Keras's own default depends on what was built before.
-    layers = [_input(spec.inputs[0], wiring.inputs[0])]
-    for node in wiring.nodes:
-        layers.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
+    def fresh_layers() -> list:
+        # Name the input explicitly: Keras's own default depends on what was built before.
+        made = [_input(spec.inputs[0], wiring.inputs[0])]
+        for node in wiring.nodes:
+            made.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
+        return made
+
+    made = fresh_layers()  # specc's problems with a layer are raised here, once
+    try:
+        # One build: Sequential.add rebuilds the whole model each time (quadratic).
+        return keras.Sequential(made, name=name)
+    except Exception:  # noqa: BLE001  Keras refused a layer: add fresh ones one by one to say which
+        pass
+    layers = fresh_layers()
     model = keras.Sequential(name=name)
     for node, layer in zip([None, *wiring.nodes], layers):
         if node is None:

@@ -9,9 +9,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from specc import __version__
 from specc.budget import DEFAULT_MAX_PARAMS
@@ -24,9 +21,30 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: rich's formatting (markdown, tracebacks) triples
+    # the time of `specc --help`, which must feel instant.
+    rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs more than the rest of
+    ``specc --version``, and validate prints plain lines."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def __getattr__(self, name):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out = _LazyConsole(highlight=False, soft_wrap=True)
+err = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 
 Plugins = Annotated[
     Optional[list[str]],
@@ -48,7 +66,7 @@ def _count(text: str) -> int:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"specc {__version__}")
+        typer.echo(f"specc {__version__}")
         raise typer.Exit()
 
 
@@ -111,7 +129,7 @@ def validate(
             problems.extend(exc.problems)
         else:
             if fmt == "text":
-                out.print(f"{path}: ok")
+                typer.echo(f"{path}: ok")
     if problems:
         _report(SpecError(problems), fmt)
         raise typer.Exit(1)
@@ -218,8 +236,10 @@ def _load_weights(model, path: Path) -> None:
         raise SpecError(f"cannot load weights: {' '.join(str(exc).split())[:300]}", file=str(path))
 
 
-def summary_table(model) -> Table:
-    """Layer, type, output shape, parameters and regularizers of a built model."""
+def summary_table(model):
+    """Layer, type, output shape, parameters and regularizers of a built model (a rich Table)."""
+    from rich.table import Table
+
     table = Table(title=f"Model: {model.name}")
     for column in ("Layer", "Type", "Output shape", "Params", "Regularizers"):
         table.add_column(column, justify="right" if column == "Params" else "left")
@@ -286,7 +306,7 @@ def export(
         sys.stdout.write(dumps(spec, schema=schema_ref))
     else:
         dump(spec, output, schema_ref)
-        out.print(f"wrote {output}")
+        typer.echo(f"wrote {output}")
 
 
 def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
@@ -379,7 +399,7 @@ def graph(
     except SpecError as exc:  # not the spec's fault: Graphviz is missing or failed
         err.print(f"specc graph: {exc.problems[0].message}", markup=False)
         raise typer.Exit(1)
-    out.print(f"wrote {output}")
+    typer.echo(f"wrote {output}")
 
 
 @app.command()
@@ -413,6 +433,9 @@ def layers(
     name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
 ) -> None:
     """List the layer types a spec can use (and those it refuses), or one layer's arguments."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from specc import registry
     from specc.spec import describe_layer
 
@@ -447,8 +470,12 @@ def layers(
     out.print(table, call_table(cls))
 
 
-def call_table(cls: str) -> Table:
-    """What one call of the layer takes: the keys of its inputs table, then its call table."""
+def call_table(cls: str):
+    """What one call of the layer takes: the keys of its inputs table, then its call table
+    (a rich Table)."""
+    from rich.markup import escape
+    from rich.table import Table
+
     from specc import registry
 
     args = registry.call_arguments(cls)

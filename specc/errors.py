@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -84,6 +83,8 @@ def suggest(name: object, choices: Iterable[str]) -> str | None:
     >>> suggest("Dence", ["Dense", "Dropout"])
     'Dense'
     """
+    import difflib  # only when something is wrong: it costs ~5 ms to import
+
     if not isinstance(name, str):
         return None
     choices = list(choices)

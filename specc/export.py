@@ -15,9 +15,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from specc import registry
+from specc.collector import paused
 from specc.errors import Problem, SpecError, suggest
 from specc.floats import short_float
-from specc.graph import layer_names, to_snake_case, wiring_problems
+from specc.graph import layer_names, names_implied, to_snake_case, wiring_problems
 from specc.load import format_path
 from specc.spec import Spec
 
@@ -41,13 +42,18 @@ def export(model, *, compile: bool = True) -> Spec:
     """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``."""
     import keras
 
-    return export_config(keras.saving.serialize_keras_object(model), compile=compile)
+    return export_config(_plain(keras.saving.serialize_keras_object(model)), compile=compile)
 
 
 def export_config(config: dict, file: str | None = None, *, compile: bool = True) -> Spec:
-    """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
+    """The Spec of a serialized Keras model: JSON data, as ``config.json`` of a
+    ``.keras`` file holds it (lists, not tuples)."""
+    with paused():  # linear time on big models (see specc/collector.py)
+        return _export_config(config, file, compile)
+
+
+def _export_config(config: dict, file: str | None, compile: bool) -> Spec:
     problems: list[Problem] = []
-    config = _plain(config)
     data = _model(config, problems, "")
     if compile and config.get("compile_config"):
         data["compile"] = _compile(config["compile_config"], problems)
@@ -228,7 +234,7 @@ def _sequential(body: dict, problems: list[Problem], where: str) -> dict:
     layers = body["layers"]
     inputs = []
     if layers and layers[0]["class_name"] == "InputLayer":
-        first = layers.pop(0)["config"]
+        first, layers = layers[0]["config"], layers[1:]  # the caller's config stays as it was
         inputs.append(_input(first, first["name"]))
     elif body.get("build_input_shape"):
         inputs.append({"shape": [_none(d) for d in body["build_input_shape"][1:]]})
@@ -518,7 +524,10 @@ def _is_default(key: str, value: Any, info: dict) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return _plain(a) == _plain(b)
+    # Both sides are plain JSON data already (export_config takes JSON data,
+    # the catalog is JSON): a JSON round trip per comparison took half of export,
+    # so only objects that differ are compared again without their shared ids.
+    return a == b or (isinstance(a, dict) and isinstance(b, dict) and _plain(a) == _plain(b))
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
@@ -528,7 +537,7 @@ def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
     f, b = dict(forward["config"]), dict(backward["config"])
     f.pop("name"), b.pop("name")
     f["go_backwards"] = not f.get("go_backwards", False)
-    return forward["class_name"] == backward["class_name"] and f == b
+    return forward["class_name"] == backward["class_name"] and _same(f, b)
 
 
 def spec_value(cls: str, key: str, value: Any) -> Any:
@@ -546,7 +555,7 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
     if value is None:
         return "None"
     if kind == "regularizer":
-        from specc.regularizers import from_keras_config
+        from specc.penalties import from_keras_config
 
         try:
             return from_keras_config(value)
@@ -686,12 +695,9 @@ def _minimize(spec: Spec) -> None:
 
     sequential = resolve(spec).sequential
     wanted = layer_names(spec)
-    for layer in spec.layers:
-        if getattr(layer, "apply", None) is None and layer.name is not None:
-            keep = layer.name
+    for layer, implied in zip(spec.layers, names_implied(spec)):
+        if implied:
             _unset(layer, "name")
-            if layer_names(spec) != wanted:
-                layer.name = keep
     # Keras numbers default input names per process (input_layer_10): not worth keeping.
     if len(spec.inputs) == 1 and spec.inputs[0].name == "input_layer":
         _rename_ref(spec, spec.inputs[0].name, "input_layer")

@@ -142,6 +142,54 @@ def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
     return names
 
 
+def names_implied(spec: Spec) -> list[bool]:
+    """For each layer, whether its explicit name is the one layer_names would give it
+    anyway, so that a spec may leave the name out and every name stays the same.
+
+    One pass, in the order names are given: leaving out an implied name changes
+    no other layer's name, so each layer is decided on its own.
+    """
+    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
+    counts: dict[str, int] = {}
+    # base -> the first index from counts[base] on whose name is not taken (counts only grow,
+    # and every index below it down to counts[base] is taken, so it holds until passed).
+    free: dict[str, int] = {}
+    implied = []
+    for layer in spec.layers:
+        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops.")) \
+            if not isinstance(layer, Apply) else None
+        if base is None:
+            implied.append(False)
+            continue
+        n = counts.get(base, 0)
+        if free.get(base, -1) < n:
+            m = n
+            while (base if m == 0 else f"{base}_{m}") in taken:
+                m += 1
+            free[base] = m
+        if not layer.name:  # layer_names gives it the first untaken name
+            counts[base] = free[base] + 1
+            implied.append(False)
+            continue
+        # Left out, the name would be the first of n, n+1... that no other layer takes.
+        own = _index_of(layer.name, base)
+        ok = own is not None and n <= own < free[base]
+        if ok:
+            counts[base] = own + 1
+        implied.append(ok)
+    return implied
+
+
+def _index_of(name: str, base: str) -> int | None:
+    """``dense`` -> 0, ``dense_3`` -> 3 for base ``dense``; None for any other name."""
+    if name == base:
+        return 0
+    number = name.removeprefix(f"{base}_")
+    if number != name and number.isdigit() and number[0] != "0":
+        return int(number)
+    return None
+
+
 def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
     """Every wiring problem of a spec and of the models nested in it, by path."""
     issues: list[Issue] = []

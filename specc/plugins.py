@@ -9,7 +9,6 @@ script. Nothing named in a spec is ever imported. No TensorFlow here.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 from typing import Callable
 
 from specc.errors import SpecError, suggest
@@ -96,6 +95,14 @@ def registered_regularizers() -> list[str]:
     True
     """
     return sorted(_REGISTRY)
+
+
+def entry_points(group: str):
+    """The installed entry points of a group (importlib.metadata is imported only here:
+    it costs more than the rest of ``specc --version``)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def load_entry_points() -> list[str]:

@@ -14,9 +14,8 @@ from keras import ops
 from specc import plugins
 from specc.errors import SpecError, suggest
 from specc.expr import evaluate, parse_penalty
-from specc.floats import short_float
-from specc.registry import DEFAULT_FACTOR
-
+from specc.floats import short_float  # noqa: F401  (re-exported)
+from specc.penalties import FORMS, from_keras_config  # noqa: F401  (re-exported)
 
 
 def _as_float(value, dtype):
@@ -80,9 +79,9 @@ class CustomRegularizer(keras.regularizers.Regularizer):
         return {"custom": self.custom, **self.params}
 
 
-# The one table: spec form -> Keras class. ``from_keras_config`` uses its
-# inverse, keyed by the name Keras writes in a saved config, so reading a
-# config never imports or deserializes anything.
+# The one table: spec form -> Keras class. Its inverse, keyed by the name Keras
+# writes in a saved config, is penalties.FORMS: reading a config imports
+# nothing (tests/test_regularizers.py checks that the two agree).
 CLASSES: dict[str, type] = {
     "l1": keras.regularizers.L1,
     "l2": keras.regularizers.L2,
@@ -91,7 +90,6 @@ CLASSES: dict[str, type] = {
     "expr": ExprRegularizer,
     "custom": CustomRegularizer,
 }
-_FORMS = {keras.saving.get_registered_name(cls): form for form, cls in CLASSES.items()}
 
 
 def to_keras(spec):
@@ -126,52 +124,3 @@ def to_keras(spec):
         "l1/l2, orthogonal, expr or custom",
         suggestion=suggest(spec, ["l1", "l2"]),
     )
-
-
-def _single(key: str, value) -> str | dict:
-    value = short_float(value)
-    return key if value == DEFAULT_FACTOR else {key: value}
-
-
-def from_keras_config(cfg: dict | None):
-    """The shortest spec value for a serialized Keras regularizer.
-
-    >>> from_keras_config({"module": "keras.regularizers", "class_name": "L2",
-    ...                    "config": {"l2": 0.009999999776482582}, "registered_name": None})
-    'l2'
-    """
-    if cfg is None:
-        return None
-    if not isinstance(cfg, dict):
-        raise SpecError(f"regularizer {cfg!r} is not supported by specc")
-    name = cfg.get("registered_name") or cfg.get("class_name")
-    form = _FORMS.get(name) if isinstance(name, str) else None
-    if form is None:
-        raise SpecError(f"regularizer '{name}' is not supported by specc")
-    config = cfg.get("config") or {}
-    try:
-        return _to_spec(form, config)
-    except (KeyError, TypeError, ValueError) as e:  # a hand-edited or corrupt config
-        raise SpecError(f"regularizer '{name}' has an invalid config {config!r}: {e!r}") from e
-
-
-def _to_spec(form: str, config: dict):
-    # Missing keys take Keras's constructor defaults.
-    if form in ("l1", "l2"):
-        return _single(form, config.get(form, DEFAULT_FACTOR))
-    if form == "l1_l2":
-        l1, l2 = short_float(config.get("l1", 0.0)), short_float(config.get("l2", 0.0))
-        if l2 == 0:
-            return _single("l1", l1)
-        if l1 == 0:
-            return _single("l2", l2)
-        return {"l1": l1, "l2": l2}
-    if form == "orthogonal":
-        out = {"orthogonal": short_float(config.get("factor", DEFAULT_FACTOR))}
-        if config.get("mode", "rows") != "rows":
-            out["mode"] = config["mode"]
-        return out
-    if form == "expr":
-        return {"expr": config["expr"]}
-    params = {k: v for k, v in config.items() if k != "custom"}
-    return {"custom": config["custom"], **params}

@@ -27,18 +27,24 @@ def generate() -> dict:
     """The schema as a dict; ``generate()["title"] == "specc model spec"``."""
     from pydantic.json_schema import models_json_schema
 
-    from specc.spec import (LAYER_MODELS, Apply, Block, BlockUse, Nested, Op, SourceSpec, Spec,
-                            _defaults_model)
+    from pydantic import create_model
+
+    from specc.spec import (LAYER_MODELS, LAZY_UNIONS, Apply, Block, BlockUse, Nested, Op,
+                            SourceSpec, Spec, _defaults_model)
 
     # Layers are validated by a hand-written dispatch, so their models are listed
     # here for their definitions; schema._dispatch_layers writes the switch.
     # Editors read the spec as written (SourceSpec): blocks, defaults, templates.
+    # The unions spec.py builds lazily are the fields of one more model, whose
+    # definition _share turns into one shared definition per union.
+    unions = create_model("LazyUnions", **{name: (union(), ...) for name, union in LAZY_UNIONS.items()})
     models = [SourceSpec, Spec, Apply, Op, Nested, BlockUse, Block, _defaults_model(),
-              *LAYER_MODELS.values()]
+              *LAYER_MODELS.values(), unions]
     _, schema = models_json_schema([(m, "validation") for m in models], by_alias=True,
                                    ref_template="#/$defs/{model}")
     schema = {"$ref": "#/$defs/SourceSpec", **schema}
     schema = _share(schema)
+    del schema["$defs"]["LazyUnions"]
     schema = _dispatch_layers(schema)
     schema = _templates(schema)
     schema = _finite_numbers(schema)

@@ -11,7 +11,8 @@ is validated, documented in the JSON Schema and exported without new code here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from functools import cache
+from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -25,6 +26,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     Tag,
+    TypeAdapter,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -275,15 +277,40 @@ def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
 
     name_choices = sorted({*names, *table})
     members.append(Annotated[_literal(name_choices), Tag("Name")])
-    return Annotated[Union[tuple(members)], Discriminator(tag)], set(table) | {"Name"}
+    return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
-Initializer, INITIALIZER_TAGS = _object_union(
-    "Initializer", registry.INITIALIZERS, registry.INITIALIZER_NAMES
-)
-Constraint, CONSTRAINT_TAGS = _object_union(
-    "Constraint", registry.CONSTRAINTS, registry.CONSTRAINT_NAMES
-)
+def _lazy(name: str, union: Callable[[], Any]):
+    """A union that pydantic builds on first use, not when specc.spec is imported.
+
+    Each class of a union is a pydantic model (12 optimizers, 20 initializers...):
+    building them all took a third of every ``specc validate``, and most specs use
+    none or one. ``union()`` makes the real (discriminated) union; its errors,
+    locations included, are those of the real union. The JSON Schema names the
+    marker, and schema.py writes the real union's definition in its place.
+    """
+    adapter = cache(lambda: TypeAdapter(union(), config=ConfigDict(strict=True)))
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return value
+        return adapter().validate_python(value)
+
+    return Annotated[Any, PlainValidator(validate), WithJsonSchema({"x-specc-union": name})]
+
+
+def _initializer_union():
+    return _object_union("Initializer", registry.INITIALIZERS, registry.INITIALIZER_NAMES)
+
+
+def _constraint_union():
+    return _object_union("Constraint", registry.CONSTRAINTS, registry.CONSTRAINT_NAMES)
+
+
+Initializer = _lazy("Initializer", _initializer_union)
+Constraint = _lazy("Constraint", _constraint_union)
+INITIALIZER_TAGS = set(registry.INITIALIZERS) | {"Name"}
+CONSTRAINT_TAGS = set(registry.CONSTRAINTS) | {"Name"}
 
 
 # ---- layers -----------------------------------------------------------------
@@ -675,16 +702,33 @@ def _class_union(kind: str, module: str, table: dict[str, dict], names: list[str
     return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
-Schedule = _class_union("Schedule", "keras.optimizers.schedules", registry.SCHEDULES)
-# An optimizer's learning rate: a number, or a schedule that changes it with each step.
-OBJECT_ARGS["learning_rate"] = Union[NonNeg, Schedule]
 OBJECT_ARG_DOCS["learning_rate"] = (
     'the step size, >= 0, or a schedule: {type = "ExponentialDecay", '
     "initial_learning_rate = 0.1, decay_steps = 1000, decay_rate = 0.96}")
-Optimizer = _class_union("Optimizer", "keras.optimizers", registry.OPTIMIZERS,
-                         [c.lower() for c in registry.OPTIMIZERS])
-Loss = _class_union("Loss", "keras.losses", registry.LOSS_CLASSES, registry.LOSSES)
-Metric = _class_union("Metric", "keras.metrics", registry.METRIC_CLASSES, registry.METRICS)
+
+
+def _optimizer_union():
+    # An optimizer's learning rate: a number, or a schedule that changes it with each step.
+    schedule = _class_union("Schedule", "keras.optimizers.schedules", registry.SCHEDULES)
+    OBJECT_ARGS["learning_rate"] = Union[NonNeg, schedule]
+    return _class_union("Optimizer", "keras.optimizers", registry.OPTIMIZERS,
+                        [c.lower() for c in registry.OPTIMIZERS])
+
+
+def _loss_union():
+    return _class_union("Loss", "keras.losses", registry.LOSS_CLASSES, registry.LOSSES)
+
+
+def _metric_union():
+    return _class_union("Metric", "keras.metrics", registry.METRIC_CLASSES, registry.METRICS)
+
+
+Optimizer = _lazy("Optimizer", _optimizer_union)
+Loss = _lazy("Loss", _loss_union)
+Metric = _lazy("Metric", _metric_union)
+# The real unions, for schema.py (name -> builder).
+LAZY_UNIONS = {"Initializer": _initializer_union, "Constraint": _constraint_union,
+               "Optimizer": _optimizer_union, "Loss": _loss_union, "Metric": _metric_union}
 
 
 def _loss_form(value: Any) -> str:

@@ -407,3 +407,28 @@ def test_cli_export_weights_respects_max_params(tmp_path, cli):
     assert result.exit_code == 1
     assert "over the budget of 10" in result.output
     assert not (tmp_path / "w.weights.h5").exists()
+
+
+def test_cli_export_imports_no_tensorflow(tmp_path):
+    # A user exporting in CI must not pay TensorFlow's start: regularizers (every
+    # form), an optimizer with arguments and a merge of several tensors are read as data.
+    import subprocess
+    import sys
+
+    a, b = keras.Input((8,), name="a"), keras.Input((6,), name="b")
+    x = layers.Dense(4, name="da", kernel_regularizer=keras.regularizers.L1L2(0.01, 0.02),
+                     bias_regularizer="l2")(a)
+    y = layers.Dense(4, name="db", kernel_regularizer=specc.regularizers.ExprRegularizer(
+        "0.01 * sum(square(w))"), activity_regularizer=keras.regularizers.OrthogonalRegularizer(0.1))(b)
+    model = keras.Model([a, b], layers.Add(name="add")([x, y]))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    path = tmp_path / "m.keras"
+    model.save(path)
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "specc", "export", str(path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'expr = "0.01 * sum(square(w))"' in result.stdout
+    imported = [line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:") and line.count("|") == 2]
+    assert "specc.export" in imported
+    assert [m for m in imported if m.split(".")[0] in ("tensorflow", "keras")] == []

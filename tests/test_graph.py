@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from specc.errors import Problem, SpecError
-from specc.graph import graph, input_names, layer_names, split_ref, to_snake_case
+from specc.graph import graph, input_names, layer_names, names_implied, split_ref, to_snake_case
 from specc.spec import Spec
 
 
@@ -39,6 +39,45 @@ def test_default_names_follow_keras(cls, name):
 def test_unnamed_layers_are_counted_per_type_around_explicit_names():
     s = spec(dense(), dense(), dense("dense_1"), {"type": "Dropout", "rate": 0.1}, dense())
     assert layer_names(s) == ["dense", "dense_2", "dense_1", "dropout", "dense_3"]
+
+
+def _implied_one_at_a_time(s: Spec) -> list[bool]:
+    """The definition: leave each name out in turn, keep it out when no name changes."""
+    wanted, implied = layer_names(s), []
+    for layer in s.layers:
+        keep = layer.name
+        layer.name = None
+        implied.append(bool(keep) and layer_names(s) == wanted)
+        if not implied[-1]:
+            layer.name = keep
+    return implied
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_names_implied_is_leaving_names_out_one_at_a_time(seed):
+    # names_implied decides in one pass what export's minimizer used to find by
+    # regenerating every name once per layer (quadratic on big models).
+    import random
+
+    rng = random.Random(seed)
+    pool = ["dense", "dense_1", "dense_2", "dense_3", "dropout", "dropout_1", "x", "dense_01"]
+    layers, used = [], set()
+    for _ in range(rng.randint(1, 9)):
+        name = rng.choice(pool + [None] * 3)
+        name = None if name in used else name
+        used.add(name)
+        if rng.random() < 0.3:
+            layers.append({"type": "Dropout", "rate": 0.1, **({"name": name} if name else {})})
+        else:
+            layers.append(dense(name))
+    s = spec(*layers)
+    expected = _implied_one_at_a_time(spec(*layers))
+    assert names_implied(s) == expected
+
+
+def test_keras_default_names_are_all_implied():
+    s = spec(*[dense("dense" if i == 0 else f"dense_{i}") for i in range(50)])
+    assert names_implied(s) == [True] * 50
 
 
 def test_input_names():

@@ -119,6 +119,16 @@ def test_custom_passes_params():
 
 # -- from_keras_config ----------------------------------------------------------
 
+def test_the_names_export_reads_are_the_names_keras_writes():
+    # penalties.FORMS lets export read configs without Keras; it must stay the inverse
+    # of the classes build makes.
+    from specc.penalties import FORMS
+    from specc.regularizers import CLASSES
+
+    written = {keras.saving.get_registered_name(cls): form for form, cls in CLASSES.items()}
+    assert FORMS == written
+
+
 @pytest.mark.parametrize("spec", [
     "l1", "l2", {"l1": 0.05}, {"l2": 0.003}, {"l1": 0.01, "l2": 0.02},
     {"orthogonal": 0.01}, {"orthogonal": 0.2, "mode": "columns"},

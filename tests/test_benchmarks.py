@@ -1,0 +1,36 @@
+"""The benchmark command runs (a smoke run at tiny sizes; no timing is asserted here:
+timing belongs in benchmarks/RESULTS.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+BENCH = ROOT / "benchmarks" / "bench_commands.py"
+
+
+@pytest.mark.slow
+def test_bench_commands_smoke_run(tmp_path):
+    results = tmp_path / "RESULTS.md"
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--models", "MLP", "--sizes", "4", "12", "--repeat", "1",
+         "--build-repeat", "1", "--scale-repeat", "1", "--scale-build-repeat", "1", "--results", str(results)],
+        capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = results.read_text()
+    for section in ("## Targets (issue 11)", "## 1. `specc validate M.toml`",
+                    "## 2. `specc export M.keras`", "## 3. `specc build M.toml`",
+                    "## 3b. (c) Load time", "## 4. (a) Size", "## 5. Scaling in process",
+                    "`specc --version` and `specc --help`"):
+        assert section in report
+    # The import check is a fact, not a timing: validate and export load no TensorFlow.
+    assert "| no TensorFlow/Keras module imported by validate or export | 0 modules | yes |" in report
+    # One row per model and step, each curve with its fitted exponent.
+    for kind in ("chain", "residual"):
+        for step in ("validate", "build", "export", "dump"):
+            assert f"| {kind} | {step} |" in report
+    assert "| MLP | 10 |" in report  # 10 layers, in each process table
