@@ -67,6 +67,9 @@ def load(path, overrides=()) -> models.Spec:
 def validate_document(doc: Document) -> models.Spec:
     """Run the schema, model and wiring checks over a parsed document."""
     schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
+    from specc.expand import expand_document
+
+    doc = expand_document(doc)
     try:
         spec = models.Spec.model_validate(doc.data)
     except ValidationError as exc:
@@ -104,7 +107,10 @@ def place(doc: Document | None, problems: list[Problem]) -> list[Problem]:
             placed.append(replace(p, file=p.file or doc.file, override=override))
             continue
         line, column = doc.locate(path)
-        placed.append(replace(p, file=p.file or doc.file, line=p.line or line,
+        shown, note = doc.origin(path) if path else (path, "")
+        placed.append(replace(p, message=p.message + note,
+                              path=format_path(shown) if path else p.path,
+                              file=p.file or doc.file, line=p.line or line,
                               column=p.column or column))
     return placed
 
@@ -496,7 +502,8 @@ def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
     line, column = doc.locate(at, key=key)
     if line is None and not at:
         line, column = 1, 1  # the top level of the file
-    return Problem(message, path=format_path(path), file=doc.file, line=line,
+    shown, note = doc.origin(path)  # a block instance or [defaults]: where it was written
+    return Problem(message + note, path=format_path(shown), file=doc.file, line=line,
                    column=column, suggestion=suggestion)
 
 
