@@ -76,6 +76,7 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
     from specc.dump import to_data
     from specc.graph import resolve
 
+    spec = _under_policy(spec)
     graph = resolve(spec)
     data = to_data(spec)
     summary = _summary(spec)
@@ -103,6 +104,22 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
                  _compile(data.get("compile")) if spec.compile is not None else None,
                  {row.name: row.params for row in rows},
                  summary.total if summary and not summary.partial else None)
+
+
+def _under_policy(spec: Spec) -> Spec:
+    """The spec with [build] dtype_policy written on each layer that sets no dtype of its
+    own, as Keras saves a model built under it (and export reads it back)."""
+    from specc.export import layer_objects
+
+    policy = spec.build.dtype_policy if spec.build else None
+    if policy is None:
+        return spec
+    spec = spec.model_copy(deep=True)
+    for layer in layer_objects(spec):
+        if "dtype" not in layer.model_fields_set:
+            layer.dtype = policy
+    spec.build = None
+    return spec
 
 
 def _none(value: Any) -> Any:
@@ -268,7 +285,9 @@ def _is_mirror(forward: Any, backward: Any) -> bool:
 
 
 def _compile(data: dict) -> dict:
-    out = dict(data)
+    from specc.export import minimal_compile
+
+    out = minimal_compile(data)
     optimizer = out.get("optimizer", "rmsprop")
     by_name = {cls.lower(): cls for cls in registry.OPTIMIZERS}
     if isinstance(optimizer, str):

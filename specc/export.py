@@ -12,7 +12,7 @@ import re
 import zipfile
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from specc import registry
 from specc.collector import paused
@@ -73,6 +73,7 @@ def _export_config(config: dict, file: str | None, compile: bool) -> Spec:
         raise SpecError(Problem(f"the exported spec is not wired right: {message}",
                                 format_path(at), file) for at, message, _ in issues)
     _minimize(spec)
+    _dtype_policy(spec)
     return spec
 
 
@@ -99,13 +100,58 @@ def _compile(config: dict, problems: list[Problem]) -> dict:
             out[key] = _per_output(kind, config[key], problems, f"compile.{key}")
     if config.get("loss_weights") is not None:
         out["loss_weights"] = config["loss_weights"]
-    for key, default in _COMPILE_DEFAULTS.items():
-        if config.get(key, default) != default:
-            out[key] = config[key]
+    out.update((key, config[key]) for key in _COMPILE_DEFAULTS if key in config)
     known = {"optimizer", "loss", "metrics", "weighted_metrics", "loss_weights", *_COMPILE_DEFAULTS}
     problems.extend(Problem(f"compile argument '{key}' is not supported by specc; {_NO_COMPILE}",
                             f"compile.{key}") for key in config if key not in known)
+    return minimal_compile(out)
+
+
+def minimal_compile(section: dict) -> dict:
+    """A [compile] section (spec data) without what equals Keras's defaults: the compile
+    options and the arguments of losses, metrics and learning-rate schedules.
+
+    Export writes its [compile] through this, and ``specc diff`` compares both sides
+    through it, so a spec that writes a default and one that leaves it out are the same.
+
+    >>> minimal_compile({"metrics": [{"type": "SparseTopKCategoricalAccuracy", "k": 5}],
+    ...                  "run_eagerly": False, "jit_compile": "auto"})
+    {'metrics': [{'type': 'SparseTopKCategoricalAccuracy'}]}
+    """
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        if key in _COMPILE_DEFAULTS:
+            # "auto" is saved as what it resolved to, false without a GPU: the same model.
+            if value not in (_COMPILE_DEFAULTS[key], "auto" if key == "jit_compile" else None):
+                out[key] = value
+        elif key in ("loss", "metrics", "weighted_metrics"):
+            out[key] = _minimal_objects("loss" if key == "loss" else "metric", value)
+        elif key == "optimizer" and isinstance(value, dict) \
+                and isinstance(value.get("learning_rate"), dict):
+            schedule = _minimal_object("learning-rate schedule", value["learning_rate"])
+            out[key] = {**value, "learning_rate": schedule}
+        else:
+            out[key] = value
     return out
+
+
+def _minimal_objects(kind: str, value: Any) -> Any:
+    """A loss or metrics value (one, a list per output, a table of outputs) minimized."""
+    if isinstance(value, list):
+        return [_minimal_objects(kind, v) for v in value]
+    if isinstance(value, dict) and "type" not in value:
+        return {k: _minimal_objects(kind, v) for k, v in value.items()}
+    if isinstance(value, dict):
+        return _minimal_object(kind, value)
+    return value
+
+
+def _minimal_object(kind: str, value: dict) -> dict:
+    info = _COMPILE_KINDS[kind][1].get(value.get("type"))
+    if info is None:
+        return value
+    return {k: v for k, v in value.items()
+            if k == "type" or k not in info["args"] or not _compile_default(k, v, info["args"][k], info)}
 
 
 def _optimizer(optimizer: Any, problems: list[Problem]) -> Any:
@@ -177,9 +223,9 @@ def _compile_object(kind: str, value: Any, problems: list[Problem], path: str) -
         facts = info["args"].get(key)
         if facts is None:
             problems.append(Problem(f"argument '{key}' of {kind} {cls} is not supported by specc", path))
-        elif not _compile_default(key, item, facts, info):
+        else:
             args[key] = _nones(item)
-    return {"type": cls, **args}
+    return {"type": cls, **args}  # its defaults are left out by minimal_compile
 
 
 def _compile_default(key: str, value: Any, facts: dict, info: dict) -> bool:
@@ -187,7 +233,8 @@ def _compile_default(key: str, value: Any, facts: dict, info: dict) -> bool:
         return False
     if key == "name" and info.get("default_name") is not None:
         return value == info["default_name"]
-    return _same(value, facts.get("config_default", facts.get("default")))
+    # Spec data writes None as "None", a Keras config as null: compare both in words.
+    return _same(_nones(value), _nones(facts.get("config_default", facts.get("default"))))
 
 
 def _plain(value: Any) -> Any:
@@ -687,6 +734,39 @@ def _nested_specs(spec: Spec) -> list[Spec]:
             if isinstance(getattr(inner, "spec", None), Spec):
                 found.append(inner.spec)
     return found
+
+
+def layer_objects(spec: Spec):
+    """Every layer that takes a dtype: the spec's, those of nested models, wrapped ones
+    (Bidirectional's LSTM), all made under the dtype policy of the spec's [build]."""
+    for layer in spec.layers:
+        if isinstance(getattr(layer, "spec", None), Spec):
+            yield from layer_objects(layer.spec)
+        stack = [layer]
+        while stack:
+            item = stack.pop()
+            if "dtype" in type(item).model_fields:
+                yield item
+            stack.extend(inner for inner in (getattr(item, "layer", None),
+                                             getattr(item, "backward_layer", None))
+                         if isinstance(inner, BaseModel))
+
+
+def _dtype_policy(spec: Spec) -> None:
+    """Every layer under one dtype policy other than float32 (a model built under
+    [build] dtype_policy): say it once in [build] rather than on each layer."""
+    from specc.spec import DTYPE_POLICIES, BuildSection
+
+    layers = list(layer_objects(spec))
+    policies = {layer.dtype for layer in layers}
+    if len(policies) != 1:
+        return
+    policy = policies.pop()
+    if policy in (None, "float32") or policy not in DTYPE_POLICIES:
+        return
+    for layer in layers:
+        _unset(layer, "dtype")
+    spec.build = BuildSection(dtype_policy=policy)
 
 
 def _minimize(spec: Spec) -> None:

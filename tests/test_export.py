@@ -432,3 +432,42 @@ def test_cli_export_imports_no_tensorflow(tmp_path):
                 if line.startswith("import time:") and line.count("|") == 2]
     assert "specc.export" in imported
     assert [m for m in imported if m.split(".")[0] in ("tensorflow", "keras")] == []
+
+
+def _dense_pair():
+    return keras.Sequential([keras.Input((8,)), layers.Dense(4, activation="relu"), layers.Dense(2)])
+
+
+def test_one_dtype_policy_on_every_layer_is_exported_as_build_dtype_policy():
+    keras.backend.clear_session()  # default layer names from dense, as a spec gives them
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        spec = export(_dense_pair())
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert spec.build.model_dump(exclude_unset=True) == {"dtype_policy": "mixed_float16"}
+    assert [layer.model_dump(exclude_unset=True) for layer in spec.layers] == [
+        {"type": "Dense", "units": 4, "activation": "relu"}, {"type": "Dense", "units": 2}]
+    rebuilt = build(spec)
+    assert [layer.dtype_policy.name for layer in rebuilt.layers[-2:]] == ["mixed_float16"] * 2
+    assert dumps(export(rebuilt)) == dumps(spec)
+
+
+def test_layers_under_different_dtypes_keep_their_own():
+    i = keras.Input((8,))
+    model = keras.Model(i, layers.Dense(2, dtype="float32")(layers.Dense(4, dtype="mixed_float16")(i)))
+    spec = export(model)
+    assert spec.build is None
+    assert [layer.dtype for layer in spec.layers] == ["mixed_float16", None]
+
+
+def test_compile_defaults_are_not_exported():
+    keras.backend.clear_session()
+    model = _dense_pair()
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(),
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=5), "acc"],
+                  run_eagerly=False, steps_per_execution=1, jit_compile="auto")
+    assert export(model).compile.model_dump(exclude_unset=True) == {
+        "optimizer": "sgd", "loss": {"type": "SparseCategoricalCrossentropy"},
+        "metrics": [{"type": "SparseTopKCategoricalAccuracy"}, "acc"]}
