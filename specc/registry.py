@@ -24,6 +24,10 @@ OPTIMIZERS: dict[str, dict] = CATALOG["optimizers"]
 LOSSES: list[str] = CATALOG["losses"]
 METRICS: list[str] = CATALOG["metrics"]
 OPS: dict[str, dict] = CATALOG["ops"]
+# Operations whose Keras API takes a Python function (a loop body, a branch):
+# a spec has no way to write one, and a name in its place must never be resolved.
+FUNCTION_OPS = frozenset({"AssociativeScan", "Cond", "ForiLoop", "Map", "Scan", "Switch",
+                          "VectorizedMap", "WhileLoop"})
 
 # Alias -> canonical class name (AvgPool2D -> AveragePooling2D); derived, never written.
 LAYER_ALIASES = {alias: name for name, info in LAYERS.items() for alias in info.get("aliases", [])}

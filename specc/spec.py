@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
+from typing_extensions import TypeAliasType
+
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -64,6 +66,13 @@ NonNegInt = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
 Dim = Union[Annotated[StrictInt, Field(ge=-1), BeforeValidator(_integral)], NoneToken]
 
 
+# A plain value a layer call or an operation takes. Never a table: Keras's
+# loader turns tables with a "class_name" into objects (a marshalled lambda,
+# a layer reading a file), which is what a spec must not be able to smuggle in.
+Scalar = TypeAliasType("Scalar", Union[StrictBool, StrictInt, Finite, str])
+ScalarOrList = TypeAliasType("ScalarOrList", Union[Scalar, list[Union[Scalar, list[Scalar]]]])
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -103,23 +112,6 @@ class Orthogonal(Strict):
     mode: Literal["rows", "columns"] = Field("rows", description="which vectors to orthogonalize")
 
 
-def _expr_pattern() -> str:
-    """A regular expression for the words and symbols an expr may use.
-
-    Only the JSON Schema uses it, so that editors flag an unknown function;
-    the nesting of parentheses is beyond a regular expression and is left to
-    the parser in expr.py.
-    """
-    from specc.expr import FUNCTIONS, WEIGHT
-
-    digits = "[0-9][0-9_]*"
-    exponent = f"(?:[eE][-+]?{digits})?"
-    number = f"(?:{digits}(?:\\.(?:{digits})?)?|\\.{digits}){exponent}"
-    names = "|".join(sorted([WEIGHT, *FUNCTIONS], key=lambda n: (-len(n), n)))
-    token = f"\\s|{number}|\\*\\*|[-+*/()]|(?:{names})\\b"
-    return f"^(?=[\\s\\S]*\\S)(?:{token})+$"
-
-
 class Expr(Strict):
     """A custom penalty written as an arithmetic expression over the weights w"""
 
@@ -127,7 +119,8 @@ class Expr(Strict):
         description="a penalty over the weight tensor w: numbers, + - * / **, parentheses "
         "and the functions abs, exp, log, max, mean, min, sqrt, square, sum, tanh",
         examples=["0.01 * sum(square(w))"],
-        json_schema_extra={"pattern": _expr_pattern()},
+        # No "pattern": a regular expression for this grammar backtracks
+        # exponentially on some inputs; expr.py's parser checks the text.
     )
 
     @field_validator("expr")
@@ -312,7 +305,7 @@ SIMPLE_KINDS: dict[str, Any] = {
     "constraint": Constraint,
     "layer": "AnyLayer",
     "recurrent_layer": "RecurrentLayer",
-    "json": JsonValue,
+    "json": Union[Scalar, list[Scalar], dict[str, Scalar]],
 }
 
 
@@ -401,7 +394,7 @@ def _layer_model(name: str) -> type[BaseModel]:
         "name": (str | None, Field(None, description="the Keras layer name; other layers use "
                                    "it in their inputs")),
         "inputs": (Inputs | None, Field(None, description=_INPUTS)),
-        "call": (dict[str, JsonValue] | None, Field(
+        "call": (dict[str, Scalar] | None, Field(
             None, description="constant keyword arguments of the call, e.g. {training = false}")),
     }
     for arg, arg_info in registry.layer_args(name).items():
@@ -433,6 +426,7 @@ class Op(BaseModel):
     name: str | None = Field(None, description="the name of the operation's output")
     inputs: list[Union[str, list[str], StrictInt, Finite, StrictBool]] | None = Field(
         None, description="tensor names, or numbers for constant operands (x + 3.0)")
+    __pydantic_extra__: dict[str, ScalarOrList] = Field(init=False)
 
     @model_validator(mode="after")
     def _known(self) -> "Op":
@@ -445,6 +439,11 @@ class Op(BaseModel):
             raise PydanticCustomError(
                 "unknown_op", "unknown operation '{op}'",
                 {"op": self.type, "suggestion": suggest(self.type, [f"ops.{k}" for k in registry.OPS])},
+            )
+        if self.type.removeprefix("ops.") in registry.FUNCTION_OPS:
+            raise PydanticCustomError(
+                "unknown_op", "operation '{op}' is not supported: it runs a Python function",
+                {"op": self.type, "suggestion": None},
             )
         for key in self.model_extra or {}:
             if key not in op["args"]:
