@@ -10,6 +10,7 @@ import bisect
 import difflib
 import json
 import re
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,14 @@ def _validator():
 
 
 def _schema_errors(data: Any) -> list:
-    return list(_validator().iter_errors(data))
+    # jsonschema recurses about 30 frames per level of the data; load refuses
+    # data nested more than MAX_DEPTH deep, which this limit covers.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 4000))
+    try:
+        return list(_validator().iter_errors(data))
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _schema_problem(doc: Document, error) -> Problem:
