@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import Problem, SpecError
+from .errors import SpecError
 
 Path = tuple[str | int, ...]
 Pos = tuple[int, int]
@@ -106,12 +106,7 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
     else:
         raise SpecError(f"unsupported spec format '{fmt}': expected toml or json", file=file)
     scanner.run()
-    doc = Document(data, file, scanner.keys, scanner.values, text)
-    problems = plain_data_problems(data)
-    if problems:
-        raise SpecError(Problem(message, format_path(path), file, *doc.locate(path))
-                        for path, message in problems)
-    return doc
+    return Document(data, file, scanner.keys, scanner.values, text)
 
 
 def _parser_limit(error: Exception, fmt: str, file: str) -> SpecError:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from specc import registry, spec as models
 from specc.errors import Problem, SpecError, suggest
-from specc.load import Document, format_path, load_document
+from specc.load import Document, format_path, load_document, plain_data_problems
 
 _HERE = Path(__file__).resolve().parent
 # A checkout has schemas/ beside the package; an installed wheel carries it inside.
@@ -57,6 +57,9 @@ def load(path) -> models.Spec:
 
 def validate_document(doc: Document) -> models.Spec:
     """Run the schema, model and wiring checks over a parsed document."""
+    limits = plain_data_problems(doc.data)
+    if limits:
+        raise SpecError(_placed(doc, path, message) for path, message in limits)
     schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
     try:
         spec = models.Spec.model_validate(doc.data)
