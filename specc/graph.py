@@ -7,6 +7,8 @@ tensor exists before it is used.
 
 from __future__ import annotations
 
+import graphlib
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +102,7 @@ class _Wiring(Exception):
 def resolve(spec: Spec) -> Graph:
     """Check the wiring and order the layers; raises SpecError on bad wiring."""
     issues: list[Issue] = []
+    hint = _Hints()
     inputs = input_names(spec)
     if len(spec.inputs) > 1:
         for n, i in enumerate(spec.inputs):
@@ -131,13 +134,13 @@ def resolve(spec: Spec) -> Graph:
             target, _ = split_ref(ref)
             if target not in seen:
                 issues.append((_ref_path(index, layer, ref), f"unknown input '{ref}'",
-                               suggest(target, [n for n in seen if n != name])))
+                               hint(target, lambda: [n for n in seen if n != name])))
         if isinstance(layer, Apply):
             target = layers_by_name.get(layer.apply)
             if target is None or isinstance(target, Apply):
                 issues.append((("layers", index, "apply"), f"unknown layer '{layer.apply}'",
-                               suggest(layer.apply, [n for n, l in layers_by_name.items()
-                                                     if not isinstance(l, Apply)])))
+                               hint(layer.apply, lambda: [n for n, l in layers_by_name.items()
+                                                          if not isinstance(l, Apply)])))
         nodes.append(node)
     outputs = spec.model.outputs or [names[-1]]
     out_refs = list(outputs.values()) if isinstance(outputs, dict) else outputs
@@ -145,7 +148,7 @@ def resolve(spec: Spec) -> Graph:
         if split_ref(ref)[0] not in seen:
             key = list(outputs)[n] if isinstance(outputs, dict) else n
             issues.append((("model", "outputs", key), f"unknown output '{ref}'",
-                           suggest(split_ref(ref)[0], names)))
+                           hint(split_ref(ref)[0], lambda: names)))
     if issues:
         raise _Wiring(issues)
     ordered = _order(nodes, inputs)
@@ -164,6 +167,23 @@ def resolve(spec: Spec) -> Graph:
     return Graph(inputs, ordered, outputs, sequential)
 
 
+class _Hints:
+    """Did-you-mean for unknown names, for the first few of them only.
+
+    Each suggestion compares the name with every name of the spec; a spec with
+    thousands of wrong references would take time quadratic in its size.
+    """
+
+    LIMIT = 20
+
+    def __init__(self) -> None:
+        self.given = 0
+
+    def __call__(self, name: str, choices) -> str | None:
+        self.given += 1
+        return suggest(name, choices()) if self.given <= self.LIMIT else None
+
+
 def _ref_path(index: int, layer: Any, ref: str) -> tuple:
     refs = layer.inputs
     if isinstance(refs, dict):
@@ -178,30 +198,34 @@ def _ref_path(index: int, layer: Any, ref: str) -> tuple:
 
 
 def _order(nodes: list[Node], inputs: list[str]) -> list[Node]:
-    """Depth-first topological order; a cycle is reported with its members."""
+    """A topological order that keeps spec order wherever it can; a cycle is
+    reported with its members. graphlib, not a recursive walk: a long chain
+    written in reverse would overflow the stack."""
     by_name = {node.name: node for node in nodes}
-    state: dict[str, int] = {}
-    ordered: list[Node] = []
-
-    def visit(node: Node, trail: list[str]) -> None:
-        if state.get(node.name) == 2:
-            return
-        if state.get(node.name) == 1:
-            cycle = trail[trail.index(node.name):] + [node.name]
-            raise _Wiring([(("layers", node.index, "inputs"),
-                            "cycle: " + " -> ".join(cycle), None)])
-        state[node.name] = 1
-        for ref in node.refs():
-            target = by_name.get(split_ref(ref)[0])
-            if target is not None:
-                visit(target, trail + [node.name])
-        if isinstance(node.layer, Apply):
-            visit(by_name[node.layer.apply], trail + [node.name])
-        state[node.name] = 2
-        ordered.append(node)
-
+    sorter = graphlib.TopologicalSorter()
     for node in nodes:
-        visit(node, [])
+        needs = [split_ref(ref)[0] for ref in node.refs()]
+        if isinstance(node.layer, Apply):
+            needs.append(node.layer.apply)
+        sorter.add(node.name, *(n for n in needs if n in by_name))
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        # graphlib lists each node before the ones that take it; say it the other way,
+        # from the layer written first.
+        cycle = list(reversed(exc.args[1]))[:-1]
+        start = min(range(len(cycle)), key=lambda i: by_name[cycle[i]].index)
+        cycle = cycle[start:] + cycle[:start + 1]
+        first = by_name[cycle[0]]
+        raise _Wiring([(("layers", first.index, "inputs"), "cycle: " + " -> ".join(cycle), None)])
+    ready: list[tuple[int, str]] = []
+    ordered: list[Node] = []
+    while sorter.is_active():
+        for name in sorter.get_ready():
+            heapq.heappush(ready, (by_name[name].index, name))
+        _, name = heapq.heappop(ready)
+        ordered.append(by_name[name])
+        sorter.done(name)
     return ordered
 
 

@@ -60,12 +60,14 @@ def validate_document(doc: Document) -> models.Spec:
     limits = plain_data_problems(doc.data)
     if limits:
         raise SpecError(_placed(doc, path, message) for path, message in limits)
-    schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
     try:
         spec = models.Spec.model_validate(doc.data)
     except ValidationError as exc:
-        problems = _model_problems(doc, exc) or schema_problems
+        # The JSON Schema is the fallback message only (it costs as much again).
+        problems = _model_problems(doc, exc) or [
+            _schema_problem(doc, e) for e in _schema_errors(doc.data)]
         raise SpecError(_in_file_order(doc, problems)) from None
+    schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
     if schema_problems:
         raise SpecError(_in_file_order(doc, schema_problems))
     from specc.graph import wiring_problems
@@ -133,7 +135,8 @@ def _model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
         path = _data_path(doc.data, error["loc"], keep_last=error["type"] == "missing")
         found.setdefault(path, []).append(error)
     # A union reports the same value once per branch; keep the deepest paths.
-    paths = [p for p in found if not any(q[: len(p)] == p and q != p for q in found)]
+    above = {q[:n] for q in found for n in range(len(q))}
+    paths = [p for p in found if p not in above]
     problems: list[Problem] = []
     regularizers: dict[tuple, list[tuple]] = {}
     extras = {p for p in paths if found[p][0]["type"] == "extra_forbidden"}
