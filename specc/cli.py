@@ -134,10 +134,10 @@ def build(
         model = build_model(parsed, max_params=max_params)
         if weights is not None:
             _load_weights(model, weights)
+        write_atomically(target, model.save)
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    write_atomically(target, model.save)
     out.print(summary_table(model))
     out.print(f"wrote {target}")
 
@@ -199,13 +199,14 @@ def export(
             rebuilt = build_model(spec, max_params=max_params)
             copy_weights_from_file(rebuilt, model)
             write_atomically(weights, rebuilt.save_weights)
+        if output is not None:
+            dump(spec, output, schema_ref)
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
     if output is None:
         sys.stdout.write(dumps(spec, schema=schema_ref))
     else:
-        dump(spec, output, schema_ref)
         out.print(f"wrote {output}")
 
 
