@@ -26,12 +26,17 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
     >>> model = build(load("specs/tutorial_l2_l1.toml"))  # doctest: +SKIP
     """
+    _check_keras()
     import keras
 
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
     try:
-        model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+        try:
+            model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+        except RecursionError:  # Keras walks its graph recursively, one frame per layer
+            raise SpecError(Problem(f"the model is too deep for Keras to build "
+                                    f"({len(spec.layers):,} layers in a chain)", path="model"))
         if compile and spec.compile is not None:
             _compile(model, spec)
     except SpecError as exc:
@@ -39,6 +44,17 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
         raise SpecError(place(spec._document, exc.problems)) from None
     return model
+
+
+def _check_keras() -> None:
+    """specc builds Keras 3 models; TF_USE_LEGACY_KERAS=1 makes tf.keras Keras 2."""
+    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
+        raise SpecError("TF_USE_LEGACY_KERAS is set: tf.keras would be the legacy Keras 2 "
+                        "(tf_keras), which specc does not support; unset it to use Keras 3")
+    import keras
+
+    if not keras.__version__.startswith("3."):
+        raise SpecError(f"keras {keras.__version__} is installed: specc needs Keras 3")
 
 
 def _model(spec: Spec, name: str | None):
@@ -128,13 +144,20 @@ def _sequential(spec: Spec, wiring: Graph, name: str | None):
     layers = [_input(spec.inputs[0], wiring.inputs[0])]
     for node in wiring.nodes:
         layers.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
-    model = keras.Sequential(name=name)
-    for node, layer in zip([None, *wiring.nodes], layers):
-        if node is None:
-            model.add(layer)
-        else:
-            _guarded(node, lambda: model.add(layer))
-    return model
+    # All layers at once: Sequential rebuilds itself after every add(), which
+    # is quadratic in the number of layers.
+    try:
+        return keras.Sequential(layers, name=name)
+    except RecursionError:
+        raise
+    except Exception as exc:
+        refused = exc
+    # Keras refused one of them: call them one by one to say which.
+    tensor = _input(spec.inputs[0], wiring.inputs[0])
+    for node, layer in zip(wiring.nodes, layers[1:]):
+        tensor = _guarded(node, lambda: layer(tensor))
+    raise SpecError(Problem(f"Keras rejected the model: {_first_sentence(str(refused))}",
+                            path="model"))
 
 
 def _functional(spec: Spec, wiring: Graph, name: str | None):
@@ -185,6 +208,7 @@ def _call(layer, node: Node, tensors: dict):
         return layer(**kwargs, **(getattr(node.layer, "call", None) or {}))
     args = [_operand(tensors, ref) for ref in node.inputs]
     if isinstance(node.layer, Op):
+        budget.check_constant_operation(layer, args)
         return layer(*args)  # operations take tensors positionally, like keras.ops
     constants = getattr(node.layer, "call", None) or {}
     return layer(args[0] if len(args) == 1 else args, **constants)

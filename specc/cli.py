@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from specc import __version__
+from specc.archive import DEFAULT_MAX_CONFIG_BYTES
 from specc.budget import DEFAULT_MAX_PARAMS
 from specc.errors import SpecError
 from specc.files import write_atomically
@@ -177,6 +178,10 @@ def export(
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
+    max_config_bytes: Annotated[int, typer.Option(
+        "--max-config-bytes", parser=_count, metavar="N",
+        help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
+    )] = DEFAULT_MAX_CONFIG_BYTES,
 ) -> None:
     """Turn a .keras model file into a spec (TOML or JSON)."""
     from specc.dump import dump, dumps
@@ -190,7 +195,7 @@ def export(
         if target is not None and target.resolve() == model.resolve():
             raise typer.BadParameter("the output would overwrite the model", param_hint="--output")
     try:
-        spec = export_file(model)
+        spec = export_file(model, max_config_bytes=max_config_bytes)
         if weights is not None:
             from specc.build import build as build_model
             from specc.export import copy_weights_from_file

@@ -122,7 +122,7 @@ def _parser_limit(error: Exception, fmt: str, file: str) -> SpecError:
     return SpecError(f"invalid {fmt}: {reason}", file=file)
 
 
-def plain_data_problems(data: Any) -> list[tuple[Path, str]]:
+def plain_data_problems(data: Any, max_depth: int = MAX_DEPTH) -> list[tuple[Path, str]]:
     """Limits on parsed data that no later stage should meet: tables and lists
     nested more than MAX_DEPTH deep, integers beyond 64 bits, TOML dates and times.
 
@@ -134,8 +134,8 @@ def plain_data_problems(data: Any) -> list[tuple[Path, str]]:
     while stack:
         path, value = stack.pop()
         if isinstance(value, (dict, list)):
-            if len(path) >= MAX_DEPTH:
-                return [(path, f"tables and lists nested more than {MAX_DEPTH} deep")]
+            if len(path) >= max_depth:
+                return [(path, f"tables and lists nested more than {max_depth} deep")]
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack.extend(((*path, k), v) for k, v in reversed(list(items)))
         elif isinstance(value, int) and not isinstance(value, bool) \
