@@ -53,7 +53,7 @@ def open_archive(path):
         _check_directory(handle, file)
         try:
             archive = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except Exception as exc:  # BadZipFile, OSError, EOFError, NotImplementedError (version)...
             raise SpecError(f"cannot read Keras model: not a zip file ({_reason(exc)})",
                             file=file) from None
         with archive:
@@ -64,7 +64,10 @@ def open_archive(path):
 
 def _check_directory(handle, file: str) -> None:
     """Refuse a zip directory too large to hold in memory, before zipfile reads it."""
-    end = zipfile._EndRecData(handle)  # the end record, as zipfile itself finds it
+    try:
+        end = zipfile._EndRecData(handle)  # the end record, as zipfile itself finds it
+    except (OSError, ValueError, EOFError):
+        end = None
     if end is None:
         raise SpecError("cannot read Keras model: not a zip file", file=file)
     if end[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES:
