@@ -11,12 +11,11 @@ from the HDF5 metadata, before Keras reads a single value.
 from __future__ import annotations
 
 import io
-import os
-import stat
 import zipfile
 from contextlib import contextmanager
 
 from specc.errors import SpecError
+from specc.files import open_regular
 
 # The uncompressed size config.json may have; --max-config-bytes raises it.
 # ResNet152's config.json is about 0.5 MB.
@@ -41,15 +40,8 @@ def open_archive(path):
     ...     config = read_member(archive, "config.json", 2**20)
     """
     file = str(path)
+    handle = open_regular(file, "Keras model")
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer.
-        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise SpecError(f"cannot read Keras model: {exc.strerror or exc}", file=file) from None
-    handle = os.fdopen(fd, "rb")
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise SpecError("cannot read Keras model: not a regular file", file=file)
         _check_directory(handle, file)
         try:
             archive = zipfile.ZipFile(handle)

@@ -1,4 +1,5 @@
-"""Writing outputs without ever leaving a half-written file behind."""
+"""The file system: inputs opened only when they are regular files, outputs
+written without ever leaving a half-written file behind."""
 
 from __future__ import annotations
 
@@ -53,3 +54,21 @@ def write_atomically(target: Path, write: Callable[[str], None]) -> None:
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def open_regular(file: str, what: str):
+    """Open ``file`` for reading only if it is a regular file (or a link to one).
+
+    A FIFO would block and a device (/dev/zero) never ends: both are refused
+    without reading a byte.
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise SpecError(f"cannot read {what}: {e.strerror or e}", file=file) from None
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise SpecError(f"cannot read {what}: not a regular file", file=file)
+    return handle

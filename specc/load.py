@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SpecError
+from .files import open_regular
 
 Path = tuple[str | int, ...]
 Pos = tuple[int, int]
@@ -28,6 +29,8 @@ _JSON_WS = " \t\r\n"
 # Tables and lists nested deeper than this are refused as soon as a file is
 # read. A spec nests about three levels per nested model and one per wrapper.
 MAX_DEPTH = 64
+# A spec of 64 MiB is about a million layers; anything larger is refused unread.
+MAX_SPEC_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -66,11 +69,7 @@ def load_document(path: str | os.PathLike) -> Document:
     if suffix not in (".toml", ".json"):
         shown = f"'{suffix}'" if suffix else "(no suffix)"
         raise SpecError(f"unsupported spec format {shown}: expected .toml or .json", file=file)
-    try:
-        with open(file, "rb") as handle:
-            raw = handle.read()
-    except OSError as e:
-        raise SpecError(f"cannot read spec: {e.strerror or e}", file=file) from None
+    raw = read_regular_file(file, MAX_SPEC_BYTES, "spec")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -79,6 +78,19 @@ def load_document(path: str | os.PathLike) -> Document:
             file=file,
         ) from None
     return parse_text(text, suffix[1:], file)
+
+
+def read_regular_file(file: str, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; a FIFO, a device
+    (/dev/zero) or a link to one is refused without reading it."""
+    with open_regular(file, what) as handle:
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as e:
+            raise SpecError(f"cannot read {what}: {e.strerror or e}", file=file) from None
+    if len(raw) > limit:
+        raise SpecError(f"cannot read {what}: larger than the limit of {limit:,} bytes", file=file)
+    return raw
 
 
 def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
