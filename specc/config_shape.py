@@ -30,17 +30,17 @@ def config_problems(config: Any) -> list[Problem]:
     problems: list[Problem] = []
     if not _is_model(config, (), problems):
         return problems
+    # Only tables are checked: a list's numbers and strings are never put on the stack.
     stack: list[tuple[tuple, Any]] = [((), config)]
     while stack:
         path, value = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
         if isinstance(value, dict):
             _object(path, value, problems)
             if value.get("class_name") in MODEL_CLASSES and isinstance(value.get("config"), dict) \
                     and isinstance(value["config"].get("layers"), list):
                 _model_body(path, value, problems)
-            stack.extend(((*path, k), v) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend(((*path, i), v) for i, v in enumerate(value))
+        stack.extend(((*path, k), v) for k, v in items if isinstance(v, (dict, list)))
     return problems
 
 
@@ -92,7 +92,8 @@ def _model_body(path: tuple, model: dict, problems: list[Problem]) -> None:
         name = layer.get("name", layer["config"].get("name"))
         if not isinstance(name, str):
             problems.append(Problem("a functional model's layer needs a name", f"{where}[{i}]"))
-        names.add(name)
+        else:
+            names.add(name)
         nodes = layer.get("inbound_nodes", [])
         if not isinstance(nodes, list) or not all(
                 isinstance(n, dict) and isinstance(n.get("args", []), list)

@@ -14,7 +14,7 @@ from typing import Any
 from specc import registry
 from specc.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
 from specc.errors import Problem, SpecError
-from specc.graph import layer_names, to_snake_case
+from specc.graph import default_name, layer_names, to_snake_case
 from specc.spec import Spec
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -532,18 +532,38 @@ def _rename_ref(spec: Spec, old: str, new: str) -> None:
             layer.inputs = swap(layer.inputs)
 
 
+# Above this many (layer, layer) comparisons, names that only look like
+# defaults are kept: checking each one alone is quadratic in the layer count.
+_NAME_CHECKS = 2_000_000
+
+
+def _drop_default_names(spec: Spec, wanted: list[str]) -> None:
+    """Unset every layer name that specc would give the layer anyway."""
+    candidates = [layer for layer in spec.layers
+                  if getattr(layer, "apply", None) is None and layer.name is not None
+                  and re.fullmatch(rf"{re.escape(default_name(layer))}(_\d+)?", layer.name)]
+    saved = [(layer, layer.name) for layer in candidates]
+    for layer in candidates:
+        _unset(layer, "name")
+    if layer_names(spec) == wanted:  # Keras's own names, the usual case: all at once
+        return
+    for layer, name in saved:
+        layer.name = name
+    if len(candidates) * len(spec.layers) > _NAME_CHECKS:
+        return
+    for layer, name in saved:
+        _unset(layer, "name")
+        if layer_names(spec) != wanted:
+            layer.name = name
+
+
 def _minimize(spec: Spec) -> None:
     """Leave out what specc would infer anyway: default names, default wiring, the kind."""
     from specc.graph import input_names, resolve
 
     sequential = resolve(spec).sequential
     wanted = layer_names(spec)
-    for layer in spec.layers:
-        if getattr(layer, "apply", None) is None and layer.name is not None:
-            keep = layer.name
-            _unset(layer, "name")
-            if layer_names(spec) != wanted:
-                layer.name = keep
+    _drop_default_names(spec, wanted)
     # Keras numbers default input names per process (input_layer_10): not worth keeping.
     if len(spec.inputs) == 1 and spec.inputs[0].name == "input_layer":
         _rename_ref(spec, spec.inputs[0].name, "input_layer")

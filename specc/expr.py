@@ -104,9 +104,15 @@ def parse_penalty(text: str) -> Penalty:
     except SyntaxError as e:
         # SyntaxError.offset is 1-based characters; 0/None means "at the end".
         at = column(e.lineno, e.offset - 1, in_bytes=False) if e.offset else len(text) + 1
+        if "4300 digits" in str(e.msg):  # Python's int limit, with a long advice attached
+            fail("invalid expr: a number has more than 4300 digits", col=at)
         fail(f"invalid expr: {e.msg}", col=at)
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
-        fail(f"invalid expr: {e}" if str(e) else "invalid expr: too deeply nested", col=1)
+        if isinstance(e, RecursionError) or not str(e):
+            fail("invalid expr: too deeply nested", col=1)
+        if "digits" in str(e):
+            fail("invalid expr: a number has more than 4300 digits", col=1)
+        fail(f"invalid expr: {e}", col=1)
 
     used_w = False
 

@@ -67,8 +67,7 @@ def open_regular(file: str, what: str):
         fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise SpecError(f"cannot read {what}: {e.strerror or e}", file=file) from None
-    handle = os.fdopen(fd, "rb")
     if not stat.S_ISREG(os.fstat(fd).st_mode):
-        handle.close()
+        os.close(fd)
         raise SpecError(f"cannot read {what}: not a regular file", file=file)
-    return handle
+    return os.fdopen(fd, "rb")

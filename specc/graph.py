@@ -60,6 +60,11 @@ def input_names(spec: Spec) -> list[str]:
     return [i.name or f"input_layer_{n}" for n, i in enumerate(spec.inputs)]
 
 
+def default_name(layer: Any) -> str:
+    """The name Keras gives the first unnamed layer of this type: ``dense``."""
+    return to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops."))
+
+
 def layer_names(spec: Spec) -> list[str]:
     """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
     taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
@@ -69,7 +74,7 @@ def layer_names(spec: Spec) -> list[str]:
         if layer.name:
             names.append(layer.name)
             continue
-        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops."))
+        base = default_name(layer)
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1
@@ -102,7 +107,6 @@ class _Wiring(Exception):
 def resolve(spec: Spec) -> Graph:
     """Check the wiring and order the layers; raises SpecError on bad wiring."""
     issues: list[Issue] = []
-    hint = _Hints()
     inputs = input_names(spec)
     if len(spec.inputs) > 1:
         for n, i in enumerate(spec.inputs):
@@ -133,14 +137,15 @@ def resolve(spec: Spec) -> Graph:
         for ref in node.refs():
             target, _ = split_ref(ref)
             if target not in seen:
+                hint = suggest(target, seen)  # no list per reference: linear in the spec
                 issues.append((_ref_path(index, layer, ref), f"unknown input '{ref}'",
-                               hint(target, lambda: [n for n in seen if n != name])))
+                               hint if hint != name else None))
         if isinstance(layer, Apply):
             target = layers_by_name.get(layer.apply)
             if target is None or isinstance(target, Apply):
                 issues.append((("layers", index, "apply"), f"unknown layer '{layer.apply}'",
-                               hint(layer.apply, lambda: [n for n, l in layers_by_name.items()
-                                                          if not isinstance(l, Apply)])))
+                               suggest(layer.apply, [n for n, l in layers_by_name.items()
+                                                     if not isinstance(l, Apply)])))
         nodes.append(node)
     outputs = spec.model.outputs or [names[-1]]
     out_refs = list(outputs.values()) if isinstance(outputs, dict) else outputs
@@ -148,7 +153,7 @@ def resolve(spec: Spec) -> Graph:
         if split_ref(ref)[0] not in seen:
             key = list(outputs)[n] if isinstance(outputs, dict) else n
             issues.append((("model", "outputs", key), f"unknown output '{ref}'",
-                           hint(split_ref(ref)[0], lambda: names)))
+                           suggest(split_ref(ref)[0], names)))
     if issues:
         raise _Wiring(issues)
     ordered = _order(nodes, inputs)
@@ -165,23 +170,6 @@ def resolve(spec: Spec) -> Graph:
         spec.model.kind is None and not explicit and chain
     )
     return Graph(inputs, ordered, outputs, sequential)
-
-
-class _Hints:
-    """Did-you-mean for unknown names, for the first few of them only.
-
-    Each suggestion compares the name with every name of the spec; a spec with
-    thousands of wrong references would take time quadratic in its size.
-    """
-
-    LIMIT = 20
-
-    def __init__(self) -> None:
-        self.given = 0
-
-    def __call__(self, name: str, choices) -> str | None:
-        self.given += 1
-        return suggest(name, choices()) if self.given <= self.LIMIT else None
 
 
 def _ref_path(index: int, layer: Any, ref: str) -> tuple:

@@ -121,6 +121,18 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
     return Document(data, file, scanner.keys, scanner.values, text)
 
 
+def _plain_scalars(values: list) -> bool:
+    """True for a list of strings, floats, booleans and 64-bit integers only."""
+    kinds = set(map(type, values))
+    if not kinds <= {str, float, bool, int, type(None)}:
+        return False
+    return int not in kinds or all(-(2 ** 63) <= v < 2 ** 64 for v in values if type(v) is int)
+
+
+def _entries(value: dict | list):
+    return iter(value.items()) if isinstance(value, dict) else enumerate(value)
+
+
 def _parser_limit(error: Exception, fmt: str, file: str) -> SpecError:
     """A limit of tomllib or json (Python's 4300-digit integers, nesting) as a message."""
     if isinstance(error, RecursionError):
@@ -142,19 +154,32 @@ def plain_data_problems(data: Any, max_depth: int = MAX_DEPTH) -> list[tuple[Pat
     (JSON Schema, pydantic) walk the data recursively.
     """
     problems: list[tuple[Path, str]] = []
-    stack: list[tuple[Path, Any]] = [((), data)]
+    if not isinstance(data, (dict, list)):
+        return problems
+    # One iterator per open container: memory grows with the depth, not the size.
+    path: list = []  # the keys of the open containers below the root
+    stack = [_entries(data)]
     while stack:
-        path, value = stack.pop()
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            if stack:
+                path.pop()
+            continue
+        key, value = entry
         if isinstance(value, (dict, list)):
+            path.append(key)
             if len(path) >= max_depth:
-                return [(path, f"tables and lists nested more than {max_depth} deep")]
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            stack.extend(((*path, k), v) for k, v in reversed(list(items)))
+                return [(tuple(path), f"tables and lists nested more than {max_depth} deep")]
+            if isinstance(value, list) and _plain_scalars(value):
+                path.pop()  # nothing inside to check: skip the walk, item by item, of a long list
+                continue
+            stack.append(_entries(value))
         elif isinstance(value, int) and not isinstance(value, bool) \
                 and not -(2 ** 63) <= value < 2 ** 64:
-            problems.append((path, "integer out of range: expected at most 64 bits"))
+            problems.append(((*path, key), "integer out of range: expected at most 64 bits"))
         elif isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
-            problems.append((path, "dates and times are not spec values; "
+            problems.append(((*path, key), "dates and times are not spec values; "
                              "expected a number, a string, true or false"))
     return problems
 

@@ -593,7 +593,7 @@ def _optimizer_union():
         if isinstance(value, str):
             return "Name"
         name = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return name if name in registry.OPTIMIZERS else None
+        return name if isinstance(name, str) and name in registry.OPTIMIZERS else None
 
     return Annotated[Union[tuple(members)], Discriminator(tag)]
 

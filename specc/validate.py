@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from specc import registry, spec as models
-from specc.errors import Problem, SpecError, suggest
+from specc.errors import Problem, SpecError, limited_suggestions, suggest
 from specc.load import Document, format_path, load_document, plain_data_problems
 
 _HERE = Path(__file__).resolve().parent
@@ -57,6 +57,11 @@ def load(path) -> models.Spec:
 
 def validate_document(doc: Document) -> models.Spec:
     """Run the schema, model and wiring checks over a parsed document."""
+    with limited_suggestions():
+        return _validate_document(doc)
+
+
+def _validate_document(doc: Document) -> models.Spec:
     limits = plain_data_problems(doc.data)
     if limits:
         raise SpecError(_placed(doc, path, message) for path, message in limits)

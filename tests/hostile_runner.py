@@ -41,6 +41,8 @@ def run_case(case: dict) -> dict:
 
     os.chdir(case["cwd"])
     sys.argv = ["specc", *case["argv"]]
+    saved = {key: os.environ.get(key) for key in case.get("env", {})}
+    os.environ.update(case.get("env", {}))
     out, err = io.StringIO(), io.StringIO()
     start_events = len(EVENTS)
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -55,9 +57,15 @@ def run_case(case: dict) -> dict:
             crash = traceback.format_exc()
             code = None
     after = resource.getrusage(resource.RUSAGE_SELF)
+    for key, value in saved.items():
+        if value is None:
+            del os.environ[key]
+        else:
+            os.environ[key] = value
     events = EVENTS[start_events:]
     return {
         "id": case["id"],
+        "cwd": case["cwd"],
         "code": code,
         "stdout": out.getvalue(),
         "stderr": err.getvalue(),
