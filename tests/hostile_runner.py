@@ -65,7 +65,8 @@ def run_case(case: dict) -> dict:
     events = EVENTS[start_events:]
     return {
         "id": case["id"],
-        "cwd": case["cwd"],
+        "cwd": os.path.realpath(case["cwd"]),
+        "argv": case["argv"],
         "code": code,
         "stdout": out.getvalue(),
         "stderr": err.getvalue(),
