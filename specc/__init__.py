@@ -9,6 +9,7 @@ Importing specc does not import TensorFlow; ``build`` and ``export`` do.
 
 from specc.errors import Problem, SpecError
 from specc.plugins import register_regularizer
+from specc.reload import register_with_keras
 from specc.spec import Spec
 from specc.validate import load
 
@@ -19,12 +20,37 @@ from specc import build as _build_module  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
 
+# The README's promise: a model saved with specc's regularizers reloads with
+# keras.models.load_model once specc is imported (without importing Keras here).
+register_with_keras()
+
 
 def build(spec, **options):
     """Compile a Spec into a keras.Model (imports TensorFlow)."""
     from specc.build import build as _build
 
     return _build(spec, **options)
+
+
+def summary(spec):
+    """Output shapes and parameter counts of a Spec's layers, without TensorFlow.
+
+    >>> specc.summary(specc.load("specs/cnn.toml")).total  # doctest: +SKIP
+    16394
+    """
+    from specc.shapes import summarize
+
+    return summarize(spec)
+
+
+def draw(spec, path, **options):
+    """Draw a Spec's architecture into ``path`` (.svg, .png, .dot or .mmd).
+
+    >>> specc.draw(specc.load("specs/cnn.toml"), "cnn.svg")  # doctest: +SKIP
+    """
+    from specc.drawing import draw as _draw
+
+    return _draw(spec, path, **options)
 
 
 def __getattr__(name):
@@ -36,4 +62,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "load", "register_regularizer", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "draw", "load", "register_regularizer",
+           "summary", "__version__"]

@@ -9,9 +9,6 @@ import os
 import re
 from typing import Any
 
-# TensorFlow's C++ start-up chatter (CUDA probes, CPU flags) is not for our users.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 from specc import budget, registry
 from specc.errors import Problem, SpecError
 from specc.graph import Graph, Node, graph as resolve, split_ref, to_snake_case
@@ -26,9 +23,12 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
     >>> model = build(load("specs/tutorial_l2_l1.toml"))  # doctest: +SKIP
     """
-    _check_keras()
-    import keras
+    from specc.startup import import_keras
 
+    _refuse_legacy_keras()
+    keras = import_keras()  # quiet about TensorFlow's start-up when TF_CPP_MIN_LOG_LEVEL asks for it
+    if not keras.__version__.startswith("3."):
+        raise SpecError(f"keras {keras.__version__} is installed: specc needs Keras 3")
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
     try:
@@ -46,15 +46,11 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     return model
 
 
-def _check_keras() -> None:
+def _refuse_legacy_keras() -> None:
     """specc builds Keras 3 models; TF_USE_LEGACY_KERAS=1 makes tf.keras Keras 2."""
     if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
         raise SpecError("TF_USE_LEGACY_KERAS is set: tf.keras would be the legacy Keras 2 "
                         "(tf_keras), which specc does not support; unset it to use Keras 3")
-    import keras
-
-    if not keras.__version__.startswith("3."):
-        raise SpecError(f"keras {keras.__version__} is installed: specc needs Keras 3")
 
 
 def _model(spec: Spec, name: str | None):
@@ -148,16 +144,13 @@ def _sequential(spec: Spec, wiring: Graph, name: str | None):
     # is quadratic in the number of layers.
     try:
         return keras.Sequential(layers, name=name)
-    except RecursionError:
-        raise
-    except Exception as exc:
+    except _KERAS_COMPLAINTS as exc:
         refused = exc
     # Keras refused one of them: call them one by one to say which.
     tensor = _input(spec.inputs[0], wiring.inputs[0])
     for node, layer in zip(wiring.nodes, layers[1:]):
         tensor = _guarded(node, lambda: layer(tensor))
-    raise SpecError(Problem(f"Keras rejected the model: {_first_sentence(str(refused))}",
-                            path="model"))
+    raise refused
 
 
 def _functional(spec: Spec, wiring: Graph, name: str | None):
@@ -214,8 +207,19 @@ def _call(layer, node: Node, tensors: dict):
     return layer(args[0] if len(args) == 1 else args, **constants)
 
 
+# What Keras raises when it refuses arguments or shapes; anything else (KeyError,
+# AttributeError, ...) or anything raised by specc's own code is a bug in specc.
+_KERAS_COMPLAINTS = (ValueError, TypeError, NotImplementedError)
+_KERAS_PACKAGES = ("keras", "tensorflow")
+
+
 def _guarded(node: Node, step):
-    """Run a Keras step; a Keras complaint becomes a problem on that spec layer."""
+    """Run a Keras step; a Keras complaint becomes a problem on that spec layer.
+
+    Only ValueError, TypeError and NotImplementedError raised inside Keras (or
+    TensorFlow) are a complaint about the spec. Any other exception is a bug in
+    specc and propagates unchanged, with a note naming the layer.
+    """
     try:
         return step()
     except SpecError as exc:  # e.g. an unknown custom regularizer: point at its layer
@@ -223,13 +227,25 @@ def _guarded(node: Node, step):
             p if p.path else Problem(p.message, f"layers[{node.index}]", suggestion=p.suggestion)
             for p in exc.problems
         ) from None
-    except Exception as exc:  # Keras raises ValueError, TypeError, NotImplementedError...
+    except Exception as exc:
         kind = "apply" if isinstance(node.layer, Apply) else node.layer.type
+        if not (isinstance(exc, _KERAS_COMPLAINTS) and _raised_in_keras(exc)):
+            exc.add_note(f"specc: while building layer '{node.name}' ({kind}), layers[{node.index}]")
+            raise
         reason = _first_sentence(str(exc))
         raise SpecError(Problem(
             f"Keras rejected layer '{node.name}' ({kind}): {reason}",
             path=f"layers[{node.index}]",
         )) from None
+
+
+def _raised_in_keras(exc: BaseException) -> bool:
+    """True when the innermost frame of the traceback is Keras's or TensorFlow's code."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return module.split(".")[0] in _KERAS_PACKAGES
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

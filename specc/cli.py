@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -216,6 +217,57 @@ def export(
 
 
 @app.command()
+def summary(
+    spec: Annotated[Path, typer.Argument(help="The spec to summarize.")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Print each layer's output shape and parameters, and the totals, without TensorFlow."""
+    from specc.printing import summary_json, summary_text
+    from specc.shapes import summarize
+    from specc.validate import load
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+    try:
+        result = summarize(load(spec))
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(summary_json(result), indent=2) + "\n")
+    else:
+        sys.stdout.write(summary_text(result) + "\n")
+
+
+@app.command()
+def graph(
+    spec: Annotated[Path, typer.Argument(help="The spec to draw.")],
+    output: Annotated[Path, typer.Option("-o", "--output",
+                                         help="The picture: .svg or .png (Graphviz), .dot or .mmd (text).")],
+) -> None:
+    """Draw the architecture: layers with their shapes, parameters, activations and regularizers."""
+    from specc.drawing import draw
+    from specc.validate import load
+
+    if output.suffix.lower() not in (".svg", ".png", ".dot", ".mmd"):
+        raise typer.BadParameter("the picture must end in .svg, .png, .dot or .mmd",
+                                 param_hint="--output")
+    if output.resolve() == spec.resolve():
+        raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
+    try:
+        parsed = load(spec)
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    try:
+        draw(parsed, output)
+    except SpecError as exc:  # not the spec's fault: Graphviz is missing or failed
+        err.print(f"specc graph: {exc.problems[0].message}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"wrote {output}")
+
+
+@app.command()
 def layers(
     name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
 ) -> None:
@@ -241,7 +293,9 @@ def layers(
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    table = Table(title=f"{registry.canonical_layer(name)} (keras.layers)",
+    cls = registry.canonical_layer(name)
+    legacy = registry.LAYERS[cls]["module"].startswith("keras.src.legacy")
+    table = Table(title=f"{cls} ({'tf.keras.layers, Keras 2 form' if legacy else 'keras.layers'})",
                   caption="every layer also takes name and inputs")
     for column in ("Argument", "Type", "Default", "Required"):
         table.add_column(column)
@@ -249,7 +303,23 @@ def layers(
         table.add_row(row["name"], escape(row["type"]),
                       "" if row["required"] else escape(_shown(row["default"])),
                       "required" if row["required"] else "")
-    out.print(table)
+    out.print(table, call_table(cls))
+
+
+def call_table(cls: str) -> Table:
+    """What one call of the layer takes: the keys of its inputs table, then its call table."""
+    from specc import registry
+
+    args = registry.call_arguments(cls)
+    table = Table(title=f"Call arguments of {cls}",
+                  caption="inputs = [NAME] passes the first; a table names each")
+    for column in ("Call argument", "Written as (default)"):
+        table.add_column(column)
+    for arg in args["tensors"]:
+        table.add_row(arg, escape(f"inputs = {{ {arg} = NAME }}"))
+    for arg, default in args["options"].items():
+        table.add_row(arg, escape(f"call = {{ {arg} = {_shown(default)} }}"))
+    return table
 
 
 def _shown(value) -> str:
@@ -269,4 +339,7 @@ def schema() -> None:
 
 def run() -> None:
     """Entry point of the console script and of ``python -m specc``."""
+    # Our own process: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) are not
+    # for specc's users unless they ask (specc.startup keeps to the level they set).
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     app(prog_name="specc")

@@ -373,7 +373,9 @@ def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
         return {"type": "Model", "name": name, "spec": inner}
     if module.startswith("keras.src.ops"):
         return _op(layer, problems, path)
-    known_module = module == "keras.layers" or module == registry.LAYERS.get(cls, {}).get("module")
+    info = registry.LAYERS.get(cls, {})
+    # tf.keras's AlphaDropout, RandomHeight, ... are saved as keras._legacy.layers.
+    known_module = module in ("keras.layers", info.get("module"), info.get("tf_keras_module"))
     if not known_module or layer.get("registered_name") not in (None, cls):
         problems.append(Problem(
             f"layer '{config.get('name', '?')}' is the custom class '{layer.get('registered_name') or cls}', "
@@ -475,7 +477,9 @@ def _keras_object(kind: str, value: Any, problems: list[Problem], path: str):
         return value
     cls = value.get("class_name")
     module = value.get("module", "")
-    if cls not in table or not module.startswith(f"keras.{kind}s"):
+    # tf.random_uniform_initializer and the like: TensorFlow's classes, Keras's arguments.
+    tf_module = table.get(cls, {}).get("tf_module")
+    if cls not in table or not (module.startswith(f"keras.{kind}s") or module == tf_module):
         problems.append(Problem(f"{kind} '{cls}' is not supported by specc", path=path))
         return None
     defaults = table[cls]["args"]

@@ -99,6 +99,39 @@ def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
     return issues
 
 
+def call_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
+    """Keys of ``inputs`` and ``call`` tables that the layer's ``call()`` does not take.
+
+    The path of each issue is the key at fault (of this spec and of nested ones).
+    """
+    issues: list[Issue] = []
+    by_name = dict(zip(layer_names(spec), spec.layers))
+    for index, layer in enumerate(spec.layers):
+        if isinstance(layer, Nested):
+            issues += call_problems(layer.spec, (*at, "layers", index, "spec"))
+        target = by_name.get(layer.apply) if isinstance(layer, Apply) else layer
+        if target is None or isinstance(target, (Nested, Op, Apply)):
+            continue  # a model's call takes its own inputs; operations take tensors in order
+        cls = registry.canonical_layer(target.type)
+        args = registry.call_arguments(cls)
+        where = (*at, "layers", index)
+        for key in layer.inputs if isinstance(layer.inputs, dict) else ():
+            if key in args["options"]:
+                issues.append(((*where, "inputs", key), f"call argument '{key}' of {cls} takes "
+                               "a constant, not a tensor: write it in the layer's 'call' table",
+                               None))
+            elif key not in args["tensors"]:
+                issues.append(((*where, "inputs", key), f"unknown call argument '{key}' for {cls}; "
+                               f"its call takes {', '.join(args['tensors'])}",
+                               suggest(key, args["tensors"])))
+        every = [*args["tensors"], *args["options"]]
+        for key in getattr(layer, "call", None) or {}:
+            if key not in every:
+                issues.append(((*where, "call", key), f"unknown call argument '{key}' for {cls}; "
+                               f"its call takes {', '.join(every)}", suggest(key, every)))
+    return issues
+
+
 class _Wiring(Exception):
     def __init__(self, issues: list[Issue]):
         self.issues = issues

@@ -17,6 +17,7 @@ from specc.errors import SpecError, suggest
 ENTRY_POINT_GROUP = "specc.regularizers"
 
 _REGISTRY: dict[str, Callable] = {}
+_entry_points_loaded = False
 
 
 def _same(a: Callable, b: Callable) -> bool:
@@ -73,6 +74,11 @@ def get_regularizer(name: str) -> Callable:
         return _REGISTRY[name]
     except (KeyError, TypeError):  # TypeError: unhashable name from bad data
         pass
+    if not _entry_points_loaded:
+        # keras.models.load_model reaches here without the command line's --plugin
+        # step: installed packages' penalties count as registered there too.
+        load_entry_points()
+        return get_regularizer(name)
     names = registered_regularizers()
     if names:
         known = "registered: " + ", ".join(names)
@@ -104,6 +110,8 @@ def load_entry_points() -> list[str]:
     >>> isinstance(load_entry_points(), list)
     True
     """
+    global _entry_points_loaded
+    _entry_points_loaded = True
     names = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:

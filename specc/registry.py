@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 CATALOG = json.loads((Path(__file__).parent / "catalog.json").read_text())
 
@@ -77,6 +78,19 @@ STABLE_DEFAULTS = {"dtype", "trainable", "data_format", "activation"}
 # Constructor arguments a spec never writes: the layer name is a field of
 # every layer, and weights travel in a weights file, not in the spec.
 NOT_ARGS = {"name", "weights", "quantization_config"}
+# Old constructor arguments Keras 3 still pops from **kwargs (read in its layer
+# constructors; tests/test_hints.py checks that Keras still takes each). A spec writes
+# only current names, so validation names the current one, or says where the value goes.
+RENAMED_ARGS = {("LeakyReLU", "alpha"): "negative_slope"}
+_SHAPE_GOES = "a spec gives the input's shape in [[inputs]] shape"
+OLD_ARGS = {
+    ("*", "input_shape"): _SHAPE_GOES,
+    ("*", "input_dim"): _SHAPE_GOES,
+    ("Embedding", "input_length"): f"Keras 3 ignores it; {_SHAPE_GOES}",
+    ("LSTM", "implementation"): "Keras 3 neither saves nor needs it; leave it out",
+    ("GRU", "implementation"): "Keras 3 neither saves nor needs it; leave it out",
+    ("LayerNormalization", "rms_scaling"): "Keras 3 deprecates it; use the RMSNormalization layer",
+}
 # Per-layer exceptions to the rules above: (layer, argument) -> kind.
 KIND_BY_LAYER = {
     ("ZeroPadding1D", "padding"): "nested_ints",
@@ -132,6 +146,30 @@ def layer_type_names() -> list[str]:
 def layer_args(layer: str) -> dict[str, dict]:
     """The arguments a spec may give a layer, with their catalog facts."""
     return {k: v for k, v in LAYERS[layer]["args"].items() if k not in NOT_ARGS}
+
+
+def call_arguments(layer: str) -> dict[str, Any]:
+    """What one call of a layer takes: ``tensors``, the keys an ``inputs`` table may
+    use (the first is what a list of inputs passes), and ``options``, the constants
+    of a ``call`` table (``training`` and boolean switches) with their defaults.
+
+    >>> call_arguments("LSTM")["tensors"]
+    ['sequences', 'initial_state', 'mask']
+    """
+    info = LAYERS[layer]
+    options = info["call_options"]
+    return {"tensors": [n for n in info["call"] if n not in options], "options": options}
+
+
+def old_arg(layer: str, arg: str) -> tuple[str | None, str | None]:
+    """(current name, hint) for an argument Keras 3 takes only under its old name.
+
+    >>> old_arg("LeakyReLU", "alpha")
+    ('negative_slope', None)
+    >>> old_arg("Dense", "input_shape")
+    (None, "a spec gives the input's shape in [[inputs]] shape")
+    """
+    return RENAMED_ARGS.get((layer, arg)), OLD_ARGS.get((layer, arg)) or OLD_ARGS.get(("*", arg))
 
 
 def arg_kind(layer: str, arg: str, info: dict) -> str:

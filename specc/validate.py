@@ -75,11 +75,14 @@ def _validate_document(doc: Document) -> models.Spec:
     schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
     if schema_problems:
         raise SpecError(_in_file_order(doc, schema_problems))
-    from specc.graph import wiring_problems
+    from specc.graph import call_problems, wiring_problems
 
     problems = [
         _placed(doc, path, message, suggestion=suggestion)
         for path, message, suggestion in wiring_problems(spec)
+    ] + [
+        _placed(doc, path, message, key=True, suggestion=suggestion)
+        for path, message, suggestion in call_problems(spec)
     ]
     if problems:
         raise SpecError(_in_file_order(doc, problems))
@@ -332,6 +335,11 @@ def _unknown_key(doc: Document, path: tuple, owner_kind: str | None) -> Problem:
     if owner == "Apply":
         return _placed(doc, path, f"unknown key '{key}': a shared layer (apply) takes only "
                        "name and inputs", key=True)
+    if owner_kind == "layer" and owner in registry.LAYERS:
+        renamed, hint = registry.old_arg(owner, key)
+        if renamed or hint:
+            return _placed(doc, path, f"unknown argument '{key}' for {owner}: "
+                           f"{hint or 'Keras 3 renamed it'}", key=True, suggestion=renamed)
     if owner_kind in ("layer", "initializer", "constraint", "optimizer"):
         return _placed(doc, path, f"unknown argument '{key}' for {owner}", key=True,
                        suggestion=suggest(key, choices))

@@ -214,6 +214,26 @@ def test_python_dash_m_invalid_spec(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+# TensorFlow's C++ start-up lines: absl's preamble and its log lines (oneDNN, CUDA probes,
+# the CPU feature guard), whatever their severity.
+STARTUP_NOISE = re.compile(r"absl::InitializeLog|^[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+\] |oneDNN|"
+                           r"cuda|cuInit|cpu_feature_guard|rebuild TensorFlow", re.M | re.I)
+
+
+@pytest.mark.parametrize("level", [None, "1", "0"])
+def test_build_prints_no_tensorflow_start_up_lines(tmp_path, level):
+    """Unless the user asks for them with TF_CPP_MIN_LOG_LEVEL=0."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    out = tmp_path / "model.keras"
+    result = subprocess.run([sys.executable, "-m", "specc", "build", "specs/tutorial_combined.toml",
+                             "-o", str(out)], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    assert bool(STARTUP_NOISE.findall(result.stderr)) == (level == "0")
+    assert result.stdout.rstrip().endswith(f"wrote {out}")
+
+
 # -- custom regularizers come from --plugin, never from the spec ---------------------
 
 PLUGIN = '''

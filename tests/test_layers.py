@@ -85,6 +85,8 @@ SHAPES = {
     "GRU": SEQUENCE, "LSTM": SEQUENCE, "SimpleRNN": SEQUENCE, "Permute": SEQUENCE,
     "MelSpectrogram": [256], "STFTSpectrogram": [256, 1],
     "MaxNumBoundingBoxes": IMAGE,
+    # tf.keras's image layers, kept by Keras 3 in keras.src.legacy.layers
+    "RandomHeight": [16, 16, 3], "RandomWidth": [16, 16, 3],
 }
 # Layers whose inputs are integers.
 INTEGER_INPUTS = {"CategoryEncoding", "Embedding", "ReversibleEmbedding", "Hashing", "HashedCrossing"}

@@ -216,6 +216,41 @@ def test_build_error_is_placed_on_the_spec_layer(name):
     assert [str(p) for p in caught.value.problems] == [expected]
 
 
+# A bug in specc is no spec problem: whatever specc's own code raises propagates as
+# itself (ValueError and TypeError too), with a note naming the layer being built.
+@pytest.mark.parametrize("error", [KeyError("none"), ValueError("specc's own check"),
+                                   TypeError("a wrong call"), AttributeError("no such thing")],
+                         ids=lambda e: type(e).__name__)
+def test_an_error_in_specc_is_not_reported_as_keras_rejecting_the_layer(monkeypatch, error):
+    build = importlib.import_module("specc.build")
+
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(build, "_value", broken)
+    spec = validate_document(parse_text(HEAD + 'type = "Dense"\nunits = 2\n', "toml", "spec.toml"))
+    with pytest.raises(type(error)) as caught:
+        build.build(spec)
+    assert caught.value is error
+    assert caught.value.__notes__ == ["specc: while building layer 'dense' (Dense), layers[0]"]
+
+
+def test_only_keras_complaints_are_reported_as_keras_rejecting_the_layer():
+    """The same exception types are a problem of the spec when Keras's code raises them."""
+    build = importlib.import_module("specc.build")
+    import keras
+
+    with pytest.raises(ValueError) as in_constructor:
+        keras.layers.Dense(0)
+    with pytest.raises(ValueError) as in_call:
+        keras.layers.Reshape((4,))(keras.Input((3,)))
+    with pytest.raises(KeyError) as outside:
+        {}["none"]
+    assert build._raised_in_keras(in_constructor.value)
+    assert build._raised_in_keras(in_call.value)
+    assert not build._raised_in_keras(outside.value)
+
+
 # Keras's texts, as its layers raise them; the reason keeps one sentence and what
 # Keras received, and drops the terminal colours and the call report.
 REASONS = {
@@ -296,6 +331,25 @@ def test_layers_shows_one_layers_arguments(cli):
     assert rows["activation"] == ["activation", '"linear"', ""]
     assert rows["kernel_regularizer"] == ["regularizer", '"None"', ""]
     assert rows["use_bias"] == ["true or false", "true", ""]
+
+
+@pytest.mark.parametrize("name, tensors, options", [
+    ("LSTM", ["sequences", "initial_state", "mask"], {"training": "false"}),
+    ("Bidirectional", ["sequences", "initial_state", "mask"], {"training": '"None"'}),
+    ("MultiHeadAttention", ["query", "value", "key", "query_mask", "value_mask", "key_mask",
+                            "attention_mask"],
+     {"return_attention_scores": "false", "training": '"None"', "use_causal_mask": "false"}),
+    ("Attention", ["inputs", "mask"],
+     {"return_attention_scores": "false", "training": "false", "use_causal_mask": "false"}),
+])
+def test_layers_shows_the_call_arguments(cli, name, tensors, options):
+    result = cli("layers", name)
+    assert result.exit_code == 0
+    call = result.stdout.split(f"Call arguments of {name}")[1]
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in call.splitlines()
+            if line.startswith("│")]
+    assert rows == [[t, f"inputs = {{ {t} = NAME }}"] for t in tensors] + [
+        [o, f"call = {{ {o} = {d} }}"] for o, d in options.items()]
 
 
 def test_layers_accepts_an_alias_and_lists_choices(cli):

@@ -57,7 +57,7 @@ SAMPLES = {
     "width": 2, "stddev": 0.1, "output_size": 2, "factor": 0.1,
     "head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1,
     "num_bins": 4, "max_number": 2, "height_factor": 0.1, "width_factor": 0.1,
-    "init_values": 1e-6, "projection_dim": 4,
+    "init_values": 1e-6, "projection_dim": 4, "theta": 1.0,
 }
 BASE_ARGS = ("trainable", "dtype")
 
@@ -115,7 +115,56 @@ def describe(cls) -> dict:
             args[name] = {"default": None, "config_default": _jsonable(config[name])}
     # Keys some classes put in get_config() without taking them as arguments.
     extra = sorted(k for k in config if k not in args and k != "name")
-    return {"module": cls.__module__, "args": args, "config_only": extra}
+    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls)}
+
+
+def _call_args(cls) -> list[str]:
+    """The names of call()'s arguments, in order: what an ``inputs`` table is keyed by."""
+    params = inspect.signature(cls.call).parameters.values()
+    return [p.name for p in params
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def call_options(cls) -> dict:
+    """The arguments of call() that take a constant rather than a tensor (``training`` and
+    the boolean switches), with their defaults: a spec writes them in a ``call`` table."""
+    return {p.name: None if p.default is p.empty else p.default
+            for p in inspect.signature(cls.call).parameters.values()
+            if p.name == "training" or isinstance(p.default, bool)}
+
+
+def _saved_module(instance) -> str:
+    import keras
+
+    return keras.saving.serialize_keras_object(instance)["module"]
+
+
+def _tf_keras_legacy() -> dict[str, type]:
+    """Classes tf.keras.layers exports that are not keras.layers's (Keras 3 keeps the
+    Keras 2 forms of a few layers in keras.src.legacy.layers for tf.keras)."""
+    import keras
+    from keras._tf_keras.keras import layers as tf_layers
+
+    return {name: obj for name, obj in sorted(vars(tf_layers).items())
+            if isinstance(obj, type) and obj is not getattr(keras.layers, name, None)
+            and obj.__module__.startswith("keras.src.legacy")}
+
+
+def _tf_initializers(initializers: dict) -> dict[str, str]:
+    """TensorFlow's own initializer classes (tf.random_uniform_initializer, ...) whose
+    saved config holds only arguments of the Keras class of the same name: class -> module."""
+    import keras
+    import tensorflow as tf
+
+    found = {}
+    for name in sorted(dir(tf)):
+        if not name.endswith("_initializer"):
+            continue
+        saved = keras.saving.serialize_keras_object(getattr(tf, name)())
+        keras_args = initializers.get(saved["class_name"], {}).get("args", {})
+        if saved["config"].keys() <= keras_args.keys():
+            found[saved["class_name"]] = saved["module"]
+    return found
 
 
 def _objects(module, base) -> dict:
@@ -185,6 +234,9 @@ def generate() -> dict:
 
     for module, name in APPLICATION_LAYERS:
         classes[name] = getattr(importlib.import_module(module), name)
+    legacy = _tf_keras_legacy()
+    for name, cls in legacy.items():
+        classes.setdefault(name, cls)
     layers = {}
     for name, cls in classes.items():
         if name in REFUSED:
@@ -192,8 +244,17 @@ def generate() -> dict:
         # Default names (backward_lstm) count up per process; start each class afresh.
         keras.backend.clear_session(free_memory=False)
         layers[name] = describe(cls)
+        layers[name]["call_options"] = call_options(cls)
         if aliases.get(name):
             layers[name]["aliases"] = aliases[name]
+        if name in legacy:
+            # tf.keras's class of this name is saved under another module; export reads it
+            # as this class when its arguments are a subset of this class's.
+            old = describe(legacy[name])
+            if not old["args"].keys() <= layers[name]["args"].keys():
+                raise SystemExit(f"tf.keras.layers.{name} takes arguments keras.layers.{name} lacks")
+            layers[name]["tf_keras_module"] = _saved_module(
+                legacy[name](**{a: _sample(a) for a, i in old["args"].items() if "required" in i}))
     from keras.src.activations import ALL_OBJECTS_DICT as activations
     from keras.src.losses import ALL_OBJECTS_DICT as losses
     from keras.src.metrics import ALL_OBJECTS_DICT as metrics
@@ -206,12 +267,16 @@ def generate() -> dict:
         if name not in skip_optimizers
     }
 
+    initializers = _objects(keras.initializers, keras.initializers.Initializer)
+    for name, module in _tf_initializers(initializers).items():
+        initializers[name]["tf_module"] = module
+
     return {
         "keras_version": keras.__version__,
         "layers": layers,
         "refused": REFUSED,
         "activations": sorted(activations),
-        "initializers": _objects(keras.initializers, keras.initializers.Initializer),
+        "initializers": initializers,
         "constraints": _objects(keras.constraints, keras.constraints.Constraint),
         "optimizers": optimizers,
         "ops": _ops(),
