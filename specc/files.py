@@ -3,6 +3,7 @@ written without ever leaving a half-written file behind."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -67,7 +68,9 @@ def open_regular(file: str, what: str):
         fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise SpecError(f"cannot read {what}: {e.strerror or e}", file=file) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
         os.close(fd)
-        raise SpecError(f"cannot read {what}: not a regular file", file=file)
+        reason = os.strerror(errno.EISDIR) if stat.S_ISDIR(mode) else "not a regular file"
+        raise SpecError(f"cannot read {what}: {reason}", file=file)
     return os.fdopen(fd, "rb")

@@ -237,7 +237,7 @@ SPEC_CASES: list[Case] = [
     Case("spec_fifo", ["validate", "fifo.toml"], {"fifo.toml": None}, ["not a regular file"]),
     Case("spec_dev_zero_link", ["validate", "zero.toml"], links={"zero.toml": "/dev/zero"},
          expect=["not a regular file"]),
-    Case("spec_directory", ["validate", "dir.toml"], {"dir.toml/a": "x"}, ["not a regular file"]),
+    Case("spec_directory", ["validate", "dir.toml"], {"dir.toml/a": "x"}, ["Is a directory"]),
     Case("spec_over_64_mib", ["validate", "s.toml"], {"s.toml": "#" * (64 * 2**20 + 1)},
          ["larger than the limit of 67,108,864 bytes"]),
     Case("newlines_padding", ["validate", "s.toml"], {"s.toml": "\n" * 10_000_000 + dense(
