@@ -15,6 +15,10 @@ from typing import Iterable
 _COMPARISONS_LEFT: ContextVar[list[int] | None] = ContextVar("comparisons_left", default=None)
 
 
+# Control characters written as escapes (\n, \x1b) when a problem is printed.
+_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), 127]}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a spec, printed as ``FILE:LINE:COL: path: message``.
@@ -47,7 +51,8 @@ class Problem:
         text += self.message
         if self.suggestion:
             text += f". Did you mean '{self.suggestion}'?"
-        return text
+        # One problem, one line: a key or value from the input may hold line breaks.
+        return text.translate(_CONTROL)
 
     def as_dict(self) -> dict:
         return {

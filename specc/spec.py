@@ -69,8 +69,12 @@ Dim = Union[Annotated[StrictInt, Field(ge=-1), BeforeValidator(_integral)], None
 # A plain value a layer call or an operation takes. Never a table: Keras's
 # loader turns tables with a "class_name" into objects (a marshalled lambda,
 # a layer reading a file), which is what a spec must not be able to smuggle in.
-Scalar = TypeAliasType("Scalar", Union[StrictBool, StrictInt, Finite, str])
-ScalarOrList = TypeAliasType("ScalarOrList", Union[Scalar, list[Union[Scalar, list[Scalar]]]])
+Scalar = TypeAliasType("Scalar", Annotated[
+    Union[StrictBool, StrictInt, Finite, str],
+    Field(description="a number, a string, true or false (never a table)")])
+ScalarOrList = TypeAliasType("ScalarOrList", Annotated[
+    Union[Scalar, list[Union[Scalar, list[Scalar]]]],
+    Field(description="a number, a string, true or false, or a list of them")])
 
 
 class Strict(BaseModel):

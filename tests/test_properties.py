@@ -160,7 +160,7 @@ def _spec_or_spec_error(text: str, fmt: str) -> None:
     try:
         validate_document(parse_text(text, fmt))
     except SpecError as exc:
-        assert exc.problems and all(str(p) and "\n" not in p.message for p in exc.problems)
+        assert exc.problems and all(str(p) and "\n" not in str(p) for p in exc.problems)
 
 
 @QUICK
