@@ -7,7 +7,9 @@
 Importing specc does not import TensorFlow; ``build`` and ``export`` do.
 """
 
+from specc.diff import diff_models
 from specc.errors import Problem, SpecError
+from specc.fmt import format_file, format_text
 from specc.plugins import register_regularizer
 from specc.reload import register_with_keras
 from specc.spec import Spec
@@ -62,5 +64,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "draw", "load", "register_regularizer",
-           "summary", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "format_file",
+           "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -113,6 +113,43 @@ def validate(
 
 
 @app.command()
+def fmt(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json) to rewrite in place.")],
+    check: Annotated[bool, typer.Option("--check", help="Change nothing; list the files that would change and exit 1 if any.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Change nothing; print the changes as a unified diff (exit 1 if any).")] = False,
+) -> None:
+    """Rewrite specs in one canonical layout, keeping every comment; invalid specs are left alone."""
+    from specc.fmt import format_file
+
+    changed, same, failed = [], 0, False
+    for path in specs:
+        try:
+            result = format_file(path, write=not (check or diff))
+        except SpecError as exc:
+            _report(exc)
+            failed = True
+            continue
+        if not result.changed:
+            same += 1
+            continue
+        changed.append(path)
+        if diff:
+            sys.stdout.write(result.diff())
+        if check:
+            out.print(f"would reformat {path}", markup=False)
+        elif not diff:
+            out.print(f"reformatted {path}", markup=False)
+    verb = "would be reformatted" if check or diff else "reformatted"
+    err.print(f"{_files(len(changed))} {verb}, {_files(same)} already formatted", markup=False)
+    if failed or (changed and (check or diff)):
+        raise typer.Exit(1)
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' if count != 1 else ''}"
+
+
+@app.command()
 def build(
     spec: Annotated[Path, typer.Argument(help="The spec to compile.")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the .keras file.")] = None,
@@ -265,6 +302,32 @@ def graph(
         err.print(f"specc graph: {exc.problems[0].message}", markup=False)
         raise typer.Exit(1)
     out.print(f"wrote {output}")
+
+
+@app.command()
+def diff(
+    a: Annotated[Path, typer.Argument(help="The first model: a spec (.toml, .json) or a .keras file.")],
+    b: Annotated[Path, typer.Argument(help="The second model, the same kinds.")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Compare two models (specs or .keras files, read as data): exit 0 same, 1 different."""
+    from specc.diff import diff_models, diff_table, write_json
+
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+    try:
+        result = diff_models(a, b)
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(2)  # as diff(1): 2 is trouble, 1 means "they differ"
+    if fmt == "json":
+        sys.stdout.write(write_json(result))
+    elif result.same:
+        out.print(f"same: {a} and {b} describe the same model", markup=False)
+    else:
+        out.print(diff_table(result))
+    if not result.same:
+        raise typer.Exit(1)
 
 
 @app.command()

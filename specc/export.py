@@ -434,6 +434,16 @@ def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
     return forward["class_name"] == backward["class_name"] and f == b
 
 
+def spec_value(cls: str, key: str, value: Any) -> Any:
+    """One argument of a layer's Keras config written as a spec writes it.
+
+    >>> spec_value("Dense", "kernel_initializer", {"class_name": "GlorotUniform",
+    ...            "module": "keras.initializers", "config": {"seed": None}})
+    'glorot_uniform'
+    """
+    return _argument(cls, key, value, registry.layer_args(cls)[key], [], key)
+
+
 def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem], path: str):
     kind = registry.arg_kind(cls, key, info)
     if value is None:

@@ -19,6 +19,8 @@ CATALOG = json.loads((Path(__file__).parent / "catalog.json").read_text())
 LAYERS: dict[str, dict] = CATALOG["layers"]
 REFUSED: dict[str, str] = CATALOG["refused"]
 ACTIVATIONS: list[str] = CATALOG["activations"]
+# swish -> silu: the name Keras saves for an activation that has two.
+ACTIVATION_ALIASES: dict[str, str] = CATALOG["activation_aliases"]
 INITIALIZERS: dict[str, dict] = CATALOG["initializers"]
 CONSTRAINTS: dict[str, dict] = CATALOG["constraints"]
 OPTIMIZERS: dict[str, dict] = CATALOG["optimizers"]
@@ -34,6 +36,8 @@ FUNCTION_OPS = frozenset({"AssociativeScan", "Cond", "ForiLoop", "Map", "Scan", 
 LAYER_ALIASES = {alias: name for name, info in LAYERS.items() for alias in info.get("aliases", [])}
 INITIALIZER_NAMES = {alias: name for name, info in INITIALIZERS.items() for alias in info["names"]}
 CONSTRAINT_NAMES = {alias: name for name, info in CONSTRAINTS.items() for alias in info["names"]}
+
+DEFAULT_FACTOR = 0.01  # what Keras uses for L1(), L2() and the bare "l1"/"l2"
 
 DTYPES = [
     "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64",
@@ -146,6 +150,15 @@ def layer_type_names() -> list[str]:
 def layer_args(layer: str) -> dict[str, dict]:
     """The arguments a spec may give a layer, with their catalog facts."""
     return {k: v for k, v in LAYERS[layer]["args"].items() if k not in NOT_ARGS}
+
+
+def arg_order(layer: str) -> list[str]:
+    """A layer's spec arguments in the order of Keras's constructor signature.
+
+    >>> arg_order("Dense")[:3]
+    ['units', 'activation', 'use_bias']
+    """
+    return [a for a in LAYERS[layer]["order"] if a not in NOT_ARGS]
 
 
 def call_arguments(layer: str) -> dict[str, Any]:

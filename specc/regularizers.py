@@ -14,8 +14,8 @@ from keras import ops
 from specc import plugins
 from specc.errors import SpecError, suggest
 from specc.expr import evaluate, parse_penalty
+from specc.registry import DEFAULT_FACTOR
 
-DEFAULT_FACTOR = 0.01  # what Keras uses for L1(), L2() and the bare "l1"/"l2"
 
 
 def short_float(x) -> float:

@@ -42,3 +42,12 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], prog_name="specc")
 
     return invoke
+
+
+def run_specc(*args, cwd=ROOT, **env):
+    """The real command line in a fresh process: ``python -m specc ARGS`` -> CompletedProcess."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "specc", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, **env})

@@ -115,7 +115,9 @@ def describe(cls) -> dict:
             args[name] = {"default": None, "config_default": _jsonable(config[name])}
     # Keys some classes put in get_config() without taking them as arguments.
     extra = sorted(k for k in config if k not in args and k != "name")
-    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls)}
+    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls),
+            # The file is written with sorted keys, so the signature order is kept as a list.
+            "order": list(args)}
 
 
 def _call_args(cls) -> list[str]:
@@ -182,6 +184,7 @@ def _objects(module, base) -> dict:
             p.name: _jsonable(p.default) for p in params
             if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         }
+        entry["order"] = list(entry["args"])
     for entry in found.values():
         entry["names"].sort()
     return found
@@ -276,6 +279,11 @@ def generate() -> dict:
         "layers": layers,
         "refused": REFUSED,
         "activations": sorted(activations),
+        # Names of one function under two names (swish is silu): Keras saves the second.
+        "activation_aliases": {
+            name: keras.activations.serialize(fn) for name, fn in sorted(activations.items())
+            if keras.activations.serialize(fn) != name
+        },
         "initializers": initializers,
         "constraints": _objects(keras.constraints, keras.constraints.Constraint),
         "optimizers": optimizers,
