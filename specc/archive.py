@@ -107,16 +107,22 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int, file: str = "",
     return out.getvalue()
 
 
-def check_weights(archive: zipfile.ZipFile, largest: int, file: str = "") -> None:
-    """Refuse weights Keras should not read: a dataset with more values than the
-    largest weight of the model they are for (Keras reads a whole dataset before
-    comparing shapes), data kept in other files, links to other files.
+def check_weights(archive: zipfile.ZipFile, largest: int, total: int, file: str = "") -> None:
+    """Refuse weights Keras should not read: a member larger than the model's
+    weights (``total`` values) and its optimizer's could fill, a dataset with more
+    values than the largest weight of the model (Keras reads a whole dataset
+    before comparing shapes), data kept in other files, links to other files.
 
-    Only HDF5 metadata is read here; the walk is iterative.
+    Only the zip directory and HDF5 metadata are read here; the walk is iterative.
     """
     import h5py
 
     info = member_info(archive, WEIGHTS, file)
+    # The weights and two optimizer slots each, as float64, and room for HDF5's own data.
+    limit = 16 * 2**20 + 3 * 8 * total
+    if info.file_size > limit:
+        raise SpecError(f"cannot read weights: {WEIGHTS} is {info.file_size:,} bytes uncompressed, "
+                        f"more than the model's weights can fill ({limit:,})", file=file)
     try:
         with archive.open(info) as stream, h5py.File(stream, "r") as weights:
             stack = [weights]

@@ -608,9 +608,9 @@ def copy_weights_from_file(model, path) -> None:
     """
     from specc.archive import check_weights
 
-    largest = max((_values(w.shape) for w in model.weights), default=0)
+    sizes = [_values(w.shape) for w in model.weights]
     with open_archive(path) as archive:
-        check_weights(archive, largest, str(path))
+        check_weights(archive, max(sizes, default=0), sum(sizes), str(path))
     try:
         model.load_weights(path)
     except Exception as exc:  # h5py, zipfile and Keras raise many kinds

@@ -274,10 +274,11 @@ def bomb(method) -> bytes:
     return buffer.getvalue()
 
 
-def with_header_field(data: bytes, field_offset: int, value: bytes) -> bytes:
-    """Change a field of config.json's local and central headers (offsets from their start)."""
+def with_header_field(data: bytes, field_offset: int, value: bytes,
+                      name: bytes = b"config.json") -> bytes:
+    """Change a field of a member's local and central headers (offsets from the local
+    header's start; the central header has the same fields two bytes later)."""
     out = bytearray(data)
-    name = b"config.json"
     for signature, name_at in ((b"PK\x03\x04", 30), (b"PK\x01\x02", 46)):
         at = 0
         while (at := out.find(signature, at)) >= 0:
@@ -510,6 +511,10 @@ WEIGHT_CASES: list[Case] = [
          outputs=["out.toml", "w.weights.h5"]),
     Case("weights_30000_squared", ["export", "m.keras", "--weights", "w.weights.h5"],
          {"m.keras": big_weights()}, ["has shape (30000, 30000), larger than any weight"]),
+    Case("weights_member_bomb", ["export", "m.keras", "--weights", "w.weights.h5"],
+         {"m.keras": with_header_field(good_weights(), 22, (2**32 - 2).to_bytes(4, "little"),
+                                       name=b"model.weights.h5")},
+         ["model.weights.h5 is 4,294,967,294 bytes uncompressed, more than the model's weights"]),
     Case("weights_external_link", ["export", "m.keras", "--weights", "w.weights.h5"],
          {"m.keras": external_weights()}, ["links to another file"]),
 ]
@@ -699,6 +704,7 @@ def _allowed_file(path: str, result: dict) -> bool:
     import tempfile
 
     home_keras = os.path.realpath(os.path.expanduser("~/.keras/keras.json"))
+    temp = os.path.realpath(tempfile.gettempdir())
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(ROOT / "specc"),
                 str(ROOT / "schemas")}
     inputs = {os.path.realpath(os.path.join(result["cwd"], arg)) for arg in result["argv"]}
@@ -707,8 +713,9 @@ def _allowed_file(path: str, result: dict) -> bool:
             or path in ("/dev/null", home_keras)  # Keras reads its settings when imported
             # Package metadata: specc looks up plugins' entry points.
             or re.search(r"\.(egg|dist)-info(/|$)", path) is not None
-            # Python's tempfile probes its directory; Keras's save() keeps assets in a temp dir.
-            or os.path.dirname(path.removesuffix("/assets")) == os.path.realpath(tempfile.gettempdir()))
+            # Python's tempfile probes its directory (and opens it for an unnamed
+            # TemporaryFile); Keras's save() keeps assets in a temporary directory.
+            or temp in (path, os.path.dirname(path.removesuffix("/assets"))))
 
 
 def test_audit_opens_only_inputs_outputs_and_libraries(results):
