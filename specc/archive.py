@@ -87,17 +87,19 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int, file: str = "",
                 flag: str = "--max-config-bytes") -> bytes:
     """A member's bytes, at most ``limit`` of them once decompressed."""
     info = member_info(archive, name, file)
-    too_big = SpecError(f"cannot read Keras model: {name} is {{}} bytes uncompressed, over the "
-                        f"limit of {limit:,}; raise it with {flag}", file=file)
+
+    def too_big(size: str) -> SpecError:
+        return SpecError(f"cannot read Keras model: {name} is {size} bytes uncompressed, over "
+                         f"the limit of {limit:,}; raise it with {flag}", file=file)
+
     if info.file_size > limit:
-        raise SpecError(too_big.problems[0].message.format(f"{info.file_size:,}"), file=file)
+        raise too_big(f"{info.file_size:,}")
     out = io.BytesIO()
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(_CHUNK):
                 if out.tell() + len(chunk) > limit:  # the directory understated the size
-                    raise SpecError(too_big.problems[0].message.format(f"more than {limit:,}"),
-                                    file=file)
+                    raise too_big(f"more than {limit:,}")
                 out.write(chunk)
     except SpecError:
         raise
