@@ -203,3 +203,44 @@ def test_any_config_json_gives_a_spec_or_a_spec_error(config):
         export_config(config)
     except SpecError as exc:
         assert exc.problems
+
+
+def _zip(config_bytes: bytes, method: int) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("config.json", config_bytes)
+    return buffer.getvalue()
+
+
+keras_files = st.one_of(
+    st.binary(max_size=400),
+    st.tuples(json_values.map(lambda v: json.dumps(v).encode()),
+              st.sampled_from([0, 8, 12, 14])).map(lambda t: _zip(*t)),
+    # a valid zip with some of its bytes changed
+    st.tuples(json_values.map(lambda v: _zip(json.dumps(v).encode(), 8)),
+              st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4)).map(
+        lambda t: bytes(_flip(bytearray(t[0]), t[1]))),
+)
+
+
+def _flip(data: bytearray, changes) -> bytearray:
+    for at, value in changes:
+        if data:
+            data[at % len(data)] = value
+    return data
+
+
+@QUICK
+@given(raw=keras_files)
+def test_any_keras_file_gives_a_spec_or_a_spec_error(tmp_path_factory, raw):
+    from specc.export import export_file
+
+    path = tmp_path_factory.mktemp("keras") / "m.keras"
+    path.write_bytes(raw)
+    try:
+        export_file(path)
+    except SpecError as exc:
+        assert exc.problems and all("\n" not in str(p) for p in exc.problems)
