@@ -113,12 +113,13 @@ def _value(layer: str, arg: str, value: Any) -> Any:
         assert cls in table  # validated: only registry names reach here
         return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})
     if kind == "layer":
-        from specc.spec import LAYER_MODELS
+        from specc.spec import parse_layer
 
-        cls = registry.canonical_layer(value["type"])
-        inner = LAYER_MODELS[cls].model_validate(value)
+        inner = parse_layer(value)
+        if isinstance(inner, Nested):
+            return make_layer(inner, inner.name)
         # Keras would number an unnamed wrapped layer per process (lstm_7): name it as a fresh one.
-        return make_layer(inner, inner.name or to_snake_case(cls))
+        return make_layer(inner, inner.name or to_snake_case(registry.canonical_layer(inner.type)))
     if kind in ("ints", "shape", "nested_ints", "axis") and isinstance(value, list):
         return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value
@@ -167,23 +168,38 @@ def _functional(spec: Spec, wiring: Graph, name: str | None):
             layer = objects[node.name] = _guarded(node, lambda: make_layer(node.layer, node.name))
         tensors[node.name] = _guarded(node, lambda: _call(layer, node, tensors))
     inputs = [tensors[n] for n in wiring.inputs]
-    outputs = wiring.outputs
-    if isinstance(outputs, dict):
-        out = {k: _tensor(tensors, ref) for k, ref in outputs.items()}
-    else:
-        out = [_tensor(tensors, ref) for ref in outputs]
-        out = out[0] if len(out) == 1 and spec.model.outputs_form != "list" else out
-    if spec.model.inputs_form == "dict":
+    out = _structure(wiring.outputs, lambda ref: _tensor(tensors, ref))
+    if isinstance(out, list) and len(out) == 1 and isinstance(wiring.outputs[0], str) \
+            and spec.model.outputs_form != "list":
+        out = out[0]  # one output; [[a, b]] stays a list of a list
+    if spec.model.inputs is not None:
+        ins = _structure(spec.model.inputs, tensors.__getitem__)
+    elif spec.model.inputs_form == "dict":
         ins = dict(zip(wiring.inputs, inputs))
     else:
         ins = inputs[0] if len(inputs) == 1 and spec.model.inputs_form != "list" else inputs
     return keras.Model(ins, out, name=name)
 
 
+def _structure(names: Any, tensor):
+    """A structure of names (lists and tables, nested) with each name's tensor in its place."""
+    if isinstance(names, dict):
+        return {k: _structure(v, tensor) for k, v in names.items()}
+    if isinstance(names, list):
+        return [_structure(v, tensor) for v in names]
+    return tensor(names)
+
+
 def _tensor(tensors: dict, ref: str):
     name, index = split_ref(ref)
     value = tensors[name]
-    return value if index is None else value[index]
+    if index is None:
+        return value
+    if not isinstance(value, (list, tuple)):  # validate catches what the spec says; this, the rest
+        raise SpecError(f"'{name}' is one tensor: write '{name}', not '{ref}'")
+    if index >= len(value):
+        raise SpecError(f"'{name}' has {len(value)} outputs: '{name}:0' to '{name}:{len(value) - 1}'")
+    return value[index]
 
 
 def _operand(tensors: dict, ref: Any):
@@ -193,18 +209,44 @@ def _operand(tensors: dict, ref: Any):
 
 
 def _call(layer, node: Node, tensors: dict):
+    import keras
+
     if isinstance(node.inputs, dict):
         kwargs = {
             key: _tensor(tensors, ref) if isinstance(ref, str) else [_tensor(tensors, r) for r in ref]
             for key, ref in node.inputs.items()
         }
-        return layer(**kwargs, **(getattr(node.layer, "call", None) or {}))
+        constants = getattr(node.layer, "call", None) or {}
+        if isinstance(layer, keras.Model):
+            return layer(kwargs, **constants)  # a nested model's table is the dict it takes
+        # The leading arguments that follow call()'s order go by position, as users write
+        # lstm(x, initial_state=...): Keras orders model.layers by how calls name them.
+        args = []
+        for key in registry.LAYERS.get(type(layer).__name__, {}).get("call", []):
+            if key not in kwargs or next(iter(kwargs)) != key:
+                break
+            args.append(kwargs.pop(key))
+        return layer(*args, **kwargs, **constants)
     args = [_operand(tensors, ref) for ref in node.inputs]
     if isinstance(node.layer, Op):
         budget.check_constant_operation(layer, args)
+        if node.layer.key is not None:
+            return layer(*args, _index(node.layer.key))
         return layer(*args)  # operations take tensors positionally, like keras.ops
     constants = getattr(node.layer, "call", None) or {}
     return layer(args[0] if len(args) == 1 else args, **constants)
+
+
+def _index(key: list) -> tuple:
+    """An ops.GetItem key: [":", ":2"] -> (slice(None), slice(None, 2))."""
+    def axis(item):
+        if item == "...":
+            return Ellipsis
+        if isinstance(item, str):
+            return slice(*(int(p) if p else None for p in item.split(":")))
+        return item  # an integer, or None: a new axis
+
+    return tuple(axis(item) for item in key)
 
 
 # What Keras raises when it refuses arguments or shapes; anything else (KeyError,

@@ -65,7 +65,7 @@ class Model:
     inputs: list[dict]
     layers: list[Layer]
     outputs: Any
-    forms: dict  # inputs_form, outputs_form
+    forms: dict  # inputs (the structure the model takes), inputs_form, outputs_form
     compile: dict | None
     params: dict[str, int | None] = field(default_factory=dict)  # per layer, from specc.shapes
     total: int | None = None  # None: a layer could not be counted
@@ -97,7 +97,8 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
     layers, outputs = _call_names(layers, outputs)
     model = spec.model
     default_name = "sequential" if graph.sequential else "functional"
-    forms = {k: getattr(model, k) for k in ("inputs_form", "outputs_form") if getattr(model, k)}
+    forms = {k: getattr(model, k) for k in ("inputs", "inputs_form", "outputs_form")
+             if getattr(model, k)}
     return Model(name or model.name or default_name, inputs, layers, outputs, forms,
                  _compile(data.get("compile")) if spec.compile is not None else None,
                  {row.name: row.params for row in rows},

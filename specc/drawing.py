@@ -24,7 +24,7 @@ from pathlib import Path
 from specc import registry
 from specc.errors import SpecError
 from specc.files import write_atomically
-from specc.graph import graph as resolve, split_ref
+from specc.graph import graph as resolve, leaves, split_ref
 from specc.printing import params_text, shape_text
 from specc.shapes import LayerShape, summarize
 from specc.spec import Apply, Nested, Op, Spec
@@ -96,8 +96,7 @@ def _fill(spec: Spec, rows, pic: Picture, cluster: Cluster, prefix: str,
             cluster.clusters.append(inner)
             feeds = [ends.get(split_ref(ref)[0], []) for ref in spec_node.refs()]
             inner_ends = _fill(layer.spec, row.layers, pic, inner, prefix + spec_node.name + "/", feeds)
-            outs = resolve(layer.spec).outputs
-            outs = list(outs.values()) if isinstance(outs, dict) else outs
+            outs = [ref for _, ref in leaves(resolve(layer.spec).outputs)]
             ends[spec_node.name] = [i for ref in outs for i in inner_ends[split_ref(ref)[0]]]
             continue
         node = Node(prefix + spec_node.name, _label(spec_node.name, layer, row),

@@ -11,10 +11,13 @@ import json
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from specc import registry
 from specc.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
 from specc.errors import Problem, SpecError
-from specc.graph import default_name, layer_names, to_snake_case
+from specc.graph import default_name, layer_names, to_snake_case, wiring_problems
+from specc.load import format_path
 from specc.spec import Spec
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -55,8 +58,6 @@ def export(model) -> Spec:
 def export_config(config: dict, file: str | None = None) -> Spec:
     """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
     from specc.config_shape import config_problems
-    from specc.graph import wiring_problems
-    from specc.load import format_path
 
     try:
         config = _plain(config)
@@ -78,12 +79,17 @@ def export_config(config: dict, file: str | None = None) -> Spec:
         raise SpecError(Problem(p.message, p.path, file or p.file) for p in problems)
     try:
         spec = Spec.model_validate(data)
-    except Exception as exc:  # a bug in specc, or a Keras config specc cannot express
-        raise SpecError(f"the exported spec does not validate: {_reason(exc)}", file=file) from None
-    wiring = wiring_problems(spec)
-    if wiring:
-        raise SpecError(Problem(f"the exported spec is not valid: {message}", format_path(path),
-                                file) for path, message, _ in wiring)
+    except ValidationError as exc:  # a bug in specc, or a Keras config specc cannot express
+        first = {}  # a union reports one error per branch: keep one per layer
+        for e in exc.errors():
+            first.setdefault(e["loc"][:2], e)
+        raise SpecError(Problem(f"the exported spec does not validate: {e['msg']}",
+                                format_path(e["loc"][:2]), file) for e in first.values()) from None
+    _drop_zero_indexes(spec)
+    issues = wiring_problems(spec)
+    if issues:
+        raise SpecError(Problem(f"the exported spec is not wired right: {message}",
+                                format_path(at), file) for at, message, _ in issues)
     _minimize(spec)
     return spec
 
@@ -138,8 +144,13 @@ def _names_only(value: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """Tuples become lists, as they would after a trip through JSON."""
-    return json.loads(json.dumps(value))
+    """Tuples become lists, as they would after a trip through JSON; the ids a saved file
+    gives objects shared between layers (an LSTM and its cell) are left out."""
+    def unshared(obj: dict) -> dict:
+        obj.pop("shared_object_id", None)
+        return obj
+
+    return json.loads(json.dumps(value), object_hook=unshared)
 
 
 # ---- models -------------------------------------------------------------------
@@ -190,19 +201,19 @@ def _sequential(body: dict, problems: list[Problem], where: str) -> dict:
 
 def _functional(body: dict, problems: list[Problem], where: str) -> dict:
     layers = body["layers"]
-    input_names = _history_names(body["input_layers"])
     by_name = {l["name"]: l for l in layers}
+    input_names = [h[0] for h in _history_leaves(body["input_layers"])]
     inputs = [_input(by_name[n]["config"], n) for n in input_names]
-    # Call n of a shared layer gets its own name: "<layer>_call_<n>".
-    def ref(history: list) -> str:
-        name, node, tensor = history
-        if by_name[name]["class_name"] == "Functional" and node > 0:
-            node -= 1  # a nested functional model's node 0 is its own inner graph
-        target = name if node == 0 else f"{name}_call_{node}"
-        outputs = counts.get((name, node), 1)
-        return target if outputs == 1 and tensor == 0 else f"{target}:{tensor}"
 
-    counts = _output_counts(layers)
+    def ref(history: list, output: bool = False) -> str:
+        """A tensor as the spec names it: "<layer>" or "<layer>_call_<n>" (call n of a
+        shared layer), then ":<tensor>" (_drop_zero_indexes drops ":0" where a call has
+        one output)."""
+        name, node, tensor = history
+        if output and by_name[name]["class_name"] == "Functional":
+            node -= 1  # Keras counts a nested model's own graph as node 0 here, not in calls
+        target = name if node == 0 else f"{name}_call_{node}"
+        return f"{target}:{tensor}"
 
     def implicit_mask(args: list, mask: Any) -> bool:
         """A mask computed by an operation from what produced our input (Embedding's
@@ -210,7 +221,7 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         if mask is None or not args:
             return False
         producer = by_name[mask["config"]["keras_history"][0]]
-        if not producer.get("module", "").startswith("keras.src.ops"):
+        if not (producer.get("module") or "").startswith("keras.src.ops"):
             return False
         source = by_name[next(_histories(args[0]))[0]]
         fed = {tuple(h) for n in source.get("inbound_nodes", []) for h in _histories(n)}
@@ -224,10 +235,11 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         path = f"{where}layers[{len(spec_layers)}]"
         entry = _layer(layer, problems, path)
         nodes = layer.get("inbound_nodes", [])
-        calls = [_call_inputs(layer, node, ref, implicit_mask, problems, path) for node in nodes]
+        calls = [_call_inputs(layer, entry, node, ref, implicit_mask, problems, path)
+                 for node in nodes]
         if calls:
             entry["inputs"] = calls[0]
-            constants = _call_constants(nodes[0])
+            constants = _call_constants(nodes[0], entry.get("type"))
             if constants:
                 entry["call"] = constants
         spec_layers.append(entry)
@@ -236,27 +248,44 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
             for n, call in enumerate(calls[1:], start=1)
         )
     model: dict[str, Any] = {"name": body.get("name"), "kind": "functional"}
-    outputs = body["output_layers"]
-    spec_layers = _without_unused_ops(spec_layers, [h[0] for h in _histories_of(outputs)])
-    if isinstance(outputs, dict):
-        model["outputs"] = {k: ref(v) for k, v in outputs.items()}
-    elif outputs and isinstance(outputs[0], list):
-        model["outputs"] = [ref(v) for v in outputs]
-    else:
-        model["outputs"] = [ref(outputs)]
-    if isinstance(body["input_layers"], dict):
-        model["inputs_form"] = "dict"
-    elif body["input_layers"] and isinstance(body["input_layers"][0], list) and len(input_names) == 1:
-        model["inputs_form"] = "list"
-    if len(model["outputs"]) == 1 and isinstance(outputs, list) and outputs and isinstance(outputs[0], list):
+    outputs = _map_histories(body["output_layers"], lambda h: ref(h, output=True))
+    spec_layers = _without_unused_ops(
+        spec_layers, [ref(h, output=True).partition(":")[0]
+                      for h in _history_leaves(body["output_layers"])])
+    model["outputs"] = [outputs] if isinstance(outputs, str) else outputs
+    if isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], str):
         model["outputs_form"] = "list"
+    structure = _map_histories(body["input_layers"], lambda h: h[0])
+    if isinstance(structure, dict) and all(k == v for k, v in structure.items()):
+        model["inputs_form"] = "dict"
+    elif structure == input_names[:1]:
+        model["inputs_form"] = "list"
+    elif not (isinstance(structure, str) or structure == input_names):
+        model["inputs"] = structure  # nested, or a dict keyed otherwise than the inputs' names
     return {"model": model, "inputs": inputs, "layers": spec_layers}
 
 
-def _histories_of(outputs: Any) -> list[list]:
-    if isinstance(outputs, dict):
-        return list(outputs.values())
-    return outputs if outputs and isinstance(outputs[0], list) else [outputs]
+def _is_history(value: Any) -> bool:
+    """[layer name, node, tensor]: where a model input or output comes from."""
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and isinstance(value[1], int) and isinstance(value[2], int))
+
+
+def _map_histories(structure: Any, fn) -> Any:
+    if _is_history(structure):
+        return fn(structure)
+    if isinstance(structure, dict):
+        return {k: _map_histories(v, fn) for k, v in structure.items()}
+    if not isinstance(structure, list):
+        raise SpecError(f"a model input or output is {structure!r}, not a Keras tensor reference")
+    return [_map_histories(v, fn) for v in structure]
+
+
+def _history_leaves(structure: Any) -> list[list]:
+    """Every tensor's history in a model's input_layers or output_layers, in order."""
+    found: list = []
+    _map_histories(structure, found.append)
+    return found
 
 
 def _without_unused_ops(entries: list[dict], outputs: list[str]) -> list[dict]:
@@ -285,24 +314,6 @@ def _without_unused_ops(entries: list[dict], outputs: list[str]) -> list[dict]:
         entries = kept
 
 
-def _history_names(layers: Any) -> list[str]:
-    if isinstance(layers, dict):
-        return [v[0] for v in layers.values()]
-    if layers and isinstance(layers[0], list):
-        return [v[0] for v in layers]
-    return [layers[0]]
-
-
-def _output_counts(layers: list[dict]) -> dict[tuple[str, int], int]:
-    """How many tensors each call (layer name, node) returned, from what its consumers used."""
-    counts: dict[tuple[str, int], int] = {}
-    for layer in layers:
-        for node in layer.get("inbound_nodes", []):
-            for name, n, tensor in _histories(node):
-                counts[(name, n)] = max(counts.get((name, n), 1), tensor + 1)
-    return counts
-
-
 def _histories(value: Any):
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
@@ -315,47 +326,90 @@ def _histories(value: Any):
             yield from _histories(v)
 
 
-def _call_constants(node: dict) -> dict:
-    """Keyword arguments of a call that are not tensors (training=False); None ones are defaults."""
+def _call_constants(node: dict, cls: str | None) -> dict:
+    """Keyword arguments of a call that are not tensors (training=False), less the ones
+    equal to call()'s defaults: Keras records an RNN's training=False by itself."""
+    defaults = registry.LAYERS.get(cls, {}).get("call_options", {})
     return {k: v for k, v in node.get("kwargs", {}).items()
-            if v is not None and not any(True for _ in _histories(v))}
+            if not _all_none(v) and not any(True for _ in _histories(v))
+            and not (k in defaults and _same(v, defaults[k]))}
 
 
-def _call_inputs(layer: dict, node: dict, ref, implicit_mask, problems: list[Problem], path: str):
+def _all_none(value: Any) -> bool:
+    """None, or a structure of Nones (a nested model's mask = {a = None, b = None})."""
+    if isinstance(value, dict):
+        return all(_all_none(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_none(v) for v in value)
+    return value is None
+
+
+def _call_inputs(layer: dict, entry: dict, node: dict, ref, implicit_mask,
+                 problems: list[Problem], path: str):
     """A call's tensors as spec inputs: a list, or a table for named call arguments."""
     args, kwargs = node.get("args", []), node.get("kwargs", {})
     tensor_kwargs = {k: v for k, v in kwargs.items() if any(True for _ in _histories(v))}
     if implicit_mask(args, tensor_kwargs.get("mask")):
         del tensor_kwargs["mask"]  # Keras attaches this mask again when the model is rebuilt
+    name = layer.get("config", {}).get("name") or layer.get("name")
 
     def refs(value):
         if isinstance(value, list):
             return [refs(v) for v in value]
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             return ref(value["config"]["keras_history"])
+        if isinstance(value, dict):
+            problems.append(Problem(f"layer '{name}' is called with a table of tensors, which "
+                                    "specc cannot write", path=path))
         return value  # a constant operand, as in x + 3.0
 
-    is_op = layer.get("module", "").startswith("keras.src.ops")
-    if is_op:
+    if entry.get("type") == "ops.GetItem" and len(args) == 2:
+        entry["key"] = _getitem_key(args[1], name, problems, path)
+        return [refs(args[0])]
+    if (layer.get("module") or "").startswith("keras.src.ops"):
         return [refs(a) for a in args]
+    if len(args) == 1 and not tensor_kwargs and entry.get("type") == "Model" \
+            and isinstance(args[0], dict) and args[0].get("class_name") != "__keras_tensor__":
+        return {k: refs(v) for k, v in args[0].items()}  # a nested model taking a dict
     if len(args) == 1 and not tensor_kwargs:
         return refs(args[0]) if isinstance(args[0], list) else [refs(args[0])]
-    names = _call_parameters(layer)
+    names = registry.LAYERS.get(entry.get("type"), {}).get("call", [])
+    if len(args) > len(names):
+        if entry.get("type") in registry.LAYERS or entry.get("type") == "Model":
+            problems.append(Problem(f"layer '{name}' is called with {len(args)} positional "
+                                    "tensors, which specc cannot name", path=path))
+        return [refs(args[0])]  # a layer refused already, for its class
+    # Positional arguments first, then keyword ones as Keras orders them (sorted).
     table = {names[i]: refs(a) for i, a in enumerate(args)}
-    table.update({k: refs(v) for k, v in tensor_kwargs.items()})
+    table.update({k: refs(tensor_kwargs[k]) for k in sorted(tensor_kwargs)})
     return table
 
 
-def _call_parameters(layer: dict) -> list[str]:
-    import inspect
+def _getitem_key(key: Any, name: str, problems: list[Problem], path: str) -> list | None:
+    """The index of x[...] as spec text: (slice(None), slice(None, 2)) -> [":", ":2"]."""
+    def axis(item):
+        if isinstance(item, dict) and item.get("class_name") == "__slice__":
+            c = item["config"]
+            text = ":".join("" if v is None else str(v) for v in (c["start"], c["stop"], c["step"]))
+            return text.removesuffix(":") if c["step"] is None else text
+        if isinstance(item, dict) and item.get("class_name") == "__ellipsis__":
+            return "..."
+        if item is None:
+            return "None"
+        if isinstance(item, int) and not isinstance(item, bool):
+            return item
+        problems.append(Problem(f"layer '{name}' indexes a tensor with {_shown(item)}, which "
+                                "specc cannot write (integers, slices, None and ... only)", path=path))
+        return None
 
-    import keras
+    items = key if isinstance(key, list) else [key]
+    return [axis(item) for item in items]
 
-    cls = getattr(keras.layers, layer["class_name"], None)
-    if cls is None:
-        return [f"arg{i}" for i in range(8)]
-    params = inspect.signature(cls.call).parameters
-    return [p for p in params if p != "self"]
+
+def _shown(item: Any) -> str:
+    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
+        return "a tensor"
+    return "a list" if isinstance(item, list) else repr(item)
 
 
 # ---- layers -------------------------------------------------------------------
@@ -376,14 +430,16 @@ def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
     info = registry.LAYERS.get(cls, {})
     # tf.keras's AlphaDropout, RandomHeight, ... are saved as keras._legacy.layers.
     known_module = module in ("keras.layers", info.get("module"), info.get("tf_keras_module"))
+    # A custom get_config() may leave the name out; a functional model records it beside.
+    name = (config.get("name") if isinstance(config, dict) else None) or layer.get("name") or "?"
     if not known_module or layer.get("registered_name") not in (None, cls):
         problems.append(Problem(
-            f"layer '{config.get('name', '?')}' is the custom class '{layer.get('registered_name') or cls}', "
+            f"layer '{name}' is the custom class '{layer.get('registered_name') or cls}', "
             "which specc cannot represent (register it or rewrite it with Keras layers)", path=path))
         return {"type": cls}
     if cls in registry.REFUSED or cls not in registry.LAYERS:
         reason = registry.REFUSED.get(cls, "not in specc's registry")
-        problems.append(Problem(f"layer '{config.get('name', '?')}' is a {cls}: {reason}", path=path))
+        problems.append(Problem(f"layer '{name}' is a {cls}: {reason}", path=path))
         return {"type": cls}
     return {"type": cls, "name": config.get("name"), **layer_arguments(cls, config, problems, path)}
 
@@ -571,6 +627,43 @@ def _drop_default_names(spec: Spec, wanted: list[str]) -> None:
             layer.name = name
 
 
+def _drop_zero_indexes(spec: Spec) -> None:
+    """"dense:0" is "dense" where a call returns one tensor (export writes every index)."""
+    from specc.graph import output_count, split_ref
+
+    by_name = dict(zip(layer_names(spec), spec.layers))
+
+    def strip(value):
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if not isinstance(value, str):
+            return value
+        target, index = split_ref(value)
+        if index == 0 and (target not in by_name or output_count(by_name[target], by_name) == 1):
+            return target
+        return value
+
+    for layer in spec.layers:
+        if layer.inputs is not None:
+            layer.inputs = strip(layer.inputs)
+    if spec.model.outputs is not None:
+        spec.model.outputs = strip(spec.model.outputs)
+    for nested in _nested_specs(spec):
+        _drop_zero_indexes(nested)
+
+
+def _nested_specs(spec: Spec) -> list[Spec]:
+    """The specs of models used as layers, directly or wrapped (TimeDistributed(model))."""
+    found = []
+    for layer in spec.layers:
+        for inner in (layer, getattr(layer, "layer", None)):
+            if isinstance(getattr(inner, "spec", None), Spec):
+                found.append(inner.spec)
+    return found
+
+
 def _minimize(spec: Spec) -> None:
     """Leave out what specc would infer anyway: default names, default wiring, the kind."""
     from specc.graph import input_names, resolve
@@ -594,9 +687,8 @@ def _minimize(spec: Spec) -> None:
     _unset(spec.model, "kind")
     if resolve(spec).sequential != sequential:
         spec.model.kind = kind
-    for nested in spec.layers:
-        if getattr(nested, "spec", None) is not None:
-            _minimize(nested.spec)
+    for nested in _nested_specs(spec):
+        _minimize(nested)
 
 
 def copy_weights_from_file(model, path) -> None:

@@ -48,6 +48,53 @@ class Graph:
     sequential: bool = True
 
 
+def leaves(structure: Any, at: tuple = ()):
+    """(path, name) of every name in a structure of names (model inputs or outputs).
+
+    >>> list(leaves({"a": ["x", "y"]}))
+    [(('a', 0), 'x'), (('a', 1), 'y')]
+    """
+    if isinstance(structure, dict):
+        for key, value in structure.items():
+            yield from leaves(value, (*at, key))
+    elif isinstance(structure, list):
+        for n, value in enumerate(structure):
+            yield from leaves(value, (*at, n))
+    else:
+        yield at, structure
+
+
+def output_count(layer: Any, layers_by_name: dict[str, Any]) -> int | None:
+    """How many tensors a call of this spec layer returns (None: only Keras knows).
+
+    A reference without ``:N`` to a layer with several outputs means all of them.
+    """
+    if isinstance(layer, Apply):
+        target = layers_by_name.get(layer.apply)
+        return None if target is None or isinstance(target, Apply) else output_count(target, {})
+    if isinstance(layer, Op):
+        return None if layer.type.removeprefix("ops.") in registry.LIST_OPS else 1
+    if isinstance(layer, Nested):
+        outputs = layer.spec.model.outputs
+        return 1 if outputs is None else sum(1 for _ in leaves(outputs))
+    cls = registry.canonical_layer(layer.type)
+    if cls in registry.MANY_OUTPUTS:
+        refs = layer.inputs
+        return len(refs) if isinstance(refs, list) and len(refs) > 1 else 1
+    if (getattr(layer, "call", None) or {}).get("return_attention_scores") is True:
+        return 2
+    wrapped = getattr(layer, "layer", None)
+    if cls == "Bidirectional" and wrapped is not None:
+        states = registry.RECURRENT_STATES.get(registry.canonical_layer(wrapped.type), 0)
+        merged = 2 if getattr(layer, "merge_mode", "concat") is None else 1
+        return merged + (2 * states if getattr(wrapped, "return_state", False) else 0)
+    if cls == "TimeDistributed" and wrapped is not None:
+        return output_count(wrapped, {})
+    if getattr(layer, "return_state", False) and cls in registry.RECURRENT_STATES:
+        return 1 + registry.RECURRENT_STATES[cls]
+    return 1
+
+
 def split_ref(ref: str) -> tuple[str, int | None]:
     """``"lstm:1"`` -> ("lstm", 1): tensor 1 of a layer with several outputs."""
     name, _, index = ref.partition(":")
@@ -173,6 +220,8 @@ def resolve(spec: Spec) -> Graph:
                 hint = suggest(target, seen)  # no list per reference: linear in the spec
                 issues.append((_ref_path(index, layer, ref), f"unknown input '{ref}'",
                                hint if hint != name else None))
+            else:
+                issues += _index_issues(ref, _ref_path(index, layer, ref), inputs, layers_by_name)
         if isinstance(layer, Apply):
             target = layers_by_name.get(layer.apply)
             if target is None or isinstance(target, Apply):
@@ -181,17 +230,20 @@ def resolve(spec: Spec) -> Graph:
                                                      if not isinstance(l, Apply)])))
         nodes.append(node)
     outputs = spec.model.outputs or [names[-1]]
-    out_refs = list(outputs.values()) if isinstance(outputs, dict) else outputs
-    for n, ref in enumerate(out_refs):
+    out_refs = []
+    for at, ref in leaves(outputs):
+        out_refs.append(ref)
         if split_ref(ref)[0] not in seen:
-            key = list(outputs)[n] if isinstance(outputs, dict) else n
-            issues.append((("model", "outputs", key), f"unknown output '{ref}'",
+            issues.append((("model", "outputs", *at), f"unknown output '{ref}'",
                            suggest(split_ref(ref)[0], names)))
+        else:
+            issues += _index_issues(ref, ("model", "outputs", *at), inputs, layers_by_name)
+    issues += _structure_issues(spec, inputs)
     if issues:
         raise _Wiring(issues)
     ordered = _order(nodes, inputs)
     _check_used(ordered, inputs, out_refs, spec)
-    chain = len(inputs) == 1 and out_refs == [names[-1]] and isinstance(outputs, list) and all(
+    chain = len(inputs) == 1 and outputs == [names[-1]] and spec.model.inputs is None and all(
         not isinstance(node.layer, (Apply, Op))
         and node.refs() == [inputs[0] if node.index == 0 else names[node.index - 1]]
         for node in nodes
@@ -203,6 +255,44 @@ def resolve(spec: Spec) -> Graph:
         spec.model.kind is None and not explicit and chain
     )
     return Graph(inputs, ordered, outputs, sequential)
+
+
+def _index_issues(ref: str, path: tuple, inputs: list[str], layers_by_name: dict) -> list[Issue]:
+    """"name:N" must pick one of the N tensors a layer returns; one tensor is never indexed."""
+    target, index = split_ref(ref)
+    if index is None:
+        return []
+    if target in inputs:
+        return [(path, f"input '{target}' is one tensor: write '{target}', not '{ref}'", None)]
+    count = output_count(layers_by_name[target], layers_by_name)
+    if count == 1:
+        return [(path, f"layer '{target}' has one output: write '{target}', not '{ref}'", None)]
+    if count is not None and index >= count:
+        return [(path, f"layer '{target}' has {count} outputs: '{target}:0' to "
+                       f"'{target}:{count - 1}'", None)]
+    return []
+
+
+def _structure_issues(spec: Spec, inputs: list[str]) -> list[Issue]:
+    """model.inputs names every input once, and only inputs."""
+    if spec.model.inputs is None:
+        return []
+    if spec.model.inputs_form is not None:
+        return [(("model", "inputs_form"), "write either 'inputs' or 'inputs_form'", None)]
+    issues: list[Issue] = []
+    used: set[str] = set()
+    for at, name in leaves(spec.model.inputs):
+        if name not in inputs:
+            issues.append((("model", "inputs", *at), f"unknown input '{name}'", suggest(name, inputs)))
+        elif name in used:
+            issues.append((("model", "inputs", *at), f"input '{name}' is named twice", None))
+        used.add(name)
+    missing = [n for n in inputs if n not in used]
+    if missing and not issues:
+        listed = ", ".join(f"'{n}'" for n in missing)
+        issues.append((("model", "inputs"), f"every input must appear once: {listed} is missing"
+                       if len(missing) == 1 else f"every input must appear once: {listed} are missing", None))
+    return issues
 
 
 def _ref_path(index: int, layer: Any, ref: str) -> tuple:

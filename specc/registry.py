@@ -114,6 +114,16 @@ KIND_BY_LAYER = {
     ("LayerScale", "projection_dim"): "positive",
     ("CustomScaleLayer", "scale"): "float",
 }
+# Recurrent layers -> how many state tensors return_state=True adds to the output.
+RECURRENT_STATES = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1,
+                    "ConvLSTM1D": 2, "ConvLSTM2D": 2, "ConvLSTM3D": 2}
+# Layers that return as many tensors as they are given (a list in, a list out).
+MANY_OUTPUTS = {"Identity"}
+# Operations that return several tensors (a list or a tuple); every other returns one.
+LIST_OPS = {"ArraySplit", "CTCDecode", "Dsplit", "Eig", "Eigh", "FFT", "FFT2", "Histogram",
+            "Hsplit", "IFFT2", "LuFactor", "Meshgrid", "Moments", "Nonzero", "Qr", "RFFT",
+            "STFT", "SVD", "Slogdet", "Split", "TopK", "Unique", "UnravelIndex", "Unstack",
+            "Vsplit"}
 # Arguments whose values come from a fixed set: (layer or "*", argument) -> choices.
 ENUMS = {
     ("*", "padding"): ["valid", "same"],

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from specc import registry
-from specc.graph import Graph, graph as resolve, split_ref
+from specc.graph import Graph, graph as resolve, leaves, split_ref
 from specc.spec import Apply, Nested, Op, Spec
 
 Shape = tuple  # of int | None; the batch dimension first, as Keras prints it
@@ -139,8 +139,7 @@ def _kind(layer) -> str:
 def _nested_output(spec: Spec, nested: Summary):
     wiring = resolve(spec)
     shapes = {r.name: r.output_shape for r in nested.layers}
-    outs = list(wiring.outputs.values()) if isinstance(wiring.outputs, dict) else wiring.outputs
-    found = [_tensor(shapes, ref) for ref in outs]
+    found = [_tensor(shapes, ref) for _, ref in leaves(wiring.outputs)]
     if any(s is None for s in found):
         raise Unknown("an output of the nested model is unknown")
     return found[0] if len(found) == 1 else tuple(found)
@@ -234,9 +233,9 @@ def _single(shapes, layer: str):
 
 def wrapped_layer(value) -> Any:
     """A wrapped layer (Bidirectional, TimeDistributed) as a spec layer."""
-    from specc.spec import LAYER_MODELS
+    from specc.spec import parse_layer
 
-    return LAYER_MODELS[registry.canonical_layer(value["type"])].model_validate(value)
+    return parse_layer(value)
 
 
 def _known(*dims) -> None:
@@ -705,6 +704,8 @@ def _recurrent(args, s):
 
 
 def _wrapped(layer, s):
+    if isinstance(layer, Nested):
+        raise Unknown("specc has no shape rule for a model inside a wrapper")
     shape, weights = _apply(layer, [s])
     if getattr(layer, "trainable", None) is False:
         weights = [(w, False) for w, _ in weights]
@@ -857,6 +858,31 @@ UNARY = {
 REDUCTIONS = {"Mean", "Sum", "Max", "Min", "Prod", "Std", "Var", "Any", "All", "Amax", "Amin"}
 
 
+def _get_item(s: tuple, key: list) -> tuple:
+    """The shape of x[key]: an integer drops its axis, None adds one, a slice cuts one."""
+    key = list(key)
+    used = sum(1 for k in key if k is not None and k != "...")
+    if used > len(s):
+        raise Unknown(f"an index of {used} axes on a tensor of {len(s)}")
+    fill = [":"] * (len(s) - used)
+    if "..." in key:
+        at = key.index("...")
+        key[at:at + 1] = fill
+    else:
+        key += fill
+    out, axis = [], 0
+    for k in key:
+        if k is None:
+            out.append(1)
+            continue
+        d, axis = s[axis], axis + 1
+        if isinstance(k, str):
+            start, stop, step = ((k.split(":") + [""])[:3])
+            cut = slice(*(int(p) if p else None for p in (start, stop, step)))
+            out.append(None if d is None else len(range(d)[cut]))
+    return tuple(out)
+
+
 def _op(op, shapes) -> tuple[Any, Weights]:
     kind = op.type.removeprefix("ops.")
     args = op.model_extra or {}
@@ -889,6 +915,8 @@ def _op(op, shapes) -> tuple[Any, Weights]:
         out = list(parts[0])
         out[axis] = None if any(p[axis] is None for p in parts) else sum(p[axis] for p in parts)
         return tuple(out), []
+    if kind == "GetItem" and len(shapes) == 1:
+        return _get_item(shapes[0], op.key), []
     if kind == "Matmul" and len(shapes) == 2:
         a, b = shapes
         if len(a) < 2 or len(b) < 2:

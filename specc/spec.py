@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypeAliasType
 
 from specc import registry
 
@@ -419,6 +420,10 @@ class Apply(Strict):
     inputs: Inputs | None = Field(None, description=_INPUTS)
 
 
+# One axis of an index, as in x[1:5:2]; "..." is Python's Ellipsis.
+SliceText = Annotated[str, Field(pattern=r"^(?:(-?[0-9]+)?:(-?[0-9]+)?(?::(-?[0-9]+)?)?|\.\.\.)$")]
+
+
 class Op(BaseModel):
     """A Keras operation node, recorded when a model applies ``x + y`` or ``keras.ops.*``
     to symbolic tensors: ``{type = "ops.Reshape", newshape = [3, 1], inputs = ["x"]}``.
@@ -431,6 +436,10 @@ class Op(BaseModel):
     inputs: list[Union[str, list[str], StrictInt, Finite, StrictBool]] | None = Field(
         None, description="tensor names, or numbers for constant operands (x + 3.0)")
     __pydantic_extra__: dict[str, ScalarOrList] = Field(init=False)
+    key: list[Union[Int, SliceText, NoneToken]] | None = Field(
+        None, description='ops.GetItem only: the index of x[...], one entry per axis: an '
+        'integer, a slice "start:stop:step" (":", ":2", "1:", "::2"), "..." or "None" (a new '
+        'axis); x[:, :2] is [":", ":2"]', examples=[[":", ":2"]])
 
     @model_validator(mode="after")
     def _known(self) -> "Op":
@@ -449,6 +458,11 @@ class Op(BaseModel):
                 "unknown_op", "operation '{op}' is not supported: it runs a Python function",
                 {"op": self.type, "suggestion": None},
             )
+        if (self.key is None) != (self.type != "ops.GetItem"):
+            raise PydanticCustomError(
+                "op_key", "'key' is the index of ops.GetItem and goes only with it"
+                if self.key is not None else 'ops.GetItem needs \'key\', the index: x[:, :2] is '
+                '[":", ":2"]', {"suggestion": None})
         for key in self.model_extra or {}:
             if key not in op["args"]:
                 raise PydanticCustomError(
@@ -464,7 +478,10 @@ class Nested(Strict):
     type: Literal["Model", "Sequential", "Functional"] = Field(
         description="the Keras class of the nested model")
     name: str | None = Field(None, description="the nested model's name")
-    inputs: Inputs | None = Field(None, description=_INPUTS)
+    inputs: Inputs | None = Field(None, description=_INPUTS + "; a table is the dict the "
+                                  "nested model takes")
+    call: dict[str, JsonValue] | None = Field(
+        None, description="constant keyword arguments of the call, e.g. {training = false}")
     spec: "Spec" = Field(description="the nested model, written as a spec")
 
 
@@ -534,6 +551,15 @@ def _dispatch(value: Any, allowed: Any = None) -> Any:
     return (_SPECIAL.get(tag) or LAYER_MODELS[tag]).model_validate(value)
 
 
+def parse_layer(value: dict) -> Any:
+    """A layer table, such as a wrapped layer's, as its typed model (a nested model too).
+
+    >>> parse_layer({"type": "LSTM", "units": 4}).units
+    4
+    """
+    return _dispatch(value)
+
+
 # The JSON Schema of both is a switch on "type" that specc/schema.py writes in
 # place of this marker (pydantic would try to resolve a $ref here).
 AnyLayer = Annotated[Any, PlainValidator(_dispatch), WithJsonSchema({"x-specc-union": "Layer"})]
@@ -546,13 +572,25 @@ RecurrentLayer = Annotated[
 
 # ---- the whole spec ---------------------------------------------------------
 
+# A structure of names, as Keras models take and return them: a name, or a list
+# or a table of structures ({ a = "x", more = { b = "y" } }).
+Nest = TypeAliasType("Nest", Annotated[
+    Union[str, list["Nest"], dict[str, "Nest"]],
+    Field(description="a name, or a list or table of them (nested)")])
+
+
 class ModelSection(Strict):
     """[model]: the model's name, its outputs and how it is built."""
 
     name: str | None = Field(None, description="the Keras model name")
-    outputs: list[str] | dict[str, str] | None = Field(
+    inputs: list[Nest] | dict[str, Nest] | None = Field(
+        None, description="the structure the model takes its inputs in, written with the names "
+        "of [[inputs]]: a list, or a table whose keys the model is called with (default: one "
+        "tensor when there is one input, else a list)",
+        examples=[{"x": "input_layer", "y": "input_layer_1"}])
+    outputs: list[Nest] | dict[str, Nest] | None = Field(
         None, description="the layers whose outputs the model returns (default: the last layer); "
-        "a table names each output", examples=[["probs"]])
+        "a table names each output; lists and tables nest", examples=[["probs"]])
     kind: Literal["sequential", "functional"] | None = Field(
         None, description="default: sequential when no layer names inputs and there is one input"
     )

@@ -284,6 +284,9 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
         noun = "a finite number" if isinstance(bound, float) else "an integer"
         return _placed(doc, path,
                        f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
+    if kind == "string_pattern_mismatch" and len(path) > 1 and path[-2] == "key":
+        return _placed(doc, path, "expected an integer, a slice (':', ':2', '1:5:2'), '...' or "
+                       f"'None', received {_show(value)}")
     if kind == "finite_number":
         return _placed(doc, path, f"expected a finite number, received {_show(value)}")
     if kind == "too_short":
@@ -385,7 +388,7 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
                        f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
     owner = _class_of("layer", _get(doc.data, path[:-1])) if len(path) > 2 else None
     if what == "layer" and (owner, path[-1]) in models.RECURRENT_SLOTS \
-            and registry.canonical_layer(name):
+            and (registry.canonical_layer(name) or models._layer_tag(value) == "Nested"):
         recurrent = ", ".join(models.RECURRENT)
         return _placed(doc, where, f"{owner} wraps a recurrent layer ({recurrent}), "
                        f"received '{name}'")

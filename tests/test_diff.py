@@ -157,15 +157,10 @@ def test_readme_shows_what_specc_diff_really_prints():
 
 
 CORPUS = sorted(p for p in (HERE / "corpus" / "valid").iterdir() if p.suffix in (".toml", ".json"))
-# export writes "decoder" for tensor 0 of an LSTM that returns three (only tensor 0 is used),
-# which specc reads as all three: that exported spec does not even build. diff is right.
-EXPORT_BUG = {"seq2seq_initial_state.toml"}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="export drops ':0' of a multi-output call"))
-    if p.name in EXPORT_BUG else p for p in CORPUS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_every_valid_corpus_spec_equals_its_keras_file(path, tmp_path):
     keras = pytest.importorskip("keras")
     if path.name == "regularizer_custom.toml":

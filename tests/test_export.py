@@ -20,35 +20,9 @@ from specc.export import export, export_file
 from specc.load import parse_text
 from specc.validate import validate_document
 
+from conftest import layer_config, random_array, round_trip, same_outputs
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _config(layer) -> dict:
-    return {k: v for k, v in layer.get_config().items() if k != "build_config"}
-
-
-def round_trip(model, fmt: str = "toml"):
-    """Export to text, parse, validate and build again; check the model is the same."""
-    text = dumps(export(model), fmt)
-    rebuilt = build(validate_document(parse_text(text, fmt)))
-    assert [type(l) for l in rebuilt.layers] == [type(l) for l in model.layers]
-    assert [l.name for l in rebuilt.layers] == [l.name for l in model.layers]
-    for original, copy in zip(model.layers, rebuilt.layers):
-        assert _config(copy) == _config(original), original.name
-    assert rebuilt.count_params() == model.count_params()
-    rebuilt.set_weights(model.get_weights())
-    return text, rebuilt
-
-
-def _same_outputs(model, rebuilt, inputs) -> None:
-    expected = keras.tree.flatten(model(inputs, training=False))
-    got = keras.tree.flatten(rebuilt(inputs, training=False))
-    for a, b in zip(expected, got):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
-
-
-def _random(shape, seed=0):
-    return np.random.default_rng(seed).random(shape, dtype="float32")
 
 
 def multi_io():
@@ -158,16 +132,16 @@ def cnn_and_rnn_zoo():
 
 
 CASES = {
-    "multi_io": (multi_io, lambda: [_random((2, 8)), _random((2, 6), 1)]),
-    "dict_io": (dict_io, lambda: {"a": _random((2, 8)), "b": _random((2, 8), 1)}),
-    "shared_layers": (shared_layers, lambda: [_random((2, 5)), _random((2, 5), 1)]),
-    "nested_models": (nested_models, lambda: _random((2, 4))),
-    "wrappers": (wrappers, lambda: _random((2, 7, 5))),
-    "attention": (attention, lambda: [_random((2, 6, 8)), _random((2, 5, 8), 1)]),
-    "op_nodes": (op_nodes, lambda: _random((2, 6))),
-    "every_regularizer": (every_regularizer, lambda: _random((2, 6))),
-    "initializers_and_constraints": (initializers_and_constraints, lambda: _random((2, 6))),
-    "dropout_family": (dropout_family, lambda: _random((2, 8, 8, 3))),
+    "multi_io": (multi_io, lambda: [random_array((2, 8)), random_array((2, 6), 1)]),
+    "dict_io": (dict_io, lambda: {"a": random_array((2, 8)), "b": random_array((2, 8), 1)}),
+    "shared_layers": (shared_layers, lambda: [random_array((2, 5)), random_array((2, 5), 1)]),
+    "nested_models": (nested_models, lambda: random_array((2, 4))),
+    "wrappers": (wrappers, lambda: random_array((2, 7, 5))),
+    "attention": (attention, lambda: [random_array((2, 6, 8)), random_array((2, 5, 8), 1)]),
+    "op_nodes": (op_nodes, lambda: random_array((2, 6))),
+    "every_regularizer": (every_regularizer, lambda: random_array((2, 6))),
+    "initializers_and_constraints": (initializers_and_constraints, lambda: random_array((2, 6))),
+    "dropout_family": (dropout_family, lambda: random_array((2, 8, 8, 3))),
     "cnn_and_rnn_zoo": (cnn_and_rnn_zoo, lambda: np.array([[1, 2, 3, 0], [4, 5, 0, 0]], dtype="int32")),
 }
 
@@ -178,7 +152,7 @@ def test_hand_written_models_round_trip(case, fmt):
     make, inputs = CASES[case]
     model = make()
     text, rebuilt = round_trip(model, fmt)
-    _same_outputs(model, rebuilt, inputs())
+    same_outputs(model, rebuilt, inputs())
     if fmt == "toml":
         # Exporting the rebuilt model gives the same text: export is a fixed point.
         assert dumps(export(rebuilt)) == text
@@ -217,7 +191,7 @@ def test_every_spec_is_a_fixed_point(spec_path):
     original = specc.load(spec_path)
     rebuilt = build(again)
     model = build(original)
-    assert [_config(l) for l in rebuilt.layers] == [_config(l) for l in model.layers]
+    assert [layer_config(l) for l in rebuilt.layers] == [layer_config(l) for l in model.layers]
 
 
 def test_export_file_reads_config_as_data(tmp_path):
@@ -294,7 +268,7 @@ def test_cli_export_and_build_with_weights_give_identical_predictions(tmp_path, 
     result = cli("build", spec, "-o", rebuilt, "--weights", weights)
     assert result.exit_code == 0, result.output
 
-    x = _random((3, 7, 5))
+    x = random_array((3, 7, 5))
     again = keras.models.load_model(rebuilt)
     np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
     assert source.read_bytes() == before  # the input is left as it was

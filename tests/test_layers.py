@@ -15,6 +15,8 @@ from specc.export import export
 from specc.load import parse_text
 from specc.validate import validate_document
 
+from conftest import layer_config
+
 
 # -- keras.layers, class by class ------------------------------------------------------
 
@@ -125,8 +127,6 @@ def minimal_spec(name: str) -> dict:
     return {"inputs": inputs, "layers": [layer]}
 
 
-def _config(layer) -> dict:
-    return {k: v for k, v in layer.get_config().items() if k != "build_config"}
 
 
 def _validated(data: dict, fmt: str = "json"):
@@ -143,7 +143,7 @@ def test_layer_builds_exports_and_round_trips(name):
     text = dumps(export(model), "toml")
     rebuilt = build(_validated(text, "toml")).get_layer("subject")
     assert type(rebuilt) is type(subject)
-    assert _config(rebuilt) == _config(subject)
+    assert layer_config(rebuilt) == layer_config(subject)
 
 
 @pytest.mark.parametrize("alias", sorted(registry.LAYER_ALIASES))
