@@ -416,7 +416,8 @@ class Apply(Strict):
     """Calls a layer defined earlier again, sharing its weights."""
 
     apply: str = Field(description="the name of the layer to call again")
-    name: str = Field(description="the name of this call's output, for later layers' inputs")
+    name: str = Field(min_length=1,
+                      description="the name of this call's output, for later layers' inputs")
     inputs: Inputs | None = Field(None, description=_INPUTS)
 
 

@@ -230,6 +230,10 @@ SPEC_CASES: list[Case] = [
     Case("cycle", ["validate", "s.toml"], {"s.toml": HEAD + '[[layers]]\nname = "a"\ntype = "Add"\n'
          'inputs = ["x", "b"]\n[[layers]]\nname = "b"\ntype = "Dense"\nunits = 4\ninputs = ["a"]\n'},
          ["cycle: a -> b -> a"]),
+    Case("apply_empty_name", ["validate", "s.json"], {"s.json": json.dumps(
+        {"model": {"outputs": ["again"]}, "inputs": [{"shape": [4]}],
+         "layers": [{"name": "", "apply": "encodr", "inputs": ["encoder"]}]})},
+         ["layers[0].name: string should have at least 1 character"]),
     Case("not_utf8", ["validate", "s.toml"], {"s.toml": b"[[inputs]]\nname = '\xff\xfe'\n"},
          ["not valid UTF-8"]),
     Case("nul_bytes", ["validate", "s.toml"], {"s.toml": "\x00" * 100}, ["invalid TOML"]),
