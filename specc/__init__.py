@@ -19,6 +19,7 @@ from specc.validate import load
 # below stays specc.build: importing the submodule later would rebind the
 # package attribute to the module, and a second specc.build(...) would fail.
 from specc import build as _build_module  # noqa: F401  isort: skip
+from specc import export as _export_module  # noqa: F401  isort: skip
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,26 @@ def build(spec, **options):
     from specc.build import build as _build
 
     return _build(spec, **options)
+
+
+def export(model, *, compile: bool = True):
+    """The Spec of a ``keras.Model``, or of a ``.keras`` file (a path, read as data),
+    or of a Keras 2 ``.h5`` or ``model.to_json()`` ``.json`` file.
+
+    ``compile=False`` leaves the compile settings out: the architecture alone.
+
+    >>> spec = specc.export("model.keras", compile=False)  # doctest: +SKIP
+    """
+    import os
+
+    from specc import keras2
+    from specc.export import export as _export, export_file
+
+    if isinstance(model, (str, os.PathLike)):
+        if os.fspath(model).lower().endswith(keras2.SUFFIXES):
+            return keras2.export_file(model, compile=compile)
+        return export_file(model, compile=compile)
+    return _export(model, compile=compile)
 
 
 def summary(spec):
@@ -64,5 +85,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "format_file",
-           "format_text", "load", "register_regularizer", "summary", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "export",
+           "format_file", "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from typing import Any
 
 from specc import budget, registry
@@ -31,14 +32,18 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
         raise SpecError(f"keras {keras.__version__} is installed: specc needs Keras 3")
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
+    section = spec.build
     try:
-        try:
-            model = budget.within(lambda: _model(spec, spec.model.name), max_params)
-        except RecursionError:  # Keras walks its graph recursively, one frame per layer
-            raise SpecError(Problem(f"the model is too deep for Keras to build "
-                                    f"({len(spec.layers):,} layers in a chain)", path="model"))
-        if compile and spec.compile is not None:
-            _compile(model, spec)
+        strategy = _strategy(section.strategy if section else None)
+        with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
+            try:
+                model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+            except RecursionError:  # Keras walks its graph recursively, one frame per layer
+                raise SpecError(Problem(f"the model is too deep for Keras to build "
+                                        f"({len(spec.layers):,} layers in a chain)",
+                                        path="model")) from None
+            if compile and spec.compile is not None:
+                _compile(model, spec)
     except SpecError as exc:
         from specc.validate import place
 
@@ -51,6 +56,49 @@ def _refuse_legacy_keras() -> None:
     if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
         raise SpecError("TF_USE_LEGACY_KERAS is set: tf.keras would be the legacy Keras 2 "
                         "(tf_keras), which specc does not support; unset it to use Keras 3")
+
+
+@contextmanager
+def _dtype_policy(name: str | None):
+    """Make layers under Keras's dtype policy ``name``, and give the user's process
+    back the policy it had: Keras keeps it in a global."""
+    import keras
+
+    if name is None:
+        yield
+        return
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _strategy(name: str | None):
+    """The tf.distribute strategy of [build] strategy (the default one for none).
+
+    A model made and compiled in a strategy's scope keeps it: model.fit then
+    runs one replica per device of the strategy.
+    """
+    import tensorflow as tf
+
+    if name is None:
+        return tf.distribute.get_strategy()
+    try:
+        if name == "mirrored":
+            return tf.distribute.MirroredStrategy()
+        if name == "multi_worker_mirrored":
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.OpError) as exc:
+        reason = _first_sentence(str(exc)) if str(exc) else type(exc).__name__
+        where = "no TPU was found" if name == "tpu" else "TensorFlow refused it"
+        raise SpecError(Problem(f"cannot use the '{name}' strategy here: {where} ({reason})",
+                                path="build.strategy")) from None
 
 
 def _model(spec: Spec, name: str | None):
@@ -320,14 +368,57 @@ def _first_sentence(text: str) -> str:
 
 
 def _compile(model, spec: Spec) -> None:
+    section = spec.compile
+    args = section.model_dump(exclude_unset=True, exclude={"optimizer"})
+    try:
+        taken: set[str] = set()
+        for key in ("loss", "metrics", "weighted_metrics"):
+            if key in args:
+                args[key] = _compile_objects(key, args[key], taken)
+        model.compile(optimizer=_optimizer(section.optimizer), **args)
+    except Exception as exc:  # Keras's constructors check the values (AUC's num_thresholds > 1)
+        raise SpecError(Problem(f"Keras rejected the compile settings: {_first_sentence(str(exc))}",
+                                path="compile")) from None
+
+
+def _optimizer(optimizer):
     import keras
 
-    section = spec.compile
-    optimizer = section.optimizer
-    if not isinstance(optimizer, str):
-        args = optimizer.model_dump(exclude_unset=True)
-        optimizer = getattr(keras.optimizers, args.pop("type"))(**args)
-    model.compile(
-        optimizer=optimizer, loss=section.loss, metrics=section.metrics,
-        loss_weights=section.loss_weights,
-    )
+    if isinstance(optimizer, str):
+        return optimizer
+    args = optimizer.model_dump(exclude_unset=True)
+    rate = args.get("learning_rate")
+    if isinstance(rate, dict):
+        args["learning_rate"] = _keras_object(keras.optimizers.schedules, rate)
+    return getattr(keras.optimizers, args.pop("type"))(**args)
+
+
+def _compile_objects(key: str, value: Any, taken: set[str]) -> Any:
+    """Loss and metric tables become Keras objects; names stay names, as Keras saves them."""
+    import keras
+
+    if isinstance(value, list):
+        return [_compile_objects(key, v, taken) for v in value]
+    if isinstance(value, dict) and "type" not in value:
+        return {k: _compile_objects(key, v, taken) for k, v in value.items()}
+    if not isinstance(value, dict):
+        return value
+    if key == "loss":
+        return _keras_object(keras.losses, value)
+    default = registry.METRIC_CLASSES[value["type"]].get("default_name")
+    if default is not None and "name" not in value:
+        # Keras numbers these per process (auc, auc_1, ...): number them per model instead.
+        name, n = default, 0
+        while name in taken:
+            n += 1
+            name = f"{default}_{n}"
+        value = {**value, "name": name}
+    taken.add(value.get("name", ""))
+    return _keras_object(keras.metrics, value)
+
+
+def _keras_object(module, table: dict):
+    """An instance of a class the registry lists (validated), from its spec table."""
+    args = {k: tuple(v) if isinstance(v, list) and k == "axis" else v
+            for k, v in table.items() if k != "type"}
+    return getattr(module, table["type"])(**args)

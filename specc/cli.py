@@ -79,6 +79,13 @@ def _load_plugins(plugins: list[str] | None) -> None:
         registry.load_plugin_module(module)
 
 
+Sets = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", metavar="PATH=VALUE",
+                 help="Change a value of the spec: layers.dense_1.units=128, layers[3].rate=0.3, "
+                      "layers.*.kernel_regularizer='{ l2 = 0.001 }' (a TOML value)."),
+]
+
 # The same budget guards build and the weights rebuild of export.
 MaxParams = Annotated[int, typer.Option(
     "--max-params", parser=_count, metavar="N",
@@ -90,6 +97,7 @@ MaxParams = Annotated[int, typer.Option(
 def validate(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json).")],
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    sets: Sets = None,
 ) -> None:
     """Check specs without importing TensorFlow; report every problem at once."""
     from specc.validate import load
@@ -99,7 +107,7 @@ def validate(
     problems = []
     for path in specs:
         try:
-            load(path)
+            load(path, overrides=sets or ())
         except SpecError as exc:
             problems.extend(exc.problems)
         else:
@@ -156,9 +164,23 @@ def build(
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Load these weights (.weights.h5).")] = None,
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
+    sets: Sets = None,
+    dtype_policy: Annotated[Optional[str], typer.Option(
+        "--dtype-policy", help="Build under this Keras dtype policy (mixed_float16, "
+        "mixed_bfloat16, float32...): [build] dtype_policy.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(
+        "--strategy", help="Build and compile in this tf.distribute strategy's scope "
+        "(mirrored, multi_worker_mirrored, tpu): [build] strategy.")] = None,
 ) -> None:
     """Compile a spec into a .keras model file and print its summary."""
+    from specc.overrides import Override
     from specc.validate import load
+
+    sets = list(sets or [])
+    for key, value, option in (("dtype_policy", dtype_policy, "--dtype-policy"),
+                               ("strategy", strategy, "--strategy")):
+        if value is not None:  # the same as --set build.KEY=VALUE, named as written
+            sets.append(Override(("build", key), value, f"{option} {value}"))
 
     target = output or spec.with_suffix(".keras")
     if not str(target).endswith(".keras"):
@@ -167,18 +189,27 @@ def build(
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
         _load_plugins(plugin)
-        parsed = load(spec)
+        parsed = load(spec, overrides=sets)
         from specc.build import build as build_model
 
         model = build_model(parsed, max_params=max_params)
         if weights is not None:
             _load_weights(model, weights)
-        write_atomically(target, model.save)
+        write_atomically(target, lambda tmp: _save(model, parsed, tmp))
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
     out.print(summary_table(model))
     out.print(f"wrote {target}")
+
+
+def _save(model, spec, path: str) -> None:
+    """The .keras file, with the spec it was built from (overrides applied) inside."""
+    from specc.dump import dumps
+    from specc.files import record_spec
+
+    model.save(path)
+    record_spec(path, dumps(spec))
 
 
 def _load_weights(model, path: Path) -> None:
@@ -210,7 +241,7 @@ def summary_table(model) -> Table:
 
 @app.command()
 def export(
-    model: Annotated[Path, typer.Argument(help="A .keras model file (read as data, never loaded).")],
+    model: Annotated[Path, typer.Argument(help="A .keras model file, or a Keras 2 .h5 or model.to_json() .json file (read as data, never loaded).")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the spec (.toml or .json); default: print TOML.")] = None,
     weights: Annotated[Optional[Path], typer.Option("--weights", help="Also write the weights (.weights.h5).")] = None,
     plugin: Plugins = None,
@@ -220,10 +251,19 @@ def export(
         "--max-config-bytes", parser=_count, metavar="N",
         help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
     )] = DEFAULT_MAX_CONFIG_BYTES,
+    no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
 ) -> None:
-    """Turn a .keras model file into a spec (TOML or JSON)."""
+    """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
+    from specc import keras2
     from specc.dump import dump, dumps
-    from specc.export import export_file
+    from specc.export import copy_weights_from_file as copy_keras3, export_file as export_keras3
+
+    legacy = model.suffix.lower() in keras2.SUFFIXES
+    export_file = keras2.export_file if legacy else export_keras3
+    copy_weights_from_file = keras2.copy_weights_from_h5 if legacy else copy_keras3
+    if legacy and weights is not None and model.suffix.lower() == ".json":
+        raise typer.BadParameter("a .json model holds no weights: export its .h5 file",
+                                 param_hint="--weights")
 
     if output is not None and output.suffix.lower() not in (".toml", ".json"):
         raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
@@ -233,10 +273,12 @@ def export(
         if target is not None and target.resolve() == model.resolve():
             raise typer.BadParameter("the output would overwrite the model", param_hint="--output")
     try:
-        spec = export_file(model, max_config_bytes=max_config_bytes)
+        if legacy:
+            spec = export_file(model, compile=not no_compile)
+        else:
+            spec = export_file(model, compile=not no_compile, max_config_bytes=max_config_bytes)
         if weights is not None:
             from specc.build import build as build_model
-            from specc.export import copy_weights_from_file
 
             _load_plugins(plugin)  # the rebuilt model needs the user's penalties
             rebuilt = build_model(spec, max_params=max_params)
@@ -257,6 +299,7 @@ def export(
 def summary(
     spec: Annotated[Path, typer.Argument(help="The spec to summarize.")],
     fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    sets: Sets = None,
 ) -> None:
     """Print each layer's output shape and parameters, and the totals, without TensorFlow."""
     from specc.printing import summary_json, summary_text
@@ -266,7 +309,7 @@ def summary(
     if fmt not in ("text", "json"):
         raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
     try:
-        result = summarize(load(spec))
+        result = summarize(load(spec, overrides=sets or ()))
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
@@ -281,6 +324,7 @@ def graph(
     spec: Annotated[Path, typer.Argument(help="The spec to draw.")],
     output: Annotated[Path, typer.Option("-o", "--output",
                                          help="The picture: .svg or .png (Graphviz), .dot or .mmd (text).")],
+    sets: Sets = None,
 ) -> None:
     """Draw the architecture: layers with their shapes, parameters, activations and regularizers."""
     from specc.drawing import draw
@@ -292,7 +336,7 @@ def graph(
     if output.resolve() == spec.resolve():
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
-        parsed = load(spec)
+        parsed = load(spec, overrides=sets or ())
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)

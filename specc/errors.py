@@ -34,9 +34,13 @@ class Problem:
     line: int | None = None
     column: int | None = None
     suggestion: str | None = None
+    # The --set argument a value came from; it stands where a line and column would.
+    override: str | None = None
 
     def location(self) -> str:
         parts = [self.file or "<spec>"]
+        if self.override:
+            return f"{parts[0]}: {self.override}" if self.file else self.override
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:
@@ -45,7 +49,8 @@ class Problem:
 
     def __str__(self) -> str:
         # A problem that is about no file (an unknown name on the command line) has no place.
-        text = f"{self.location()}: " if self.file or self.line is not None or self.path else ""
+        text = f"{self.location()}: " if self.file or self.line is not None or self.path \
+            or self.override else ""
         if self.path:
             text += f"{self.path}: "
         text += self.message
@@ -55,7 +60,7 @@ class Problem:
         return text.translate(_CONTROL)
 
     def as_dict(self) -> dict:
-        return {
+        found = {
             "file": self.file,
             "line": self.line,
             "column": self.column,
@@ -63,6 +68,9 @@ class Problem:
             "message": self.message,
             "suggestion": self.suggestion,
         }
+        if self.override:  # only problems with a --set value have one
+            found["override"] = self.override
+        return found
 
 
 @dataclass

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 
 from specc import registry
 from specc.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
-from specc.errors import Problem, SpecError
+from specc.errors import Problem, SpecError, suggest
+from specc.floats import short_float
 from specc.graph import default_name, layer_names, to_snake_case, wiring_problems
 from specc.load import format_path
 from specc.spec import Spec
@@ -23,11 +24,13 @@ from specc.spec import Spec
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
-def export_file(path, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
+def export_file(path, *, compile: bool = True,
+                max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
     """Read a ``.keras`` file's architecture as data and turn it into a Spec.
 
     Only a regular file is read, and its config.json only when it is at most
     ``max_config_bytes`` long once decompressed (see specc/archive.py).
+    ``compile=False`` leaves the compile settings out (the architecture alone).
     """
     file = str(path)
     with open_archive(path) as archive:
@@ -41,21 +44,21 @@ def export_file(path, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else (
             "an integer has more than 4300 digits" if "digits" in str(exc) else _reason(exc))
         raise SpecError(f"cannot read Keras model: config.json {reason}", file=file) from None
-    return export_config(config, file=file)
+    return export_config(config, file=file, compile=compile)
 
 
 def _reason(exc: Exception) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def export(model) -> Spec:
+def export(model, *, compile: bool = True) -> Spec:
     """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``."""
     import keras
 
-    return export_config(keras.saving.serialize_keras_object(model))
+    return export_config(keras.saving.serialize_keras_object(model), compile=compile)
 
 
-def export_config(config: dict, file: str | None = None) -> Spec:
+def export_config(config: dict, file: str | None = None, *, compile: bool = True) -> Spec:
     """The Spec of a serialized Keras model (``config.json`` of a ``.keras`` file)."""
     from specc.config_shape import config_problems
 
@@ -69,7 +72,7 @@ def export_config(config: dict, file: str | None = None) -> Spec:
         raise SpecError(Problem(f"config.json: {p.message}", p.path, file) for p in problems)
     try:
         data = _model(config, problems, "")
-        if config.get("compile_config"):
+        if compile and config.get("compile_config"):
             data["compile"] = _compile(config["compile_config"], problems)
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
         # A shape config_problems does not know yet: still one line, never a traceback.
@@ -94,53 +97,118 @@ def export_config(config: dict, file: str | None = None) -> Spec:
     return spec
 
 
-# compile() arguments a spec has no key for, with the value that means "not used".
-_COMPILE_DEFAULTS = {"weighted_metrics": None, "run_eagerly": False,
-                     "steps_per_execution": 1, "jit_compile": False}
+# compile() arguments Keras saves, with the value it saves when they are left out.
+# jit_compile="auto" is saved as what it resolved to: false on a machine without a GPU.
+_COMPILE_DEFAULTS = {"run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+_NO_COMPILE = "use --no-compile (compile=False in Python) to export the architecture alone"
+# Where each kind of compile object lives in Keras: (module, classes, names a spec may use).
+_COMPILE_KINDS = {
+    "loss": ("keras.losses", registry.LOSS_CLASSES, registry.LOSSES),
+    "metric": ("keras.metrics", registry.METRIC_CLASSES, registry.METRICS),
+    "learning-rate schedule": ("keras.optimizers.schedules", registry.SCHEDULES, []),
+}
 
 
 def _compile(config: dict, problems: list[Problem]) -> dict:
-    """The [compile] section from a model's compile_config."""
-    from specc.regularizers import short_float
-
+    """The [compile] section from a model's compile_config; what a spec cannot say is a problem."""
     out: dict[str, Any] = {}
-    optimizer = config.get("optimizer")
-    if isinstance(optimizer, str):
+    optimizer = _optimizer(config.get("optimizer"), problems)
+    if optimizer is not None:
         out["optimizer"] = optimizer
-    elif isinstance(optimizer, dict):
-        cls = optimizer.get("class_name")
-        if cls not in registry.OPTIMIZERS or optimizer.get("module") != "keras.optimizers":
-            problems.append(Problem(f"optimizer '{cls}' is not supported by specc", "compile.optimizer"))
-        else:
-            defaults = registry.OPTIMIZERS[cls]["args"]
-            # Keras keeps hyper-parameters as float32 variables: 0.001 reads 0.0010000000474974513.
-            args = {k: short_float(v) if isinstance(v, float) else v
-                    for k, v in optimizer.get("config", {}).items() if k != "name"}
-            args = {k: _none(v) for k, v in args.items() if not _same(v, defaults.get(k))}
-            out["optimizer"] = {"type": cls, **args} if args else cls.lower()
-    for key in ("loss", "metrics", "loss_weights"):
-        value = config.get(key)
-        if value is None:
-            continue
-        if not _names_only(value):
-            problems.append(Problem(f"{key} objects are not supported by specc; use Keras names",
-                                    f"compile.{key}"))
-            continue
-        out[key] = value
+    for key, kind in (("loss", "loss"), ("metrics", "metric"), ("weighted_metrics", "metric")):
+        if config.get(key) is not None:
+            out[key] = _per_output(kind, config[key], problems, f"compile.{key}")
+    if config.get("loss_weights") is not None:
+        out["loss_weights"] = config["loss_weights"]
     for key, default in _COMPILE_DEFAULTS.items():
         if config.get(key, default) != default:
-            problems.append(Problem(f"compile argument '{key}' is not supported by specc",
-                                    f"compile.{key}"))
+            out[key] = config[key]
+    known = {"optimizer", "loss", "metrics", "weighted_metrics", "loss_weights", *_COMPILE_DEFAULTS}
+    problems.extend(Problem(f"compile argument '{key}' is not supported by specc; {_NO_COMPILE}",
+                            f"compile.{key}") for key in config if key not in known)
     return out
 
 
-def _names_only(value: Any) -> bool:
-    """Loss and metric names (and weights), not serialized Keras objects."""
+def _optimizer(optimizer: Any, problems: list[Problem]) -> Any:
+    path = "compile.optimizer"
+    if optimizer is None or isinstance(optimizer, str):
+        return optimizer
+    cls = optimizer.get("class_name")
+    if optimizer.get("module") != "keras.optimizers" or optimizer.get("registered_name") not in (None, cls):
+        problems.append(Problem(f"optimizer '{cls}' is a custom class, which a spec cannot "
+                                f"describe; {_NO_COMPILE}", path))
+        return None
+    if cls not in registry.OPTIMIZERS:
+        problems.append(Problem(f"optimizer '{cls}' is not supported by specc; {_NO_COMPILE}", path))
+        return None
+    defaults = registry.OPTIMIZERS[cls]["args"]
+    args = {}
+    for key, value in optimizer.get("config", {}).items():
+        if key == "learning_rate" and isinstance(value, dict):
+            value = _compile_object("learning-rate schedule", value, problems, f"{path}.{key}")
+        elif isinstance(value, float):
+            value = short_float(value)  # Keras keeps them as float32: 0.001 reads 0.0010000000474974513
+        if key != "name" and not _same(value, defaults.get(key)):
+            args[key] = _none(value)
+    return {"type": cls, **args} if args else cls.lower()
+
+
+def _per_output(kind: str, value: Any, problems: list[Problem], path: str) -> Any:
+    """A loss or metrics value: one entry, a list of them (per output) or a table of outputs."""
     if isinstance(value, list):
-        return all(_names_only(v) for v in value)
-    if isinstance(value, dict):
-        return "class_name" not in value and all(_names_only(v) for v in value.values())
-    return isinstance(value, (str, int, float))
+        return [_per_output(kind, v, problems, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _per_output(kind, v, problems, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, str):
+        names = _COMPILE_KINDS[kind][2]
+        if value not in names:
+            problems.append(Problem(f"unknown {kind} '{value}'", path, suggestion=suggest(value, names)))
+        return value
+    return _compile_object(kind, value, problems, path)
+
+
+def _compile_object(kind: str, value: Any, problems: list[Problem], path: str) -> Any:
+    """A serialized loss, metric or schedule as its name or {type = ..., arguments}."""
+    module, classes, names = _COMPILE_KINDS[kind]
+    if not isinstance(value, dict):
+        problems.append(Problem(f"{kind} {value!r} is not a Keras {kind}", path))
+        return None
+    cls = value.get("class_name")
+    if value.get("module") == "builtins" and cls == "function":
+        # A function such as keras.losses.binary_crossentropy: Keras resolves its name
+        # to the same function.
+        name = value.get("config")
+        if name in names and value.get("registered_name") == "function":
+            return name
+        problems.append(Problem(f"{kind} '{name}' is a Python function, which a spec cannot "
+                                f"describe; {_NO_COMPILE}", path))
+        return None
+    if cls == "__lambda__":
+        problems.append(Problem(f"{kind} is a Python lambda, which a spec cannot describe; "
+                                f"{_NO_COMPILE}", path))
+        return None
+    if value.get("module") != module or cls not in classes \
+            or value.get("registered_name") not in (None, cls):
+        problems.append(Problem(f"{kind} '{value.get('registered_name') or cls}' is a custom class, "
+                                f"which a spec cannot describe; {_NO_COMPILE}", path))
+        return None
+    info = classes[cls]
+    args: dict[str, Any] = {}
+    for key, item in (value.get("config") or {}).items():
+        facts = info["args"].get(key)
+        if facts is None:
+            problems.append(Problem(f"argument '{key}' of {kind} {cls} is not supported by specc", path))
+        elif not _compile_default(key, item, facts, info):
+            args[key] = _nones(item)
+    return {"type": cls, **args}
+
+
+def _compile_default(key: str, value: Any, facts: dict, info: dict) -> bool:
+    if "required" in facts:
+        return False
+    if key == "name" and info.get("default_name") is not None:
+        return value == info["default_name"]
+    return _same(value, facts.get("config_default", facts.get("default")))
 
 
 def _plain(value: Any) -> Any:
@@ -611,7 +679,7 @@ def _drop_default_names(spec: Spec, wanted: list[str]) -> None:
     """Unset every layer name that specc would give the layer anyway."""
     candidates = [layer for layer in spec.layers
                   if getattr(layer, "apply", None) is None and layer.name is not None
-                  and re.fullmatch(rf"{re.escape(default_name(layer))}(_\d+)?", layer.name)]
+                  and re.fullmatch(rf"{re.escape(default_name(layer.type))}(_\d+)?", layer.name)]
     saved = [(layer, layer.name) for layer in candidates]
     for layer in candidates:
         _unset(layer, "name")

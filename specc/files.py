@@ -12,6 +12,10 @@ from typing import Callable
 
 from specc.errors import SpecError
 
+# The member of a .keras file (a zip) where specc build records the spec it built,
+# overrides applied; Keras's loader reads only its own members and ignores it.
+SPEC_MEMBER = "specc.toml"
+
 
 def write_atomically(target: Path, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_path)`` on a temporary file beside ``target``, then rename it over.
@@ -74,3 +78,10 @@ def open_regular(file: str, what: str):
         reason = os.strerror(errno.EISDIR) if stat.S_ISDIR(mode) else "not a regular file"
         raise SpecError(f"cannot read {what}: {reason}", file=file)
     return os.fdopen(fd, "rb")
+
+def record_spec(keras_file: str, text: str) -> None:
+    """Add the spec's text to a .keras file that Keras just wrote."""
+    import zipfile
+
+    with zipfile.ZipFile(keras_file, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(SPEC_MEMBER, text)

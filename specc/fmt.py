@@ -119,6 +119,8 @@ def _key_order(kind: str | None, table: dict) -> list[str]:
         return _fields(models.InputSpec)
     if kind == "compile":
         return _fields(models.CompileSpec)
+    if kind == "build":
+        return _fields(models.BuildSection)
     if kind == "regularizer":
         return _REGULARIZER_ORDER
     if kind == "layer":
@@ -140,7 +142,7 @@ def _child_kind(kind: str | None, table: dict, key: str) -> str | None:
     """What the value under ``key`` of a table of this kind is."""
     if kind == "spec":
         return {"model": "model", "inputs": "input", "layers": "layer",
-                "compile": "compile"}.get(key)
+                "compile": "compile", "build": "build"}.get(key)
     if kind == "compile":
         return "optimizer" if key == "optimizer" else None
     if kind == "layer":

@@ -102,26 +102,42 @@ def split_ref(ref: str) -> tuple[str, int | None]:
 
 
 def input_names(spec: Spec) -> list[str]:
-    if len(spec.inputs) == 1 and spec.inputs[0].name is None:
+    return default_input_names([i.name for i in spec.inputs])
+
+
+def default_input_names(written: list[str | None]) -> list[str]:
+    """The inputs' names: as written, else Keras's (input_layer, input_layer_1, ...)."""
+    if len(written) == 1 and written[0] is None:
         return ["input_layer"]
-    return [i.name or f"input_layer_{n}" for n, i in enumerate(spec.inputs)]
+    return [name or f"input_layer_{n}" for n, name in enumerate(written)]
 
 
-def default_name(layer: Any) -> str:
+def default_name(kind: str) -> str:
     """The name Keras gives the first unnamed layer of this type: ``dense``."""
-    return to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops."))
+    return to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
 
 
 def layer_names(spec: Spec) -> list[str]:
     """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
-    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
+    return default_names([(layer.name, getattr(layer, "type", None)) for layer in spec.layers],
+                         taken=set(input_names(spec)))
+
+
+def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
+    """Names for (name, type) pairs: the written name, else Keras's default for the
+    type in order (dense, dense_1, ...), never one already taken. No name and no
+    type (a table that is not a layer) gives None."""
+    taken = taken | {name for name, _ in layers if isinstance(name, str) and name}
     counts: dict[str, int] = {}
-    names = []
-    for layer in spec.layers:
-        if layer.name:
-            names.append(layer.name)
+    names: list[str | None] = []
+    for name, kind in layers:
+        if isinstance(name, str) and name:
+            names.append(name)
             continue
-        base = default_name(layer)
+        if not isinstance(kind, str):
+            names.append(None)
+            continue
+        base = default_name(kind)
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1
@@ -372,3 +388,36 @@ def graph(spec: Spec) -> Graph:
         from specc.errors import Problem
 
         raise SpecError([Problem(m, path=format_path(p), suggestion=s) for p, m, s in exc.issues])
+
+
+def output_names(spec: Spec) -> list[str]:
+    """The names Keras gives a model's outputs: the table's keys, else the output layers'."""
+    outputs = spec.model.outputs or [layer_names(spec)[-1]]
+    if isinstance(outputs, dict):
+        return list(outputs)
+    return [split_ref(ref)[0] for ref in outputs]
+
+
+def compile_problems(spec: Spec) -> list[Issue]:
+    """[compile] values given per output must name the model's outputs, as Keras checks at fit."""
+    if spec.compile is None:
+        return []
+    names = output_names(spec)
+    issues: list[Issue] = []
+    for key in ("loss", "metrics", "weighted_metrics", "loss_weights"):
+        value = getattr(spec.compile, key)
+        where = ("compile", key)
+        if isinstance(value, dict):
+            unknown = [((*where, k), f"unknown output '{k}'", suggest(k, names))
+                       for k in value if k not in names]
+            missing = [repr(n) for n in names if n not in value]
+            if key == "loss" and missing and not unknown:
+                unknown.append((where, f"no loss for output {', '.join(missing)}: a table of "
+                                "losses names every output", None))
+            issues += unknown
+        elif isinstance(value, list) and len(value) > len(names) and (
+                key in ("loss", "loss_weights") or any(isinstance(v, list) for v in value)):
+            # A flat list of metrics is for every output; a list of lists has one per output.
+            issues.append((where, f"expected at most {len(names)} entries, one per output, "
+                           f"received {len(value)}", None))
+    return issues

@@ -40,6 +40,16 @@ class Document:
     keys: dict[Path, Pos] = field(default_factory=dict)
     values: dict[Path, Pos] = field(default_factory=dict)
     text: str = ""  # the source, for positions inside a string value
+    # Paths set by --set overrides (specc/overrides.py) -> the argument that set them.
+    overrides: dict[Path, str] = field(default_factory=dict)
+
+    def override(self, path: Path) -> str | None:
+        """The --set argument that set the value at path or at one of its parents."""
+        path = tuple(path)
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.overrides:
+                return self.overrides[path[:end]]
+        return None
 
     def locate(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
         """Position of the value at path (or of its key when key=True).

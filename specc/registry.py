@@ -24,8 +24,13 @@ ACTIVATION_ALIASES: dict[str, str] = CATALOG["activation_aliases"]
 INITIALIZERS: dict[str, dict] = CATALOG["initializers"]
 CONSTRAINTS: dict[str, dict] = CATALOG["constraints"]
 OPTIMIZERS: dict[str, dict] = CATALOG["optimizers"]
-LOSSES: list[str] = CATALOG["losses"]
-METRICS: list[str] = CATALOG["metrics"]
+LOSS_CLASSES: dict[str, dict] = CATALOG["loss_classes"]
+METRIC_CLASSES: dict[str, dict] = CATALOG["metric_classes"]
+SCHEDULES: dict[str, dict] = CATALOG["schedules"]
+# Names model.compile accepts: those keras.losses.get / keras.metrics.get know, and
+# the ones compile itself resolves from the model's outputs (keras/src/trainers/compile_utils.py).
+LOSSES: list[str] = sorted([*CATALOG["losses"], "ce", "crossentropy"])
+METRICS: list[str] = sorted([*CATALOG["metrics"], "acc"])
 OPS: dict[str, dict] = CATALOG["ops"]
 # Operations whose Keras API takes a Python function (a loop body, a branch):
 # a spec has no way to write one, and a name in its place must never be resolved.

@@ -14,20 +14,9 @@ from keras import ops
 from specc import plugins
 from specc.errors import SpecError, suggest
 from specc.expr import evaluate, parse_penalty
+from specc.floats import short_float
 from specc.registry import DEFAULT_FACTOR
 
-
-
-def short_float(x) -> float:
-    """The shortest decimal that rounds to the same float32 as ``x``.
-
-    Keras keeps factors as float32, so a saved 0.01 reads back as
-    0.009999999776482582; exporting that would be noise.
-
-    >>> short_float(0.009999999776482582)
-    0.01
-    """
-    return float(numpy.format_float_positional(numpy.float32(x), unique=True, trim="0"))
 
 
 def _as_float(value, dtype):

@@ -65,7 +65,10 @@ def _share(schema: dict) -> dict:
              "DtypeName": registry.DTYPES}
     unions = {"#/$defs/L1": "Regularizer", "#/$defs/InitializerConstant": "Initializer",
               "#/$defs/ConstraintMaxNorm": "Constraint",
-              f"#/$defs/Optimizer{next(iter(registry.OPTIMIZERS))}": "Optimizer"}
+              f"#/$defs/Optimizer{next(iter(registry.OPTIMIZERS))}": "Optimizer",
+              f"#/$defs/Schedule{next(iter(registry.SCHEDULES))}": "Schedule",
+              f"#/$defs/Loss{next(iter(registry.LOSS_CLASSES))}": "Loss",
+              f"#/$defs/Metric{next(iter(registry.METRIC_CLASSES))}": "Metric"}
 
     def share(name: str, node: dict, keys: tuple) -> dict:
         assert name not in schema["$defs"], f"{name} would replace a definition"
@@ -111,6 +114,23 @@ _SHARED_DOCS = {
         "description": 'a Keras optimizer: its name ("adam") or a table with its class and '
         'arguments ({type = "Adam", learning_rate = 0.001})',
         "examples": ["adam", {"type": "Adam", "learning_rate": 0.001}],
+    },
+    "Schedule": {
+        "description": "a learning-rate schedule: a table with its keras.optimizers.schedules "
+        'class and arguments ({type = "ExponentialDecay", initial_learning_rate = 0.1, '
+        "decay_steps = 1000, decay_rate = 0.96})",
+        "examples": [{"type": "ExponentialDecay", "initial_learning_rate": 0.1,
+                      "decay_steps": 1000, "decay_rate": 0.96}],
+    },
+    "Loss": {
+        "description": 'a Keras loss: its name ("mse") or a table with its class and arguments '
+        '({type = "SparseCategoricalCrossentropy", from_logits = true})',
+        "examples": ["mse", {"type": "SparseCategoricalCrossentropy", "from_logits": True}],
+    },
+    "Metric": {
+        "description": 'a Keras metric: its name ("accuracy") or a table with its class and '
+        'arguments ({type = "AUC", num_thresholds = 50})',
+        "examples": ["accuracy", {"type": "AUC", "num_thresholds": 50}],
     },
     "Regularizer": {
         "examples": ["l2", {"l2": 0.01}, {"l1": 1e-5, "l2": 1e-4},

@@ -11,6 +11,7 @@ import difflib
 import json
 import re
 import sys
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ _NOUNS = {
     "model_type": "a table",
     "model_attributes_type": "a table",
 }
+# Tables whose keys are a Keras class's constructor arguments.
+_OBJECT_KINDS = ("layer", "initializer", "constraint", "optimizer", "schedule", "loss", "metric")
 _BOUNDS = {
     "greater_than_equal": (">=", "ge"),
     "greater_than": (">", "gt"),
@@ -47,12 +50,19 @@ _BOUNDS = {
 }
 
 
-def load(path) -> models.Spec:
+def load(path, overrides=()) -> models.Spec:
     """Read, check and type a spec file; raises SpecError listing every problem.
 
-    >>> spec = load("specs/tutorial_dropout.toml")  # doctest: +SKIP
+    ``overrides`` change values as ``--set`` does, before anything is checked:
+
+    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
     """
-    return validate_document(load_document(path))
+    doc = load_document(path)
+    if overrides:
+        from specc.overrides import apply
+
+        doc = apply(doc, list(overrides))
+    return validate_document(doc)
 
 
 def validate_document(doc: Document) -> models.Spec:
@@ -75,7 +85,7 @@ def _validate_document(doc: Document) -> models.Spec:
     schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
     if schema_problems:
         raise SpecError(_in_file_order(doc, schema_problems))
-    from specc.graph import call_problems, wiring_problems
+    from specc.graph import call_problems, compile_problems, wiring_problems
 
     problems = [
         _placed(doc, path, message, suggestion=suggestion)
@@ -84,6 +94,9 @@ def _validate_document(doc: Document) -> models.Spec:
         _placed(doc, path, message, key=True, suggestion=suggestion)
         for path, message, suggestion in call_problems(spec)
     ]
+    if not problems:  # the outputs' names are known only once the wiring holds
+        problems = [_placed(doc, path, message, suggestion=suggestion)
+                    for path, message, suggestion in compile_problems(spec)]
     if problems:
         raise SpecError(_in_file_order(doc, problems))
     spec._document = doc
@@ -97,9 +110,13 @@ def place(doc: Document | None, problems: list[Problem]) -> list[Problem]:
     placed = []
     for p in problems:
         path = tuple(int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", p.path))
+        override = doc.override(path)
+        if override and not (p.line or p.override):
+            placed.append(replace(p, file=p.file or doc.file, override=override))
+            continue
         line, column = doc.locate(path)
-        placed.append(Problem(p.message, p.path, p.file or doc.file, p.line or line,
-                              p.column or column, p.suggestion))
+        placed.append(replace(p, file=p.file or doc.file, line=p.line or line,
+                              column=p.column or column))
     return placed
 
 
@@ -188,6 +205,10 @@ def _kind(path: tuple) -> str | None:
     """What the value at path is: "spec", "layer", "input", "regularizer", "optimizer"..."""
     if not path or path[-1] == "spec":
         return "spec"  # the top, or a nested model's spec
+    if "compile" in path[:-1]:  # inside [compile], of the spec or of a nested one
+        at = len(path) - 1 - path[::-1].index("compile")
+        if _kind(path[:at]) == "spec":
+            return _compile_kind(path[at + 1:])
     last = path[-1]
     if isinstance(last, int):  # an entry of [[inputs]] or [[layers]]; other lists hold values
         if len(path) >= 2 and _kind(path[:-2]) == "spec":
@@ -195,14 +216,25 @@ def _kind(path: tuple) -> str | None:
         return None
     parent_kind = _kind(path[:-1])
     if parent_kind == "spec":
-        return {"model": "model", "compile": "compile"}.get(last)
-    if parent_kind == "compile" and last == "optimizer":
-        return "optimizer"
+        return {"model": "model", "compile": "compile", "build": "build"}.get(last)
     if parent_kind == "layer":
         if last in ("layer", "backward_layer"):
             return "layer"
         return next((k for k in ("regularizer", "initializer", "constraint")
                      if last.endswith(f"_{k}")), None)
+    return None
+
+
+def _compile_kind(path: tuple) -> str | None:
+    """The kind of a value inside [compile]: loss, metric, optimizer or schedule."""
+    head = path[0]
+    if head == "optimizer":
+        return {1: "optimizer", 2: "schedule"}.get(len(path)) if path[1:] in ((), ("learning_rate",)) \
+            else None
+    if head == "loss" and len(path) <= 2:
+        return "loss"  # one loss, or one per output (a list or a table)
+    if head in ("metrics", "weighted_metrics") and 2 <= len(path) <= 3:
+        return "metric"
     return None
 
 
@@ -224,7 +256,8 @@ def _class_of(kind: str | None, value: Any) -> str | None:
         return name if tag in ("Op", "Nested") else tag
     table = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
              "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
-             "optimizer": (registry.OPTIMIZERS, {})}.get(kind)
+             "optimizer": (registry.OPTIMIZERS, {}), "schedule": (registry.SCHEDULES, {}),
+             "loss": (registry.LOSS_CLASSES, {}), "metric": (registry.METRIC_CLASSES, {})}.get(kind)
     if table is None or not isinstance(name, str):
         return None
     classes, names = table
@@ -234,7 +267,8 @@ def _class_of(kind: str | None, value: Any) -> str | None:
 def _keys_of(kind: str | None, cls: str | None) -> list[str]:
     """The keys a table of this kind and class accepts."""
     simple = {"spec": models.Spec, "model": models.ModelSection,
-              "compile": models.CompileSpec, "input": models.InputSpec}
+              "compile": models.CompileSpec, "input": models.InputSpec,
+              "build": models.BuildSection}
     model = simple.get(kind)
     if kind == "layer":
         model = {"Apply": models.Apply, "Nested": models.Nested}.get(
@@ -243,7 +277,8 @@ def _keys_of(kind: str | None, cls: str | None) -> list[str]:
     if model is not None:
         return [f.alias or n for n, f in model.model_fields.items()]
     table = {"initializer": registry.INITIALIZERS, "constraint": registry.CONSTRAINTS,
-             "optimizer": registry.OPTIMIZERS}.get(kind, {})
+             "optimizer": registry.OPTIMIZERS, "schedule": registry.SCHEDULES,
+             "loss": registry.LOSS_CLASSES, "metric": registry.METRIC_CLASSES}.get(kind, {})
     return ["type", *table.get(cls, {}).get("args", {})]
 
 
@@ -259,7 +294,7 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
     ctx = error.get("ctx") or {}
     owner_kind = _kind(path[:-1]) if path else None
     if kind == "missing":
-        what = "argument" if owner_kind in ("layer", "initializer", "constraint", "optimizer") \
+        what = "argument" if owner_kind in _OBJECT_KINDS \
             and _class_of(owner_kind, _get(doc.data, path[:-1])) != "Apply" else "key"
         return _placed(doc, path, f"missing required {what}", at_parent=True)
     if kind == "extra_forbidden":
@@ -276,7 +311,10 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
             return _placed(doc, path, f"unknown {_noun(path)} {_show(value)}",
                            suggestion=suggest(value, expected))
         listed = ", ".join(f"'{e}'" for e in expected)
-        return _placed(doc, path, f"expected one of {listed}, received {_show(value)}",
+        # A word beside another type (jit_compile: true, false or "auto") names both.
+        others = [_NOUNS[e["type"]] for e in errors if e["type"] in _NOUNS]
+        listed = f"{' or '.join(others)}, or {listed}" if others else f"one of {listed}"
+        return _placed(doc, path, f"expected {listed}, received {_show(value)}",
                        suggestion=suggest(value, expected))
     if kind in _BOUNDS:
         symbol, key = _BOUNDS[kind]
@@ -343,7 +381,7 @@ def _unknown_key(doc: Document, path: tuple, owner_kind: str | None) -> Problem:
         if renamed or hint:
             return _placed(doc, path, f"unknown argument '{key}' for {owner}: "
                            f"{hint or 'Keras 3 renamed it'}", key=True, suggestion=renamed)
-    if owner_kind in ("layer", "initializer", "constraint", "optimizer"):
+    if owner_kind in _OBJECT_KINDS:
         return _placed(doc, path, f"unknown argument '{key}' for {owner}", key=True,
                        suggestion=suggest(key, choices))
     return _placed(doc, path, f"unknown key '{key}'", key=True, suggestion=suggest(key, choices))
@@ -397,8 +435,11 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
         "initializer": lambda: list(registry.INITIALIZERS),
         "constraint": lambda: list(registry.CONSTRAINTS),
         "optimizer": lambda: list(registry.OPTIMIZERS),
+        "schedule": lambda: list(registry.SCHEDULES),
+        "loss": lambda: list(registry.LOSS_CLASSES),
+        "metric": lambda: list(registry.METRIC_CLASSES),
     }[what]()
-    noun = "layer type" if what == "layer" else what
+    noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
     return _placed(doc, where, f"unknown {noun} {_show(name)}", suggestion=suggest(name, choices))
 
 
@@ -467,6 +508,10 @@ def _number(value: float) -> str:
 def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
             at_parent: bool = False, suggestion: str | None = None) -> Problem:
     at = path[:-1] if at_parent else path
+    override = doc.override(path)
+    if override:  # the value came from the command line, not from the file
+        return Problem(message, path=format_path(path), file=doc.file, suggestion=suggestion,
+                       override=override)
     line, column = doc.locate(at, key=key)
     if line is None and not at:
         line, column = 1, 1  # the top level of the file

@@ -58,6 +58,11 @@ SAMPLES = {
     "head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 1,
     "num_bins": 4, "max_number": 2, "height_factor": 0.1, "width_factor": 0.1,
     "init_values": 1e-6, "projection_dim": 4, "theta": 1.0,
+    # metrics and learning-rate schedules
+    "num_classes": 3, "target_class_ids": [0], "recall": 0.5, "precision": 0.5,
+    "specificity": 0.5, "sensitivity": 0.5, "initial_learning_rate": 0.1,
+    "decay_steps": 10, "decay_rate": 0.9, "first_decay_steps": 10,
+    "boundaries": [10], "values": [0.1, 0.01],
 }
 BASE_ARGS = ("trainable", "dtype")
 
@@ -90,6 +95,11 @@ def _sample(name: str):
 
 
 def describe(cls) -> dict:
+    """A layer class: its constructor's arguments and its call()'s."""
+    return {**_constructor(cls), "call": _call_args(cls)}
+
+
+def _constructor(cls) -> dict:
     """Arguments of one layer class: required flag, signature and config defaults."""
     params = [
         p for p in inspect.signature(cls.__init__).parameters.values()
@@ -115,9 +125,8 @@ def describe(cls) -> dict:
             args[name] = {"default": None, "config_default": _jsonable(config[name])}
     # Keys some classes put in get_config() without taking them as arguments.
     extra = sorted(k for k in config if k not in args and k != "name")
-    return {"module": cls.__module__, "args": args, "config_only": extra, "call": _call_args(cls),
-            # The file is written with sorted keys, so the signature order is kept as a list.
-            "order": list(args)}
+    # The file is written with sorted keys, so the signature order is kept as a list.
+    return {"module": cls.__module__, "args": args, "config_only": extra, "order": list(args)}
 
 
 def _call_args(cls) -> list[str]:
@@ -190,6 +199,46 @@ def _objects(module, base) -> dict:
     return found
 
 
+def _compile_classes(module, base, skip: set[str]) -> dict:
+    """Loss, metric and schedule classes of a keras module, described like layers.
+
+    ``default_name`` is the name an instance takes when given none (AUC: "auc").
+    """
+    from keras.src.utils.naming import to_snake_case
+
+    found: dict[str, dict] = {}
+    for name in sorted(dir(module)):
+        obj = getattr(module, name)
+        if not isinstance(obj, type) or not issubclass(obj, base) or obj is base:
+            continue
+        if name != obj.__name__ or name in skip:
+            continue  # an alias, or a class that takes a Python function
+        entry = _constructor(obj)
+        entry.pop("config_only")
+        if entry["args"].get("name", {}).get("default") is None:
+            entry["default_name"] = to_snake_case(name)
+        found[name] = entry
+    return found
+
+
+# The names keras.losses.get and keras.metrics.get accept, less the base classes
+# and the wrappers around a Python function.
+NOT_NAMES = {"Loss", "LossFunctionWrapper", "Metric", "metric", "MeanMetricWrapper",
+             "mean_metric_wrapper"}
+
+
+def _names(objects: dict) -> list[str]:
+    """The names compile() can make an object of by itself (IoU needs num_classes)."""
+    def needs_args(obj) -> bool:
+        if not isinstance(obj, type):
+            return False
+        params = list(inspect.signature(obj.__init__).parameters.values())[1:]
+        return any(p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                   for p in params)
+
+    return sorted(n for n, obj in objects.items() if n not in NOT_NAMES and not needs_args(obj))
+
+
 OP_MODULES = ("numpy", "math", "nn", "core", "linalg", "image")
 
 
@@ -258,6 +307,7 @@ def generate() -> dict:
                 raise SystemExit(f"tf.keras.layers.{name} takes arguments keras.layers.{name} lacks")
             layers[name]["tf_keras_module"] = _saved_module(
                 legacy[name](**{a: _sample(a) for a, i in old["args"].items() if "required" in i}))
+    from keras.optimizers import schedules
     from keras.src.activations import ALL_OBJECTS_DICT as activations
     from keras.src.losses import ALL_OBJECTS_DICT as losses
     from keras.src.metrics import ALL_OBJECTS_DICT as metrics
@@ -288,8 +338,11 @@ def generate() -> dict:
         "constraints": _objects(keras.constraints, keras.constraints.Constraint),
         "optimizers": optimizers,
         "ops": _ops(),
-        "losses": sorted(n for n in losses if n[0].islower()),
-        "metrics": sorted(n for n in metrics if n[0].islower() and n != "metric"),
+        "losses": _names(losses),
+        "metrics": _names(metrics),
+        "loss_classes": _compile_classes(keras.losses, keras.losses.Loss, NOT_NAMES),
+        "metric_classes": _compile_classes(keras.metrics, keras.metrics.Metric, NOT_NAMES),
+        "schedules": _compile_classes(schedules, schedules.LearningRateSchedule, set()),
     }
 
 
