@@ -114,17 +114,23 @@ def _model_body(path: tuple, model: dict, problems: list[Problem]) -> None:
             elif value.get("class_name") not in MODEL_CLASSES:
                 stack.extend((at, v) for v in value.values())
     for key in ("input_layers", "output_layers"):
-        value = body.get(key)
-        histories = list(value.values()) if isinstance(value, dict) else (
-            value if isinstance(value, list) and value and isinstance(value[0], list) else [value])
         at = format_path((*path, "config", key))
-        for history in histories:
-            if not _is_history(history):
+        # A history, or lists and tables of them nested as the model's inputs/outputs are.
+        stack = [body.get(key)]
+        while stack:
+            value = stack.pop()
+            if _is_history(value):
+                if value[0] not in names:
+                    problems.append(Problem(f"names the layer '{value[0]}', which the model "
+                                            "does not have", at))
+            elif isinstance(value, dict) and value:
+                stack.extend(value.values())
+            elif isinstance(value, list) and value:
+                stack.extend(value)
+            else:
                 problems.append(Problem("expected [layer name, node, tensor] entries, received "
-                                        f"{_what(history)}", at))
-            elif history[0] not in names:
-                problems.append(Problem(f"names the layer '{history[0]}', which the model "
-                                        "does not have", at))
+                                        f"{_what(value)}", at))
+                break
 
 
 def _is_tensor(value: dict) -> bool:
