@@ -9,6 +9,7 @@ Importing specc does not import TensorFlow; ``build`` and ``export`` do.
 
 from specc.diff import diff_models
 from specc.errors import Problem, SpecError
+from specc.expand import expand
 from specc.fmt import format_file, format_text
 from specc.plugins import register_regularizer
 from specc.reload import register_with_keras
@@ -85,5 +86,5 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "export",
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "expand", "export",
            "format_file", "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -252,6 +252,7 @@ def export(
         help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
     )] = DEFAULT_MAX_CONFIG_BYTES,
     no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
+    factor: Annotated[bool, typer.Option("--factor", help="Write repeated sub-graphs as [blocks] and arguments shared by every layer of a type once, in [defaults].")] = False,
 ) -> None:
     """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
     from specc import keras2
@@ -289,9 +290,51 @@ def export(
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    if output is None:
+    if factor:
+        _write_factored(spec, output, schema_ref)
+    elif output is None:
         sys.stdout.write(dumps(spec, schema=schema_ref))
     else:
+        out.print(f"wrote {output}")
+
+
+def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
+    from specc.factor import dumps_factored
+
+    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
+    text = dumps_factored(spec, fmt, schema_ref)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_atomically(output, lambda tmp: Path(tmp).write_text(text))
+    out.print(f"wrote {output}")
+
+
+@app.command()
+def expand(
+    spec: Annotated[Path, typer.Argument(help="The spec to expand.")],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the flat spec (.toml or .json); default: print TOML.")] = None,
+) -> None:
+    """Write the flat spec: [defaults] applied, blocks inlined, expressions computed."""
+    from specc.dump import dumps_data
+    from specc.expand import escaped
+    from specc.validate import load
+
+    if output is not None and output.suffix.lower() not in (".toml", ".json"):
+        raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
+    if output is not None and output.resolve() == spec.resolve():
+        raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
+    try:
+        flat = load(spec)._document.data  # checked: the flat spec builds as it is
+    except SpecError as exc:
+        _report(exc)
+        raise typer.Exit(1)
+    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
+    text = dumps_data(escaped(flat), fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomically(output, lambda tmp: Path(tmp).write_text(text))
         out.print(f"wrote {output}")
 
 

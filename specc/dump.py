@@ -39,8 +39,12 @@ def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:
     type = "Dense"
     units = 2
     """
-    data = to_data(spec)
-    data.pop("$schema", None)
+    return dumps_data(to_data(spec), fmt, schema)
+
+
+def dumps_data(data: dict, fmt: str = "toml", schema: str | None = None) -> str:
+    """Plain spec data as TOML or JSON text, laid out as ``dumps`` lays out a Spec."""
+    data = {k: v for k, v in data.items() if k != "$schema"}
     if fmt == "json":
         if schema:
             data = {"$schema": schema, **data}
@@ -62,11 +66,35 @@ def _toml_document(data: dict):
             for entry in value:
                 array.append(_toml_table(entry))
             doc.append(key, array)
+        elif key in ("defaults", "blocks") and isinstance(value, dict):
+            doc.append(key, _sections(value))
         elif isinstance(value, dict):
             doc.append(key, _toml_table(value))
         else:
             doc.append(key, value)
     return doc
+
+
+def _sections(value: dict):
+    """[defaults.Dense] and [blocks.NAME] as their own tables, a block's layers one a line."""
+    import tomlkit
+
+    outer = tomlkit.table(is_super_table=True)
+    for name, body in value.items():
+        if not isinstance(body, dict):
+            outer.append(name, _inline(body))
+            continue
+        table = tomlkit.table()
+        for key, item in body.items():
+            if key == "layers" and isinstance(item, list):
+                array = tomlkit.array()
+                array.multiline(True)
+                array.extend(_inline(entry) for entry in item)
+                table.append(key, array)
+            else:
+                table.append(key, _inline(item))
+        outer.append(name, table)
+    return outer
 
 
 def _toml_table(entry: dict):

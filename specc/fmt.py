@@ -1,7 +1,7 @@
 """A spec's text -> the same spec in one canonical layout (``specc fmt``).
 
-The layout: sections in the order model, inputs, layers, compile; inside a
-layer ``type``, ``name``, ``inputs``, then the arguments in the order of
+The layout: sections in the order model, inputs, constants, defaults, blocks,
+layers, compile; inside a layer ``type`` (or ``block``), ``name``, ``inputs``, then the arguments in the order of
 Keras's constructor signature; tables inline while their line stays under
 ``WIDTH`` characters; numbers as Python writes them (``1e-05``, ``0.5``).
 TOML comments stay with the key, header or table they were written at, and
@@ -112,7 +112,13 @@ def _fields(model) -> list[str]:
 
 def _key_order(kind: str | None, table: dict) -> list[str]:
     if kind == "spec":
-        return _fields(models.Spec)
+        # What specc/expand.py reads (constants, defaults, blocks) comes before the layers.
+        fields = _fields(models.SourceSpec)
+        expanded = [k for k in fields if k not in _fields(models.Spec)]
+        at = fields.index("layers")
+        return [k for k in fields[:at] if k not in expanded] + expanded + ["layers", "compile"]
+    if kind == "block":
+        return _fields(models.Block)
     if kind == "model":
         return _fields(models.ModelSection)
     if kind == "input":
@@ -126,7 +132,7 @@ def _key_order(kind: str | None, table: dict) -> list[str]:
     if kind == "layer":
         cls = registry.canonical_layer(str(table.get("type")))
         args = registry.arg_order(cls) if cls else []
-        return ["type", "apply", "name", "inputs", *args, "call", "spec"]
+        return ["type", "apply", "block", "name", "inputs", *args, "call", "spec"]
     objects = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
                "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
                "optimizer": (registry.OPTIMIZERS, {})}.get(kind or "")
@@ -142,7 +148,11 @@ def _child_kind(kind: str | None, table: dict, key: str) -> str | None:
     """What the value under ``key`` of a table of this kind is."""
     if kind == "spec":
         return {"model": "model", "inputs": "input", "layers": "layer",
-                "compile": "compile", "build": "build"}.get(key)
+                "compile": "compile", "build": "build", "blocks": "blocks"}.get(key)
+    if kind == "blocks":
+        return "block"
+    if kind == "block":
+        return "layer" if key == "layers" else None
     if kind == "compile":
         return "optimizer" if key == "optimizer" else None
     if kind == "layer":

@@ -65,6 +65,11 @@ class Document:
                 return self.values[path[:end]]
         return None, None
 
+    def origin(self, path: Path) -> tuple[Path, str]:
+        """The path in the text that the value at path was written at, and a note on
+        how it got there (a block instance; see specc/expand.py). Here: path itself."""
+        return tuple(path), ""
+
 
 def format_path(path: Path) -> str:
     text = ""

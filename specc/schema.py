@@ -27,16 +27,20 @@ def generate() -> dict:
     """The schema as a dict; ``generate()["title"] == "specc model spec"``."""
     from pydantic.json_schema import models_json_schema
 
-    from specc.spec import LAYER_MODELS, Apply, Nested, Op, Spec
+    from specc.spec import (LAYER_MODELS, Apply, Block, BlockUse, Nested, Op, SourceSpec, Spec,
+                            _defaults_model)
 
     # Layers are validated by a hand-written dispatch, so their models are listed
     # here for their definitions; schema._dispatch_layers writes the switch.
-    models = [Spec, Apply, Op, Nested, *LAYER_MODELS.values()]
+    # Editors read the spec as written (SourceSpec): blocks, defaults, templates.
+    models = [SourceSpec, Spec, Apply, Op, Nested, BlockUse, Block, _defaults_model(),
+              *LAYER_MODELS.values()]
     _, schema = models_json_schema([(m, "validation") for m in models], by_alias=True,
                                    ref_template="#/$defs/{model}")
-    schema = {"$ref": "#/$defs/Spec", **schema}
+    schema = {"$ref": "#/$defs/SourceSpec", **schema}
     schema = _share(schema)
     schema = _dispatch_layers(schema)
+    schema = _templates(schema)
     schema = _finite_numbers(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -164,12 +168,16 @@ def _dispatch_layers(schema: dict) -> dict:
     defs["Layer"] = {
         "title": "Layer",
         "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
-        'or {apply = "name"} to call an earlier layer again.',
+        'or {apply = "name"} to call an earlier layer again, or {block = "name"} to use a block.',
         "type": "object",
         "properties": {"type": {"description": "the Keras layer class", "enum": names}},
         "if": {"required": ["apply"], "not": {"required": ["type"]}},
         "then": {"$ref": "#/$defs/Apply"},
-        "else": {"required": ["type"], **_switch(sorted(cases))},
+        "else": {
+            "if": {"required": ["block"], "not": {"required": ["type"]}},
+            "then": {"$ref": "#/$defs/BlockUse"},
+            "else": {"required": ["type"], **_switch(sorted(cases))},
+        },
     }
     recurrent = sorted(case for case in cases if case[1] in unions["RecurrentLayer"])
     defs["RecurrentLayer"] = {
@@ -196,6 +204,81 @@ def _dispatch_layers(schema: dict) -> dict:
         return node
 
     return _walk(schema, change)
+
+
+# What every layer table may carry besides its arguments (specc/expand.py reads them).
+_LAYER_EXTRAS = {
+    "repeat": {"description": "this layer this many times in a chain; {i} counts from 0 in "
+               "its names and arguments",
+               "anyOf": [{"type": "integer", "minimum": 0}, {"$ref": "#/$defs/Template"}]},
+    "if": {"description": "leave the layer out when false; a layer that names it in its "
+           "inputs takes its input instead",
+           "anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/Template"}]},
+    "defaults": {"description": "false: none of [defaults] applies to this layer",
+                 "const": False},
+}
+_META = ("title", "description", "default", "examples")
+
+
+def _templates(schema: dict) -> dict:
+    """Let every layer argument be a template ("{4 * filters}"), and every layer carry
+    repeat, if and defaults; [defaults] gets its definition."""
+    from specc.spec import LAYER_MODELS
+
+    defs = schema["$defs"]
+    template = defs["BlockUse"]["properties"]["repeat"]["anyOf"]
+    defs["Template"] = next({"title": "Template", **m} for m in template
+                            if m.get("type") == "string")
+    for name in [*LAYER_MODELS, "Nested", "Apply"]:
+        props = defs[name]["properties"]
+        for arg, node in props.items():
+            if arg != "type":
+                props[arg] = _or_template(node)
+        props.update(_LAYER_EXTRAS)
+        # [defaults] may give any argument, a required one too: the checks after
+        # expansion report one that is still missing.
+        if "required" in defs[name] and name in LAYER_MODELS:
+            kept = [r for r in defs[name]["required"] if r == "type"]
+            defs[name]["required"] = kept
+    for name in ("InputSpec", "ModelSection"):
+        props = defs[name]["properties"]
+        for arg, node in props.items():
+            props[arg] = _or_template(node)
+    for node in defs["Op"]["properties"].values():
+        node.update(_or_template(node))
+    defs["Op"]["properties"].update(_LAYER_EXTRAS)
+
+    def change(node: dict) -> dict:
+        if node.pop("x-specc-defaults", None):
+            return {k: v for k, v in node.items() if k in _META} | {"$ref": "#/$defs/Defaults"}
+        return node
+
+    return _walk(schema, change)
+
+
+def _or_template(node: dict) -> dict:
+    """node, or a template; the items of a list too (target_shape = [7, "{side}"])."""
+    if not isinstance(node, dict):
+        return node
+    node = _items_or_template(node)
+    meta = {k: v for k, v in node.items() if k in _META}
+    rest = {k: v for k, v in node.items() if k not in _META}
+    if rest.get("$ref") == "#/$defs/Template":
+        return node
+    ref = {"$ref": "#/$defs/Template"}
+    if list(rest) == ["anyOf"]:
+        return {**meta, "anyOf": [*rest["anyOf"], ref]}
+    return {**meta, "anyOf": [rest, ref]} if rest else node
+
+
+def _items_or_template(node: dict) -> dict:
+    """The items of a list (and of the lists in a union) may each be a template."""
+    if isinstance(node.get("items"), dict):
+        return {**node, "items": _or_template(node["items"])}
+    if isinstance(node.get("anyOf"), list):
+        return {**node, "anyOf": [_items_or_template(m) if isinstance(m, dict) else m
+                                  for m in node["anyOf"]]}
+    return node
 
 
 def _switch(cases: list[tuple[list[str], str]]) -> dict:

@@ -785,6 +785,90 @@ for _model in [Nested, Spec]:
 UNION_TAGS = REGULARIZER_TAGS | INITIALIZER_TAGS | CONSTRAINT_TAGS | LAYER_TAGS
 
 
+# ---- the sections that specc/expand.py expands: constants, defaults, blocks ----
+#
+# These models describe the text a user writes (and so the JSON Schema editors
+# read); the check stage types the expanded, flat spec with Spec above.
+
+TEMPLATE_DOC = ('a value computed when the spec is expanded: "{4 * filters}" (numbers, '
+                'constants, block parameters, the repeat index i, + - * / // % **, '
+                "comparisons, and/or/not, 'a if c else b', min max abs int round)")
+Template = Annotated[str, Field(pattern=r"\{[^{}]*\}", description=TEMPLATE_DOC,
+                                examples=["{4 * filters}", "block{i + 1}"])]
+PARAM_DOC = ('"TYPE" (required) or "TYPE = DEFAULT", TYPE one of int, float, bool, str, list, '
+             "table, any")
+
+
+class BlockUse(BaseModel):
+    """A use of a block defined in [blocks]: ``{ block = "residual", filters = 64 }``.
+    Other keys are the block's parameters."""
+
+    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=True)
+    block: str = Field(description="the name of the block, a key of [blocks]")
+    name: str | None = Field(None, description="the instance's name: its layers are named by "
+                             "the block's names template, {instance}_{layer} by default")
+    inputs: Inputs | None = Field(None, description="what the block's inputs are bound to, "
+                                  "in order (default: the previous layer)")
+    repeat: Union[NonNegInt, Template] | None = Field(
+        None, description="use the block this many times in a chain; {i} counts from 0")
+    if_: Union[StrictBool, Template] | None = Field(
+        None, alias="if", description="leave the use out when false")
+
+
+class Block(Strict):
+    """A named, parameterized sub-graph: its parameters, inputs, layers and outputs."""
+
+    description: str | None = Field(None, description="what the block is, for readers")
+    params: dict[str, Annotated[str, Field(pattern=r"^\s*(int|float|bool|str|list|table|any)"
+                                                   r"\s*(=[\s\S]*)?$")]] | None = Field(
+        None, description=f"the parameters: name -> {PARAM_DOC}",
+        examples=[{"filters": "int", "stride": "int = 1"}])
+    inputs: Annotated[list[str], Field(min_length=1)] | None = Field(
+        None, description='the names layers of the block use for its inputs (default: ["x"])')
+    outputs: Annotated[list[str], Field(min_length=1)] | None = Field(
+        None, description="the layers whose outputs are the block's (default: the last layer)")
+    names: str | None = Field(None, description="the template of the full name of each named "
+                              "layer of an instance (default: {instance}_{layer})")
+    layers: Annotated[list[AnyLayer], Field(min_length=1)] = Field(  # type: ignore[valid-type]
+        description="the block's layers, wired by their names inside the block")
+
+
+def _defaults_model() -> type[BaseModel]:
+    """[defaults]: per layer type, a table of arguments; per argument, a value for every
+    layer that has it."""
+    fields: dict[str, Any] = {}
+    arguments: set[str] = set()
+    for name, info in registry.LAYERS.items():
+        args = list(registry.layer_args(name))
+        arguments.update(args)
+        if args:
+            for written in (name, *info.get("aliases", [])):
+                fields[written] = (dict[_literal(args), JsonValue] | None, Field(  # type: ignore[valid-type]
+                    None, description=f"arguments every {name} layer gets unless it sets them"))
+    for arg in sorted(arguments - set(fields)):
+        fields[arg] = (JsonValue, Field(None, description=f"{arg} of every layer that has "
+                                        "this argument, unless it sets it"))
+    return create_model("Defaults", __base__=Strict, __doc__="[defaults]: arguments that "
+                        "layers get unless they set them", **fields)
+
+
+class SourceSpec(Spec):
+    """A spec as written: a Spec, with constants, defaults and blocks that expand into one."""
+
+    constants: dict[str, JsonValue] | None = Field(
+        None, description='named values for expressions: [constants] base = 128, then '
+        'units = "{7 * 7 * base}"')
+    defaults: Any = Field(None, description="arguments every layer of a type (or every layer "
+                          "with the argument) gets unless it sets them",
+                          json_schema_extra={"x-specc-defaults": True})
+    blocks: dict[str, Block] | None = Field(
+        None, description="parameterized sub-graphs, used in layers as { block = \"NAME\" }")
+
+
+for _model in [BlockUse, Block, SourceSpec]:
+    _model.model_rebuild(_types_namespace=_namespace())
+
+
 def layer_args(layer: BaseModel) -> dict[str, Any]:
     """The Keras constructor arguments a spec layer gave explicitly."""
     return {

@@ -75,14 +75,18 @@ def _validate_document(doc: Document) -> models.Spec:
     limits = plain_data_problems(doc.data)
     if limits:
         raise SpecError(_placed(doc, path, message) for path, message in limits)
+    from specc.expand import expand_document
+
+    written = doc  # the JSON Schema describes the spec as written, before expansion
+    doc = expand_document(doc)
     try:
         spec = models.Spec.model_validate(doc.data)
     except ValidationError as exc:
         # The JSON Schema is the fallback message only (it costs as much again).
         problems = _model_problems(doc, exc) or [
-            _schema_problem(doc, e) for e in _schema_errors(doc.data)]
+            _schema_problem(written, e) for e in _schema_errors(written.data)]
         raise SpecError(_in_file_order(doc, problems)) from None
-    schema_problems = [_schema_problem(doc, e) for e in _schema_errors(doc.data)]
+    schema_problems = [_schema_problem(written, e) for e in _schema_errors(written.data)]
     if schema_problems:
         raise SpecError(_in_file_order(doc, schema_problems))
     from specc.graph import call_problems, compile_problems, wiring_problems
@@ -115,7 +119,10 @@ def place(doc: Document | None, problems: list[Problem]) -> list[Problem]:
             placed.append(replace(p, file=p.file or doc.file, override=override))
             continue
         line, column = doc.locate(path)
-        placed.append(replace(p, file=p.file or doc.file, line=p.line or line,
+        shown, note = doc.origin(path) if path else (path, "")
+        placed.append(replace(p, message=p.message + note,
+                              path=format_path(shown) if path else p.path,
+                              file=p.file or doc.file, line=p.line or line,
                               column=p.column or column))
     return placed
 
@@ -515,7 +522,8 @@ def _placed(doc: Document, path: tuple, message: str, *, key: bool = False,
     line, column = doc.locate(at, key=key)
     if line is None and not at:
         line, column = 1, 1  # the top level of the file
-    return Problem(message, path=format_path(path), file=doc.file, line=line,
+    shown, note = doc.origin(path)  # a block instance or [defaults]: where it was written
+    return Problem(message + note, path=format_path(shown), file=doc.file, line=line,
                    column=column, suggestion=suggestion)
 
 
