@@ -110,7 +110,10 @@ EXPRS = {
     "open": ("open('PWNED', 'w') and sum(w)", "'and/or' is not allowed"),
     "lambda": ("(lambda: open('PWNED', 'w'))()", "'lambda' is not allowed"),
     "comprehension": ("sum([open('PWNED') for _ in w])", "'comprehension' is not allowed"),
-    "fstring": ("f'{open(1)}'", "'f-string' is not allowed"),
+    # Braces are a template expression of the spec format, worked out first (and refused).
+    "fstring": ("f'{open(1)}'", "unknown function 'open' in an expression"),
+    "template_dunder": ("{().__class__.__bases__[0].__subclasses__()} * sum(w)",
+                        "is not allowed in an expression"),
     "walrus": ("(x := sum(w))", "':=' is not allowed"),
     "subscript": ("w[0]", "'indexing' is not allowed"),
     "string": ("'touch PWNED'", "'string' is not allowed"),
