@@ -18,6 +18,9 @@ from specc.errors import Problem, SpecError
 # to .keras holds about twice that at its peak, which a 16 GB machine does
 # comfortably; training it with Adam needs about four times the weights.
 DEFAULT_MAX_PARAMS = 1_000_000_000
+# An operation on constants alone is computed while the model is built and
+# written into config.json as a JSON list: a million values is about 20 MB.
+MAX_CONSTANT_VALUES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,28 @@ def within(make: Callable, max_params: int | None):
         return model
     finally:
         global_state.set_global_attribute("uninitialized_variables", outer)
+
+
+def check_constant_operation(op, args: list) -> None:
+    """Refuse an operation on constants only (ops.Full, ops.Arange) whose result is
+    over MAX_CONSTANT_VALUES values, before it runs.
+
+    Keras runs such an operation when the model is built, outside any weight,
+    and writes its result into the model's config.json as a list.
+    """
+    from keras.src.backend import any_symbolic_tensors
+
+    if any_symbolic_tensors(args):
+        return
+    try:
+        values = _count(op.compute_output_spec(*args).shape)
+    except Exception:  # Keras refuses the arguments: _guarded says why, when it runs
+        return
+    if values > MAX_CONSTANT_VALUES:
+        raise SpecError(Problem(
+            f"operation '{op.name}' on constants makes {values:,} values, over the limit of "
+            f"{MAX_CONSTANT_VALUES:,} (Keras computes it while building and stores it in the "
+            "model file as a list)"))
 
 
 def check(size: Estimate, max_params: int) -> None:

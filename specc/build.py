@@ -5,6 +5,7 @@ The only stage that imports TensorFlow.
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +27,10 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     """
     from specc.startup import import_keras
 
-    import_keras()  # quiet about TensorFlow's start-up when TF_CPP_MIN_LOG_LEVEL asks for it
+    _refuse_legacy_keras()
+    keras = import_keras()  # quiet about TensorFlow's start-up when TF_CPP_MIN_LOG_LEVEL asks for it
+    if not keras.__version__.startswith("3."):
+        raise SpecError(f"keras {keras.__version__} is installed: specc needs Keras 3")
     import specc.regularizers  # noqa: F401  registers specc's serializable objects
 
     _deep_enough(spec)
@@ -35,7 +39,12 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
         strategy = _strategy(section.strategy if section else None)
         with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
             with paused():  # linear time on big models (see specc/collector.py)
-                model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+                try:
+                    model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+                except RecursionError:  # Keras walks its graph recursively, one frame per layer
+                    raise SpecError(Problem(f"the model is too deep for Keras to build "
+                                            f"({len(spec.layers):,} layers in a chain)",
+                                            path="model")) from None
             if compile and spec.compile is not None:
                 _compile(model, spec)
     except SpecError as exc:
@@ -60,6 +69,13 @@ def _deep_enough(spec: Spec) -> None:
         count += len(layers)
         stack.extend(layer.spec for layer in layers if isinstance(layer, Nested))
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000 + 3 * count))
+
+
+def _refuse_legacy_keras() -> None:
+    """specc builds Keras 3 models; TF_USE_LEGACY_KERAS=1 makes tf.keras Keras 2."""
+    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
+        raise SpecError("TF_USE_LEGACY_KERAS is set: tf.keras would be the legacy Keras 2 "
+                        "(tf_keras), which specc does not support; unset it to use Keras 3")
 
 
 @contextmanager
@@ -189,27 +205,21 @@ def _input(spec_input, name: str | None):
 def _sequential(spec: Spec, wiring: Graph, name: str | None):
     import keras
 
-    def fresh_layers() -> list:
-        # Name the input explicitly: Keras's own default depends on what was built before.
-        made = [_input(spec.inputs[0], wiring.inputs[0])]
-        for node in wiring.nodes:
-            made.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
-        return made
-
-    made = fresh_layers()  # specc's problems with a layer are raised here, once
+    # Name the input explicitly: Keras's own default depends on what was built before.
+    layers = [_input(spec.inputs[0], wiring.inputs[0])]
+    for node in wiring.nodes:
+        layers.append(_guarded(node, lambda: make_layer(node.layer, node.name)))
+    # All layers at once: Sequential rebuilds itself after every add(), which
+    # is quadratic in the number of layers.
     try:
-        # One build: Sequential.add rebuilds the whole model each time (quadratic).
-        return keras.Sequential(made, name=name)
-    except Exception:  # noqa: BLE001  Keras refused a layer: add fresh ones one by one to say which
-        pass
-    layers = fresh_layers()
-    model = keras.Sequential(name=name)
-    for node, layer in zip([None, *wiring.nodes], layers):
-        if node is None:
-            model.add(layer)
-        else:
-            _guarded(node, lambda: model.add(layer))
-    return model
+        return keras.Sequential(layers, name=name)
+    except _KERAS_COMPLAINTS as exc:
+        refused = exc
+    # Keras refused one of them: call them one by one to say which.
+    tensor = _input(spec.inputs[0], wiring.inputs[0])
+    for node, layer in zip(wiring.nodes, layers[1:]):
+        tensor = _guarded(node, lambda: layer(tensor))
+    raise refused
 
 
 def _functional(spec: Spec, wiring: Graph, name: str | None):
@@ -287,6 +297,7 @@ def _call(layer, node: Node, tensors: dict):
         return layer(*args, **kwargs, **constants)
     args = [_operand(tensors, ref) for ref in node.inputs]
     if isinstance(node.layer, Op):
+        budget.check_constant_operation(layer, args)
         if node.layer.key is not None:
             return layer(*args, _index(node.layer.key))
         return layer(*args)  # operations take tensors positionally, like keras.ops

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from specc import __version__
+from specc.archive import DEFAULT_MAX_CONFIG_BYTES
 from specc.budget import DEFAULT_MAX_PARAMS
 from specc.errors import SpecError
 from specc.files import write_atomically
@@ -212,10 +213,10 @@ def build(
         model = build_model(parsed, max_params=max_params)
         if weights is not None:
             _load_weights(model, weights)
+        write_atomically(target, lambda tmp: _save(model, parsed, tmp))
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    write_atomically(target, lambda tmp: _save(model, parsed, tmp))
     out.print(summary_table(model))
     out.print(f"wrote {target}")
 
@@ -266,6 +267,10 @@ def export(
     plugin: Plugins = None,
     max_params: MaxParams = DEFAULT_MAX_PARAMS,
     schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
+    max_config_bytes: Annotated[int, typer.Option(
+        "--max-config-bytes", parser=_count, metavar="N",
+        help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
+    )] = DEFAULT_MAX_CONFIG_BYTES,
     no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
     factor: Annotated[bool, typer.Option("--factor", help="Write repeated sub-graphs as [blocks] and arguments shared by every layer of a type once, in [defaults].")] = False,
 ) -> None:
@@ -289,7 +294,10 @@ def export(
         if target is not None and target.resolve() == model.resolve():
             raise typer.BadParameter("the output would overwrite the model", param_hint="--output")
     try:
-        spec = export_file(model, compile=not no_compile)
+        if legacy:
+            spec = export_file(model, compile=not no_compile)
+        else:
+            spec = export_file(model, compile=not no_compile, max_config_bytes=max_config_bytes)
         if weights is not None:
             from specc.build import build as build_model
 
@@ -297,15 +305,16 @@ def export(
             rebuilt = build_model(spec, max_params=max_params)
             copy_weights_from_file(rebuilt, model)
             write_atomically(weights, rebuilt.save_weights)
+        if factor:
+            _write_factored(spec, output, schema_ref)
+        elif output is not None:
+            dump(spec, output, schema_ref)
+        else:
+            sys.stdout.write(dumps(spec, schema=schema_ref))
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
-    if factor:
-        _write_factored(spec, output, schema_ref)
-    elif output is None:
-        sys.stdout.write(dumps(spec, schema=schema_ref))
-    else:
-        dump(spec, output, schema_ref)
+    if output is not None:
         typer.echo(f"wrote {output}")
 
 
@@ -318,7 +327,6 @@ def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
         sys.stdout.write(text)
         return
     write_atomically(output, lambda tmp: Path(tmp).write_text(text))
-    out.print(f"wrote {output}")
 
 
 @app.command()

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Iterable
+
+# How many (name, choice) pairs did-you-mean may still compare. Each suggestion
+# compares a name with every choice, so a document with thousands of unknown
+# names among thousands of choices would take quadratic time: past the budget,
+# problems are reported without a suggestion.
+_COMPARISONS_LEFT: ContextVar[list[int] | None] = ContextVar("comparisons_left", default=None)
+
+
+# Control characters written as escapes (\n, \x1b) when a problem is printed.
+_CONTROL = {c: repr(chr(c))[1:-1] for c in [*range(32), 127]}
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,8 @@ class Problem:
         text += self.message
         if self.suggestion:
             text += f". Did you mean '{self.suggestion}'?"
-        return text
+        # One problem, one line: a key or value from the input may hold line breaks.
+        return text.translate(_CONTROL)
 
     def as_dict(self) -> dict:
         found = {
@@ -87,6 +100,12 @@ def suggest(name: object, choices: Iterable[str]) -> str | None:
 
     if not isinstance(name, str):
         return None
+    left = _COMPARISONS_LEFT.get()
+    if left is not None:
+        count = len(choices) if hasattr(choices, "__len__") else 0
+        if left[0] < count:
+            return None
+        left[0] -= count
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered:
@@ -96,3 +115,14 @@ def suggest(name: object, choices: Iterable[str]) -> str | None:
         match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
         match = [lowered[m] for m in match]
     return match[0] if match else None
+
+
+@contextmanager
+def limited_suggestions(comparisons: int = 500_000):
+    """Within this block, suggest() stops after ``comparisons`` name comparisons in all
+    (about a second), which keeps checking a document linear in its size."""
+    token = _COMPARISONS_LEFT.set([comparisons])
+    try:
+        yield
+    finally:
+        _COMPARISONS_LEFT.reset(token)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from specc import registry
+from specc.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
 from specc.collector import paused
 from specc.errors import Problem, SpecError, suggest
 from specc.floats import short_float
@@ -25,17 +25,31 @@ from specc.spec import Spec
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
-def export_file(path, *, compile: bool = True) -> Spec:
+def export_file(path, *, compile: bool = True,
+                max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
     """Read a ``.keras`` file's architecture as data and turn it into a Spec.
 
+    Only a regular file is read, and its config.json only when it is at most
+    ``max_config_bytes`` long once decompressed (see specc/archive.py).
     ``compile=False`` leaves the compile settings out (the architecture alone).
     """
+    file = str(path)
+    with open_archive(path) as archive:
+        raw = read_member(archive, CONFIG, max_config_bytes, file)
     try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read Keras model: {exc}", file=str(path)) from None
-    return export_config(config, file=str(path), compile=compile)
+        config = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"cannot read Keras model: config.json is not JSON ({exc.msg}, line "
+                        f"{exc.lineno} column {exc.colno})", file=file) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else (
+            "an integer has more than 4300 digits" if "digits" in str(exc) else _reason(exc))
+        raise SpecError(f"cannot read Keras model: config.json {reason}", file=file) from None
+    return export_config(config, file=file, compile=compile)
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def export(model, *, compile: bool = True) -> Spec:
@@ -53,10 +67,24 @@ def export_config(config: dict, file: str | None = None, *, compile: bool = True
 
 
 def _export_config(config: dict, file: str | None, compile: bool) -> Spec:
-    problems: list[Problem] = []
-    data = _model(config, problems, "")
-    if compile and config.get("compile_config"):
-        data["compile"] = _compile(config["compile_config"], problems)
+    from specc.config_shape import config_problems
+
+    try:
+        config = _plain(config)
+    except (ValueError, RecursionError):  # 4300-digit integers, nesting
+        problems = config_problems(config) or [Problem("cannot be written as JSON")]
+    else:
+        problems = config_problems(config)
+    if problems:
+        raise SpecError(Problem(f"config.json: {p.message}", p.path, file) for p in problems)
+    try:
+        data = _model(config, problems, "")
+        if compile and config.get("compile_config"):
+            data["compile"] = _compile(config["compile_config"], problems)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        # A shape config_problems does not know yet: still one line, never a traceback.
+        raise SpecError(f"config.json is not a model config specc can read "
+                        f"({type(exc).__name__}: {_reason(exc)})", file=file) from None
     if problems:
         raise SpecError(Problem(p.message, p.path, file or p.file) for p in problems)
     try:
@@ -802,8 +830,22 @@ def copy_weights_from_file(model, path) -> None:
     """Load the weights stored in a .keras file into ``model`` (rebuilt from its spec).
 
     Keras reads only the weights archive here; the file's config is not deserialized.
+    Every dataset's shape is checked first, from the HDF5 metadata: Keras reads a
+    whole dataset before it compares shapes.
     """
+    from specc.archive import check_weights
+
+    sizes = [_values(w.shape) for w in model.weights]
+    with open_archive(path) as archive:
+        check_weights(archive, max(sizes, default=0), sum(sizes), str(path))
     try:
         model.load_weights(path)
     except Exception as exc:  # h5py, zipfile and Keras raise many kinds
         raise SpecError(f"cannot read weights: {' '.join(str(exc).split())[:300]}", file=str(path)) from None
+
+
+def _values(shape) -> int:
+    count = 1
+    for dim in shape:
+        count *= dim or 0
+    return count

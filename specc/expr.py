@@ -10,6 +10,7 @@ from the caller.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 
 from specc.errors import Problem, SpecError, suggest
@@ -103,9 +104,15 @@ def parse_penalty(text: str) -> Penalty:
     except SyntaxError as e:
         # SyntaxError.offset is 1-based characters; 0/None means "at the end".
         at = column(e.lineno, e.offset - 1, in_bytes=False) if e.offset else len(text) + 1
+        if "4300 digits" in str(e.msg):  # Python's int limit, with a long advice attached
+            fail("invalid expr: a number has more than 4300 digits", col=at)
         fail(f"invalid expr: {e.msg}", col=at)
     except (ValueError, RecursionError, MemoryError) as e:  # null bytes, absurd nesting
-        fail(f"invalid expr: {e}" if str(e) else "invalid expr: too deeply nested", col=1)
+        if isinstance(e, RecursionError) or not str(e):
+            fail("invalid expr: too deeply nested", col=1)
+        if "digits" in str(e):
+            fail("invalid expr: a number has more than 4300 digits", col=1)
+        fail(f"invalid expr: {e}", col=1)
 
     used_w = False
 
@@ -163,6 +170,7 @@ def parse_penalty(text: str) -> Penalty:
 
     try:
         tree, elementwise = walk(root.body)
+        _check_constants(tree)
     except RecursionError:  # a flat chain like w+w+...+w parses but nests deeply
         fail("invalid expr: too deeply nested", col=1)
     if not used_w:
@@ -173,6 +181,49 @@ def parse_penalty(text: str) -> Penalty:
         raise SpecError(Problem("expr must reduce to a single number; "
                                 "wrap it in sum(...) or mean(...)", column=1))
     return Penalty(text, tree)
+
+
+# The functions on one number, to evaluate the parts of an expr without w.
+_SCALAR = {"abs": abs, "exp": math.exp, "log": math.log, "sqrt": math.sqrt,
+           "square": lambda x: x * x, "tanh": math.tanh,
+           "max": float, "mean": float, "min": float, "sum": float}
+_ARITHMETIC = {"add": lambda a, b: a + b, "subtract": lambda a, b: a - b,
+               "multiply": lambda a, b: a * b, "divide": lambda a, b: a / b,
+               "power": lambda a, b: a ** b}
+
+
+def _check_constants(tree: tuple) -> float | None:
+    """Evaluate every part of the tree that does not use w, as floats.
+
+    A part that is not a finite number (1e999, 9**9**9, 1/0, log(0)) would make
+    the penalty inf or nan whatever the weights; it is refused here. Returns
+    the value of a constant tree, None when it uses w.
+    """
+    kind = tree[0]
+    if kind == "num":
+        value = tree[1]
+    elif kind == "w":
+        return None
+    else:
+        args = [_check_constants(t) for t in tree[1:] if isinstance(t, tuple)]
+        if tree[:2] == ("bin", "divide") and args[1] == 0:
+            raise SpecError(Problem("expr divides by zero", column=1))
+        if any(a is None for a in args):
+            return None
+        try:
+            if kind == "neg":
+                value = -args[0]
+            elif kind == "bin":
+                value = _ARITHMETIC[tree[1]](*args)
+            else:
+                value = _SCALAR[tree[1]](*args)
+            value = float(value)  # a negative number to a fractional power is complex
+        except (OverflowError, ZeroDivisionError, ValueError, TypeError):
+            value = math.nan
+    if not math.isfinite(value):
+        raise SpecError(Problem("expr has a part without w that is not a finite number "
+                                "(an overflow, or a log or root out of range)", column=1))
+    return value
 
 
 def evaluate(penalty: Penalty, w, ops):

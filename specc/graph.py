@@ -7,6 +7,8 @@ tensor exists before it is used.
 
 from __future__ import annotations
 
+import graphlib
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,6 +112,11 @@ def default_input_names(written: list[str | None]) -> list[str]:
     return [name or f"input_layer_{n}" for n, name in enumerate(written)]
 
 
+def default_name(kind: str) -> str:
+    """The name Keras gives the first unnamed layer of this type: ``dense``."""
+    return to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
+
+
 def layer_names(spec: Spec) -> list[str]:
     """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
     return default_names([(layer.name, getattr(layer, "type", None)) for layer in spec.layers],
@@ -130,7 +137,7 @@ def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
         if not isinstance(kind, str):
             names.append(None)
             continue
-        base = to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
+        base = default_name(kind)
         while True:
             n = counts.get(base, 0)
             counts[base] = n + 1
@@ -274,8 +281,9 @@ def resolve(spec: Spec) -> Graph:
         for ref in node.refs():
             target, _ = split_ref(ref)
             if target not in seen:
+                hint = suggest(target, seen)  # no list per reference: linear in the spec
                 issues.append((_ref_path(index, layer, ref), f"unknown input '{ref}'",
-                               suggest(target, [n for n in seen if n != name])))
+                               hint if hint != name else None))
             else:
                 issues += _index_issues(ref, _ref_path(index, layer, ref), inputs, layers_by_name)
         if isinstance(layer, Apply):
@@ -365,30 +373,34 @@ def _ref_path(index: int, layer: Any, ref: str) -> tuple:
 
 
 def _order(nodes: list[Node], inputs: list[str]) -> list[Node]:
-    """Depth-first topological order; a cycle is reported with its members."""
+    """A topological order that keeps spec order wherever it can; a cycle is
+    reported with its members. graphlib, not a recursive walk: a long chain
+    written in reverse would overflow the stack."""
     by_name = {node.name: node for node in nodes}
-    state: dict[str, int] = {}
-    ordered: list[Node] = []
-
-    def visit(node: Node, trail: list[str]) -> None:
-        if state.get(node.name) == 2:
-            return
-        if state.get(node.name) == 1:
-            cycle = trail[trail.index(node.name):] + [node.name]
-            raise _Wiring([(("layers", node.index, "inputs"),
-                            "cycle: " + " -> ".join(cycle), None)])
-        state[node.name] = 1
-        for ref in node.refs():
-            target = by_name.get(split_ref(ref)[0])
-            if target is not None:
-                visit(target, trail + [node.name])
-        if isinstance(node.layer, Apply):
-            visit(by_name[node.layer.apply], trail + [node.name])
-        state[node.name] = 2
-        ordered.append(node)
-
+    sorter = graphlib.TopologicalSorter()
     for node in nodes:
-        visit(node, [])
+        needs = [split_ref(ref)[0] for ref in node.refs()]
+        if isinstance(node.layer, Apply):
+            needs.append(node.layer.apply)
+        sorter.add(node.name, *(n for n in needs if n in by_name))
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        # graphlib lists each node before the ones that take it; say it the other way,
+        # from the layer written first.
+        cycle = list(reversed(exc.args[1]))[:-1]
+        start = min(range(len(cycle)), key=lambda i: by_name[cycle[i]].index)
+        cycle = cycle[start:] + cycle[:start + 1]
+        first = by_name[cycle[0]]
+        raise _Wiring([(("layers", first.index, "inputs"), "cycle: " + " -> ".join(cycle), None)])
+    ready: list[tuple[int, str]] = []
+    ordered: list[Node] = []
+    while sorter.is_active():
+        for name in sorter.get_ready():
+            heapq.heappush(ready, (by_name[name].index, name))
+        _, name = heapq.heappop(ready)
+        ordered.append(by_name[name])
+        sorter.done(name)
     return ordered
 
 

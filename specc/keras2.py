@@ -73,21 +73,16 @@ def read(path) -> dict:
 def _json(text: bytes, file: str) -> Any:
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the Keras 2 model config: {exc}", file=file) from None
+    except (ValueError, RecursionError) as exc:  # bad JSON, 4300-digit integers, nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise SpecError(f"cannot read the Keras 2 model config: {reason}", file=file) from None
 
 
 def _read_json_file(file: str) -> bytes:
-    try:
-        with open(file, "rb") as handle:
-            if not os.path.isfile(file):
-                raise SpecError("not a regular file", file=file)
-            text = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise SpecError(f"cannot read Keras 2 model: {exc.strerror or exc}", file=file) from None
-    if len(text) > MAX_CONFIG_BYTES:
-        raise SpecError(f"the model config is over {MAX_CONFIG_BYTES:,} bytes", file=file)
-    return text
+    from specc.load import read_regular_file
+
+    # A regular file only: opening a FIFO would block, /dev/zero never ends.
+    return read_regular_file(file, MAX_CONFIG_BYTES, "Keras 2 model")
 
 
 def _read_h5_config(file: str) -> tuple[bytes, bytes | None]:

@@ -8,13 +8,16 @@ The scanner trusts that the text is valid and is lenient about everything else.
 from __future__ import annotations
 
 import bisect
+import datetime
 import json
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import SpecError
+from .files import open_regular
 
 Path = tuple[str | int, ...]
 Pos = tuple[int, int]
@@ -23,6 +26,11 @@ _TOML_ERROR = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of documen
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_SCALAR = re.compile(r"[^,\]}\n#]*")
 _JSON_WS = " \t\r\n"
+# Tables and lists nested deeper than this are refused as soon as a file is
+# read. A spec nests about three levels per nested model and one per wrapper.
+MAX_DEPTH = 64
+# A spec of 64 MiB is about a million layers; anything larger is refused unread.
+MAX_SPEC_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -76,11 +84,7 @@ def load_document(path: str | os.PathLike) -> Document:
     if suffix not in (".toml", ".json"):
         shown = f"'{suffix}'" if suffix else "(no suffix)"
         raise SpecError(f"unsupported spec format {shown}: expected .toml or .json", file=file)
-    try:
-        with open(file, "rb") as handle:
-            raw = handle.read()
-    except OSError as e:
-        raise SpecError(f"cannot read spec: {e.strerror or e}", file=file) from None
+    raw = read_regular_file(file, MAX_SPEC_BYTES, "spec")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -91,12 +95,27 @@ def load_document(path: str | os.PathLike) -> Document:
     return parse_text(text, suffix[1:], file)
 
 
+def read_regular_file(file: str, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; a FIFO, a device
+    (/dev/zero) or a link to one is refused without reading it."""
+    with open_regular(file, what) as handle:
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as e:
+            raise SpecError(f"cannot read {what}: {e.strerror or e}", file=file) from None
+    if len(raw) > limit:
+        raise SpecError(f"cannot read {what}: larger than the limit of {limit:,} bytes", file=file)
+    return raw
+
+
 def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
     if fmt == "toml":
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise _toml_error(str(e), text, file) from None
+        except (ValueError, RecursionError, MemoryError) as e:
+            raise _parser_limit(e, "TOML", file) from None
         scanner = _TomlScanner(text)
     elif fmt == "json":
         # An editor shows the BOM as nothing, so columns are counted without it.
@@ -105,6 +124,8 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise SpecError(f"invalid JSON: {e.msg}", file=file, line=e.lineno, column=e.colno) from None
+        except (ValueError, RecursionError, MemoryError) as e:
+            raise _parser_limit(e, "JSON", file) from None
         if not isinstance(data, dict):
             line, column = _line_col(text, len(text) - len(text.lstrip()))
             raise SpecError("expected a JSON object at the top level", file=file, line=line, column=column)
@@ -113,6 +134,69 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
         raise SpecError(f"unsupported spec format '{fmt}': expected toml or json", file=file)
     scanner.run()
     return Document(data, file, scanner.keys, scanner.values, text)
+
+
+def _plain_scalars(values: list) -> bool:
+    """True for a list of strings, floats, booleans and 64-bit integers only."""
+    kinds = set(map(type, values))
+    if not kinds <= {str, float, bool, int, type(None)}:
+        return False
+    return int not in kinds or all(-(2 ** 63) <= v < 2 ** 64 for v in values if type(v) is int)
+
+
+def _entries(value: dict | list):
+    return iter(value.items()) if isinstance(value, dict) else enumerate(value)
+
+
+def _parser_limit(error: Exception, fmt: str, file: str) -> SpecError:
+    """A limit of tomllib or json (Python's 4300-digit integers, nesting) as a message."""
+    if isinstance(error, RecursionError):
+        reason = "nested too deeply"
+    elif isinstance(error, MemoryError):
+        reason = "too large to read"
+    elif "digits" in str(error):
+        reason = "an integer has more than 4300 digits"
+    else:
+        reason = str(error)
+    return SpecError(f"invalid {fmt}: {reason}", file=file)
+
+
+def plain_data_problems(data: Any, max_depth: int = MAX_DEPTH) -> list[tuple[Path, str]]:
+    """Limits on parsed data that no later stage should meet: tables and lists
+    nested more than MAX_DEPTH deep, integers beyond 64 bits, TOML dates and times.
+
+    The walk is iterative, and the first value too deep stops it: later stages
+    (JSON Schema, pydantic) walk the data recursively.
+    """
+    problems: list[tuple[Path, str]] = []
+    if not isinstance(data, (dict, list)):
+        return problems
+    # One iterator per open container: memory grows with the depth, not the size.
+    path: list = []  # the keys of the open containers below the root
+    stack = [_entries(data)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            if stack:
+                path.pop()
+            continue
+        key, value = entry
+        if isinstance(value, (dict, list)):
+            path.append(key)
+            if len(path) >= max_depth:
+                return [(tuple(path), f"tables and lists nested more than {max_depth} deep")]
+            if isinstance(value, list) and _plain_scalars(value):
+                path.pop()  # nothing inside to check: skip the walk, item by item, of a long list
+                continue
+            stack.append(_entries(value))
+        elif isinstance(value, int) and not isinstance(value, bool) \
+                and not -(2 ** 63) <= value < 2 ** 64:
+            problems.append(((*path, key), "integer out of range: expected at most 64 bits"))
+        elif isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+            problems.append(((*path, key), "dates and times are not spec values; "
+                             "expected a number, a string, true or false"))
+    return problems
 
 
 def _toml_error(message: str, text: str, file: str) -> SpecError:
@@ -146,20 +230,38 @@ class _Scanner:
     def peek(self, n: int = 1) -> str:
         return self.text[self.i : self.i + n]
 
-    def items(self, close: str, item) -> None:
-        """Walk a bracketed, comma-separated list, calling item(index) for each entry."""
-        self.i += 1
-        index = 0
-        while True:
+    def walk(self, path: Path) -> None:
+        """Scan the value at path, and every array and table inside it.
+
+        An explicit stack, not recursion: the nesting depth comes from the text.
+        """
+        stack: list[list] = []  # [closing character, path, entries so far, is a table]
+        self.begin(path, stack)
+        while stack:
             self.skip(newlines=True)
-            if self.peek() in (close, ""):
-                break
-            item(index)
-            index += 1
-            self.skip(newlines=True)
-            if self.peek() == ",":
+            c = self.peek()
+            if c == ",":
                 self.i += 1
-        self.i += 1
+                continue
+            frame = stack[-1]
+            if c in (frame[0], ""):
+                self.i += 1
+                stack.pop()
+                continue
+            frame[2] += 1
+            self.begin(self.member(frame[1]) if frame[3] else (*frame[1], frame[2] - 1), stack)
+
+    def begin(self, path: Path, stack: list[list]) -> None:
+        """Note where the value at path starts; open an array or table, or scan a scalar."""
+        self.values[path] = self.pos()
+        c = self.peek()
+        if c in ("[", "{"):
+            self.i += 1
+            stack.append(["]" if c == "[" else "}", path, 0, c == "{"])
+        elif c in ("\"", "'"):
+            self.string()
+        else:
+            self.scalar()
 
 
 class _TomlScanner(_Scanner):
@@ -171,7 +273,7 @@ class _TomlScanner(_Scanner):
             if self.i >= len(self.text):
                 return
             if self.peek() != "[":
-                self.key_value(table)
+                self.walk(self.member(table))
                 continue
             start, is_array = self.pos(), self.peek(2) == "[["
             self.i += 2 if is_array else 1
@@ -228,7 +330,8 @@ class _TomlScanner(_Scanner):
                 return parts
             self.i += 1
 
-    def key_value(self, table: Path) -> None:
+    def member(self, table: Path) -> Path:
+        """Read ``key =`` (dotted keys included) and return the path of its value."""
         path = table
         for name, where in self.key():
             path += (name,)
@@ -237,20 +340,11 @@ class _TomlScanner(_Scanner):
         self.keys[path] = where
         self.i += 1  # the "="
         self.skip()
-        self.value(path)
+        return path
 
-    def value(self, path: Path) -> None:
-        self.values[path] = self.pos()
-        c = self.peek()
-        if c in ("\"", "'"):
-            self.string()
-        elif c == "[":
-            self.items("]", lambda index: self.value(path + (index,)))
-        elif c == "{":
-            self.items("}", lambda _: self.key_value(path))
-        else:
-            # Numbers, booleans and dates (which may contain a space) end at one of these.
-            self.i = max(_TOML_SCALAR.match(self.text, self.i).end(), self.i + 1)
+    def scalar(self) -> None:
+        # Numbers, booleans and dates (which may contain a space) end at one of these.
+        self.i = max(_TOML_SCALAR.match(self.text, self.i).end(), self.i + 1)
 
     def string(self) -> None:
         quote = self.peek()
@@ -272,7 +366,7 @@ class _TomlScanner(_Scanner):
 class _JsonScanner(_Scanner):
     def run(self) -> None:
         self.skip()
-        self.value(())
+        self.walk(())
         del self.values[()]  # the root has no position worth reporting
 
     def skip(self, newlines: bool = True) -> None:
@@ -283,24 +377,15 @@ class _JsonScanner(_Scanner):
         value, self.i = json.decoder.scanstring(self.text, self.i + 1)
         return value
 
-    def value(self, path: Path) -> None:
-        self.values[path] = self.pos()
-        c = self.peek()
-        if c == "{":
-            self.items("}", lambda _: self.member(path))
-        elif c == "[":
-            self.items("]", lambda index: self.value(path + (index,)))
-        elif c == '"':
-            self.string()
-        else:
-            while self.i < len(self.text) and self.text[self.i] not in ",]}" + _JSON_WS:
-                self.i += 1
+    def scalar(self) -> None:
+        while self.i < len(self.text) and self.text[self.i] not in ",]}" + _JSON_WS:
+            self.i += 1
 
-    def member(self, path: Path) -> None:
+    def member(self, path: Path) -> Path:
         where = self.pos()
         path += (self.string(),)
         self.keys[path] = where
         self.skip()
         self.i += 1  # the ":"
         self.skip()
-        self.value(path)
+        return path

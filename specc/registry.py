@@ -32,6 +32,10 @@ SCHEDULES: dict[str, dict] = CATALOG["schedules"]
 LOSSES: list[str] = sorted([*CATALOG["losses"], "ce", "crossentropy"])
 METRICS: list[str] = sorted([*CATALOG["metrics"], "acc"])
 OPS: dict[str, dict] = CATALOG["ops"]
+# Operations whose Keras API takes a Python function (a loop body, a branch):
+# a spec has no way to write one, and a name in its place must never be resolved.
+FUNCTION_OPS = frozenset({"AssociativeScan", "Cond", "ForiLoop", "Map", "Scan", "Switch",
+                          "VectorizedMap", "WhileLoop"})
 
 # Alias -> canonical class name (AvgPool2D -> AveragePooling2D); derived, never written.
 LAYER_ALIASES = {alias: name for name, info in LAYERS.items() for alias in info.get("aliases", [])}

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, Callable, Literal, Union
 
+from typing_extensions import TypeAliasType
+
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -67,6 +69,17 @@ NonNegInt = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
 Dim = Union[Annotated[StrictInt, Field(ge=-1), BeforeValidator(_integral)], NoneToken]
 
 
+# A plain value a layer call or an operation takes. Never a table: Keras's
+# loader turns tables with a "class_name" into objects (a marshalled lambda,
+# a layer reading a file), which is what a spec must not be able to smuggle in.
+Scalar = TypeAliasType("Scalar", Annotated[
+    Union[StrictBool, StrictInt, Finite, str],
+    Field(description="a number, a string, true or false (never a table)")])
+ScalarOrList = TypeAliasType("ScalarOrList", Annotated[
+    Union[Scalar, list[Union[Scalar, list[Scalar]]]],
+    Field(description="a number, a string, true or false, or a list of them")])
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -106,23 +119,6 @@ class Orthogonal(Strict):
     mode: Literal["rows", "columns"] = Field("rows", description="which vectors to orthogonalize")
 
 
-def _expr_pattern() -> str:
-    """A regular expression for the words and symbols an expr may use.
-
-    Only the JSON Schema uses it, so that editors flag an unknown function;
-    the nesting of parentheses is beyond a regular expression and is left to
-    the parser in expr.py.
-    """
-    from specc.expr import FUNCTIONS, WEIGHT
-
-    digits = "[0-9][0-9_]*"
-    exponent = f"(?:[eE][-+]?{digits})?"
-    number = f"(?:{digits}(?:\\.(?:{digits})?)?|\\.{digits}){exponent}"
-    names = "|".join(sorted([WEIGHT, *FUNCTIONS], key=lambda n: (-len(n), n)))
-    token = f"\\s|{number}|\\*\\*|[-+*/()]|(?:{names})\\b"
-    return f"^(?=[\\s\\S]*\\S)(?:{token})+$"
-
-
 class Expr(Strict):
     """A custom penalty written as an arithmetic expression over the weights w"""
 
@@ -130,7 +126,8 @@ class Expr(Strict):
         description="a penalty over the weight tensor w: numbers, + - * / **, parentheses "
         "and the functions abs, exp, log, max, mean, min, sqrt, square, sum, tanh",
         examples=["0.01 * sum(square(w))"],
-        json_schema_extra={"pattern": _expr_pattern()},
+        # No "pattern": a regular expression for this grammar backtracks
+        # exponentially on some inputs; expr.py's parser checks the text.
     )
 
     @field_validator("expr")
@@ -340,7 +337,7 @@ SIMPLE_KINDS: dict[str, Any] = {
     "constraint": Constraint,
     "layer": "AnyLayer",
     "recurrent_layer": "RecurrentLayer",
-    "json": JsonValue,
+    "json": Union[Scalar, list[Scalar], dict[str, Scalar]],
 }
 
 
@@ -429,7 +426,7 @@ def _layer_model(name: str) -> type[BaseModel]:
         "name": (str | None, Field(None, description="the Keras layer name; other layers use "
                                    "it in their inputs")),
         "inputs": (Inputs | None, Field(None, description=_INPUTS)),
-        "call": (dict[str, JsonValue] | None, Field(
+        "call": (dict[str, Scalar] | None, Field(
             None, description="constant keyword arguments of the call, e.g. {training = false}")),
     }
     for arg, arg_info in registry.layer_args(name).items():
@@ -446,7 +443,8 @@ class Apply(Strict):
     """Calls a layer defined earlier again, sharing its weights."""
 
     apply: str = Field(description="the name of the layer to call again")
-    name: str = Field(description="the name of this call's output, for later layers' inputs")
+    name: str = Field(min_length=1,
+                      description="the name of this call's output, for later layers' inputs")
     inputs: Inputs | None = Field(None, description=_INPUTS)
 
 
@@ -465,6 +463,7 @@ class Op(BaseModel):
     name: str | None = Field(None, description="the name of the operation's output")
     inputs: list[Union[str, list[str], StrictInt, Finite, StrictBool]] | None = Field(
         None, description="tensor names, or numbers for constant operands (x + 3.0)")
+    __pydantic_extra__: dict[str, ScalarOrList] = Field(init=False)
     key: list[Union[Int, SliceText, NoneToken]] | None = Field(
         None, description='ops.GetItem only: the index of x[...], one entry per axis: an '
         'integer, a slice "start:stop:step" (":", ":2", "1:", "::2"), "..." or "None" (a new '
@@ -481,6 +480,11 @@ class Op(BaseModel):
             raise PydanticCustomError(
                 "unknown_op", "unknown operation '{op}'",
                 {"op": self.type, "suggestion": suggest(self.type, [f"ops.{k}" for k in registry.OPS])},
+            )
+        if self.type.removeprefix("ops.") in registry.FUNCTION_OPS:
+            raise PydanticCustomError(
+                "unknown_op", "operation '{op}' is not supported: it runs a Python function",
+                {"op": self.type, "suggestion": None},
             )
         if (self.key is None) != (self.type != "ops.GetItem"):
             raise PydanticCustomError(

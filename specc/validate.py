@@ -10,6 +10,7 @@ import bisect
 import difflib
 import json
 import re
+import sys
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -19,8 +20,8 @@ from pydantic import ValidationError
 
 from specc import registry, spec as models
 from specc.collector import paused
-from specc.errors import Problem, SpecError, suggest
-from specc.load import Document, format_path, load_document
+from specc.errors import Problem, SpecError, limited_suggestions, suggest
+from specc.load import Document, format_path, load_document, plain_data_problems
 
 _HERE = Path(__file__).resolve().parent
 # A checkout has schemas/ beside the package; an installed wheel carries it inside.
@@ -68,6 +69,14 @@ def load(path, overrides=()) -> models.Spec:
 
 def validate_document(doc: Document) -> models.Spec:
     """Run the schema, model and wiring checks over a parsed document."""
+    with limited_suggestions():
+        return _validate_document(doc)
+
+
+def _validate_document(doc: Document) -> models.Spec:
+    limits = plain_data_problems(doc.data)
+    if limits:
+        raise SpecError(_placed(doc, path, message) for path, message in limits)
     from specc.expand import expand_document
 
     source, doc = doc, expand_document(doc)
@@ -136,7 +145,14 @@ def _schema_problems(doc: Document) -> list[Problem]:
 
 
 def _schema_errors(data: Any) -> list:
-    return list(_validator().iter_errors(data))
+    # jsonschema recurses about 30 frames per level of the data; load refuses
+    # data nested more than MAX_DEPTH deep, which this limit covers.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 4000))
+    try:
+        return list(_validator().iter_errors(data))
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _schema_problem(doc: Document, error) -> Problem:
@@ -158,7 +174,8 @@ def _model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
         path = _data_path(doc.data, error["loc"], keep_last=error["type"] == "missing")
         found.setdefault(path, []).append(error)
     # A union reports the same value once per branch; keep the deepest paths.
-    paths = [p for p in found if not any(q[: len(p)] == p and q != p for q in found)]
+    above = {q[:n] for q in found for n in range(len(q))}
+    paths = [p for p in found if p not in above]
     problems: list[Problem] = []
     regularizers: dict[tuple, list[tuple]] = {}
     extras = {p for p in paths if found[p][0]["type"] == "extra_forbidden"}

@@ -32,8 +32,8 @@ SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "specc.schema.json
 # Folder -> why the JSON Schema cannot judge its files.
 BEYOND_SCHEMA = {
     "wiring": "names, references and cycles between layers: the data is well-formed",
-    "expr": "the grammar of an expression (nesting, arity, reduction): a regular "
-            "expression only checks its words",
+    "expr": "an expression: the schema has no pattern for it (a regular expression for "
+            "its words backtracked exponentially on some inputs); the parser checks it",
     "syntax": "the text is not TOML or JSON, so there is no data to check",
     "expand": "block parameters, names and values computed by expressions: the schema "
               "sees the text of an expression, not its value",

@@ -379,3 +379,29 @@ def test_describe_layer_is_the_python_side_of_specc_layers():
         describe_layer("Dropot")
     assert caught.value.problems == [
         Problem("unknown layer type 'Dropot'", suggestion="Dropout")]
+
+
+def test_a_problem_quoting_a_line_break_stays_one_line():
+    doc = parse_text('{"inputs": "\\n\\u001b[31m", "layers": []}', "json", "s.json")
+    with pytest.raises(SpecError) as caught:
+        validate_document(doc)
+    printed = [str(p) for p in caught.value.problems]
+    assert "s.json:1:12: inputs: expected a list, received '\\n\\x1b[31m'" in printed
+    assert all("\n" not in line for line in printed)
+
+
+def test_suggestions_stop_after_their_budget():
+    """Did-you-mean compares a name with every choice: past 500,000 comparisons in one
+    document the problems come without it, so checking stays linear."""
+    layers = [{"type": "Dense", "units": 1, "name": f"d{i}", "inputs": [f"d{i - 1}x"]}
+              for i in range(1500)]
+    doc = parse_text(json.dumps({"inputs": [{"name": "x", "shape": [1]}], "layers": layers}),
+                     "json")
+    with pytest.raises(SpecError) as caught:
+        validate_document(doc)
+    unknown = [p for p in caught.value.problems if p.message.startswith("unknown input")]
+    assert len(unknown) == 1500
+    with_hint = [p for p in unknown if p.suggestion]
+    # each suggestion compares with the 1,501 names of the spec: 333 fit in the budget
+    assert len(with_hint) == 500_000 // 1501
+    assert unknown[0].suggestion is not None and unknown[-1].suggestion is None
