@@ -333,6 +333,7 @@ def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
 def expand(
     spec: Annotated[Path, typer.Argument(help="The spec to expand.")],
     output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the flat spec (.toml or .json); default: print TOML.")] = None,
+    sets: Sets = None,
 ) -> None:
     """Write the flat spec: [defaults] applied, blocks inlined, expressions computed."""
     from specc.dump import dumps_data
@@ -344,7 +345,7 @@ def expand(
     if output is not None and output.resolve() == spec.resolve():
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
-        flat = load(spec)._document.data  # checked: the flat spec builds as it is
+        flat = load(spec, overrides=sets or ())._document.data  # checked: it builds as it is
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)

@@ -39,7 +39,11 @@ def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:
     type = "Dense"
     units = 2
     """
-    return dumps_data(to_data(spec), fmt, schema)
+    from specc.expand import escaped
+
+    # A brace in a string starts a template when the text is read back: doubled,
+    # it stays a brace (a Keras layer may well be named "head{1}").
+    return dumps_data(escaped(to_data(spec)), fmt, schema)
 
 
 def dumps_data(data: dict, fmt: str = "toml", schema: str | None = None) -> str:

@@ -86,6 +86,9 @@ class Expanded(Document):
     def locate(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
         return self.source.locate(self.origin(path)[0], key)
 
+    def override(self, path: Path) -> str | None:
+        return self.source.override(self.origin(path)[0])
+
 
 def _note(doc: Document, uses: tuple[Use, ...]) -> str:
     """Where an instance was used: " (in 'conv2_block1', block 'residual' used at 40:5 ...)"."""

@@ -471,3 +471,16 @@ def test_compile_defaults_are_not_exported():
     assert export(model).compile.model_dump(exclude_unset=True) == {
         "optimizer": "sgd", "loss": {"type": "SparseCategoricalCrossentropy"},
         "metrics": [{"type": "SparseTopKCategoricalAccuracy"}, "acc"]}
+
+
+def test_braces_in_exported_strings_read_back_as_written(tmp_path):
+    # "{...}" is a template in a spec: export must write a brace so that it stays one.
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((4,), name="in{put}"), layers.Dense(2, name="head{1}"),
+                              layers.Dense(3, name="out}")])
+    path = tmp_path / "braces.toml"
+    path.write_text(dumps(export(model)))
+    assert 'name = "head{{1}}"' in path.read_text()
+    spec = specc.load(path)
+    assert [spec.inputs[0].name, *(layer.name for layer in spec.layers)] == ["in{put}", "head{1}", "out}"]
+    assert [layer.name for layer in build(spec).layers] == ["head{1}", "out}"]

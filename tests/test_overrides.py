@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 
 import pytest
@@ -219,3 +220,37 @@ def test_docs_examples_are_what_specc_prints():
         spec, arg = re.match(r"(\S+): --set (\S+): ", line).groups()
         result = run_module("validate", spec, "--set", arg)
         assert result.stderr.splitlines()[0] == line
+
+
+EXPANDING = """\
+[constants]
+width = 8
+
+[[inputs]]
+shape = [4]
+
+[defaults.Dense]
+activation = "relu"
+
+[[layers]]
+type = "Dense"
+units = "{width}"
+
+[[layers]]
+type = "Dense"
+units = 2
+"""
+
+
+def test_expand_with_set(tmp_path):
+    # Overrides change the spec as written, before expansion: a constant, a layer's value.
+    path = tmp_path / "blocks.toml"
+    path.write_text(EXPANDING)
+    result = run_module("expand", path, "--set", "constants.width=3", "--set", "layers.dense_1.units=5")
+    assert result.returncode == 0, result.stderr
+    flat = tomllib.loads(result.stdout)
+    assert [(layer["units"], layer["activation"]) for layer in flat["layers"]] == [(3, "relu"), (5, "relu")]
+    bad = run_module("expand", path, "--set", "layers.dense_1.units=-1")
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert bad.stderr == (f"{path}: --set layers.dense_1.units=-1: layers[1].units: "
+                          "expected an integer >= 1, received -1\n1 problem found\n")
