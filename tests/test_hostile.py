@@ -681,8 +681,14 @@ PURE = {"specc", "typer", "click", "rich", "markdown_it", "mdurl", "pygments", "
 PAYLOAD_MODULES = {"evil", "PWNED"}
 
 
+# Imports the standard library itself attempts: copy.py probes Jython's "org"
+# (and fails), sysconfig loads its platform's data module by a generated name.
+STDLIB_PROBES = {"org"}
+
+
 def _tops(names) -> set[str]:
-    return {name.split(".")[0] for name in names}
+    return {top for top in (name.split(".")[0] for name in names)
+            if top not in STDLIB_PROBES and not top.startswith("_sysconfigdata_")}
 
 
 def _batch(results, batch: str) -> list[dict]:
@@ -726,6 +732,9 @@ def _allowed_file(path: str, result: dict) -> bool:
     return (path.startswith(result["cwd"] + os.sep) or path == result["cwd"] or path in inputs
             or any(path.startswith(p + os.sep) for p in prefixes)
             or path in ("/dev/null", home_keras)  # Keras reads its settings when imported
+            # The import system lists the runner's own folder (sys.path[0]) again
+            # when its modification time changed while the tests ran.
+            or path == str(ROOT / "tests")
             # Package metadata: specc looks up plugins' entry points.
             or re.search(r"\.(egg|dist)-info(/|$)", path) is not None
             # Python's tempfile probes its directory (and opens it for an unnamed
