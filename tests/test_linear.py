@@ -116,3 +116,25 @@ def test_the_reverse_chain_is_valid_and_the_misspelt_ones_are_not():
         with pytest.raises(SpecError) as caught:
             validate_document(parse_text(json.dumps(make(50)), "json", "spec.json"))
         assert len(caught.value.problems) >= 49
+
+
+@pytest.mark.slow
+def test_building_a_sequential_grows_linearly_and_goes_past_keras_recursion():
+    # Sequential.add rebuilt the model after every layer (quadratic), and Keras's
+    # recursive graph walk stopped chains of about 900 layers (issue 8).
+    import keras
+
+    from specc.build import build
+
+    def work(n):
+        spec = validate_document(parse_text(json.dumps(
+            {"inputs": [{"shape": [4]}], "layers": [{"type": "Dense", "units": 4}] * n}),
+            "json", "spec.json"))
+        return lambda: build(spec)
+
+    keras.backend.clear_session()
+    _calls(work(10))
+    small, large = _calls(work(100)), _calls(work(800))
+    assert large / small <= BOUND, f"{small:,} calls at 100 layers, {large:,} at 800"
+    model = work(2000)()
+    assert len(model.layers) == 2000 and model.count_params() == 2000 * (4 * 4 + 4)
