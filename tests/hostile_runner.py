@@ -30,7 +30,7 @@ def _hook(event: str, args: tuple) -> None:
         path = os.fsdecode(args[0])
         EVENTS.append(("open", path))
     elif event == "os.listdir" and args and isinstance(args[0], (str, bytes)):
-        EVENTS.append(("open", os.fsdecode(args[0])))
+        EVENTS.append(("list", os.fsdecode(args[0])))
 
 
 sys.addaudithook(_hook)
@@ -63,6 +63,12 @@ def run_case(case: dict) -> dict:
         else:
             os.environ[key] = value
     events = EVENTS[start_events:]
+
+    def paths(wanted: str) -> list[str]:
+        return sorted({os.path.realpath(p) if os.path.isabs(p) else
+                       os.path.realpath(os.path.join(case["cwd"], p))
+                       for kind, p in events if kind == wanted})
+
     return {
         "id": case["id"],
         "cwd": os.path.realpath(case["cwd"]),
@@ -76,9 +82,11 @@ def run_case(case: dict) -> dict:
         # ru_maxrss is the process's peak (kB on Linux): its growth bounds this case's peak.
         "rss_growth_kb": after.ru_maxrss - before.ru_maxrss,
         "imports": sorted({name for kind, name in events if kind == "import"}),
-        "opened": sorted({os.path.realpath(p) if os.path.isabs(p) else
-                          os.path.realpath(os.path.join(case["cwd"], p))
-                          for kind, p in events if kind == "open"}),
+        "opened": paths("open"),
+        "listed": paths("list"),
+        # The import system lists these folders again whenever their modification
+        # time changes (a test run writes .pytest_cache or .hypothesis into the root).
+        "sys_path": sorted({os.path.realpath(p or ".") for p in sys.path}),
     }
 
 
