@@ -213,8 +213,8 @@ def prepare(name: str, workdir: Path) -> tuple[int, int]:
     """M.keras, M.config.json and M.toml (specc's export) of one model; its layers and parameters."""
     import keras
 
-    from specc.dump import dump
-    from specc.export import export
+    from specc.writing.dump import dump
+    from specc.exporting.export import export
 
     keras.backend.clear_session()
     model = make(name)
@@ -233,9 +233,9 @@ def bench_scaling(sizes: list[int], repeat: int, build_repeat: int, workdir: Pat
     import keras
 
     import specc
-    from specc.dump import dumps
-    from specc.export import export_file
-    from specc.spec import Spec
+    from specc.writing.dump import dumps
+    from specc.exporting.export import export_file
+    from specc.checking.spec import Spec
 
     steps = {"validate": [], "build": [], "export": [], "dump": []}
     found = {kind: {step: {} for step in steps} for kind in GENERATED}
@@ -454,8 +454,8 @@ def report(results, scaling, start, info: dict, command: str, args, total: float
         "- 3b, 4, 6, 7: see `benchmarks/bench_export.py` (in process, same models).",
         "- 5: in process, `time.perf_counter`: validate = `specc.load(path)` of the TOML; "
         "build = `specc.build(spec)` after `keras.backend.clear_session()` (not timed); "
-        "export = `specc.export.export_file` of the `.keras` file the build saved; dump = "
-        "`specc.dump.dumps(spec, \"toml\")`. chain: Dense(8) layers named by default; "
+        "export = `specc.exporting.export.export_file` of the `.keras` file the build saved; dump = "
+        "`specc.writing.dump.dumps(spec, \"toml\")`. chain: Dense(8) layers named by default; "
         "residual: " + residual.__doc__.split(":", 1)[1].strip() + " The exponent is the "
         "least-squares slope of log(median time) on log(layers) over all sizes (1 is "
         "linear); the last column is the slope between the two largest sizes alone, where "

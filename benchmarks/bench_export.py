@@ -15,9 +15,9 @@ model, with the runs of the two sides interleaved:
   (b) export specc ``export`` + ``dumps`` vs Keras ``serialize_keras_object`` +
              ``json.dumps`` (specc's export starts from Keras's serialization,
              so this ratio cannot go below 1)
-  (c) load   ``specc.load`` (checks only, no model) + ``specc.build`` of the
+  (c) load   ``specc.reading.load`` (checks only, no model) + ``specc.building.build`` of the
              exported spec vs ``keras.models.model_from_json`` of config.json
-             (which builds the model); ``specc.load`` alone is shown too
+             (which builds the model); ``specc.reading.load`` alone is shown too
   (d) memory peak of Python allocations (tracemalloc) during (b), both sides
 
 Times are medians of --repeat runs (time.perf_counter), after one warm-up run
@@ -104,8 +104,8 @@ def bench_model(name: str, repeat: int, build_repeat: int, workdir: Path, make=N
     import keras
 
     import specc
-    from specc.dump import dumps, to_data
-    from specc.export import export
+    from specc.writing.dump import dumps, to_data
+    from specc.exporting.export import export
 
     keras.backend.clear_session()
     model = make() if make is not None else getattr(keras.applications, name)(weights=None)
@@ -334,16 +334,16 @@ def report(results: list[dict], info: dict, command: str, repeat: int, build_rep
         "- Models: `keras.applications.<name>(weights=None)`.",
         "- (a) UTF-8 bytes. Keras: `json.dumps(keras.saving.serialize_keras_object(model))`, "
         "the `config.json` of a `.keras` file (no indentation). specc: "
-        "`specc.dump.dumps(specc.export.export(model), fmt)`; specc's JSON is indented "
+        "`specc.writing.dump.dumps(specc.exporting.export.export(model), fmt)`; specc's JSON is indented "
         "(2 spaces), so the last column also gives it without indentation.",
         "- Ratio columns: ratio of the medians; \"(per round)\": the lowest and highest ratio "
         "of a single round, each round timing both sides back to back, which shows how noisy "
         "the machine was.",
-        "- (b) `time.perf_counter` around the calls of (a). `specc.export.export` starts from "
+        "- (b) `time.perf_counter` around the calls of (a). `specc.exporting.export.export` starts from "
         "`keras.saving.serialize_keras_object`, so the ratio is at least 1 by construction.",
         "- (c) From files written by (a). Keras: `keras.models.model_from_json(path.read_text())` "
         "(builds the model). specc: `specc.build(specc.load(path))` of the TOML spec. "
-        "`specc.load` alone (TOML and JSON spec) only parses and checks the spec, building "
+        "`specc.reading.load` alone (TOML and JSON spec) only parses and checks the spec, building "
         "nothing, so its ratio against a full Keras rebuild is given for scale only. "
         "`keras.backend.clear_session()` before each rebuild, not timed. The warm-up rebuild of "
         "each side is checked to have the original's layer classes, layer names and parameter "

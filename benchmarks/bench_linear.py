@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from specc.errors import SpecError  # noqa: E402
-from specc.export import export_file  # noqa: E402
-from specc.load import parse_text  # noqa: E402
-from specc.validate import validate_document  # noqa: E402
+from specc.exporting.export import export_file  # noqa: E402
+from specc.reading.load import parse_text  # noqa: E402
+from specc.checking.validate import validate_document  # noqa: E402
 
 
 def misspelt_inputs(n):

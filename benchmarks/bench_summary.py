@@ -37,8 +37,8 @@ def main() -> None:
 
     import keras
 
-    from specc.dump import dump
-    from specc.export import export
+    from specc.writing.dump import dump
+    from specc.exporting.export import export
 
     with tempfile.TemporaryDirectory() as folder:
         specs = {}

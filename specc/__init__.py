@@ -9,12 +9,9 @@ does it build the pydantic models: ``specc --version`` stays instant, and
 ``Spec`` is imported on first use.
 """
 
-import sys
-import types
-
 from specc.errors import Problem, SpecError
-from specc.plugins import register_regularizer
-from specc.reload import register_with_keras
+from specc.vocab.plugins import register_regularizer
+from specc.building.reload import register_with_keras
 
 __version__ = "0.1.0"
 
@@ -24,18 +21,18 @@ register_with_keras()
 
 
 def load(path, overrides=()):
-    """Read, check and type a spec file (see ``specc.validate.load``).
+    """Read, check and type a spec file (see ``specc.checking.validate.load``).
 
     >>> specc.load("spec.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
     """
-    from specc.validate import load as _load
+    from specc.checking.validate import load as _load
 
     return _load(path, overrides)
 
 
 def build(spec, **options):
     """Compile a Spec into a keras.Model (imports TensorFlow)."""
-    from specc.build import build as _build
+    from specc.building.build import build as _build
 
     return _build(spec, **options)
 
@@ -50,8 +47,8 @@ def export(model, *, compile: bool = True):
     """
     import os
 
-    from specc import keras2
-    from specc.export import export as _export, export_file
+    from specc.exporting import keras2
+    from specc.exporting.export import export as _export, export_file
 
     if isinstance(model, (str, os.PathLike)):
         if os.fspath(model).lower().endswith(keras2.SUFFIXES):
@@ -66,7 +63,7 @@ def summary(spec):
     >>> specc.summary(specc.load("specs/cnn.toml")).total  # doctest: +SKIP
     16394
     """
-    from specc.shapes import summarize
+    from specc.reporting.shapes import summarize
 
     return summarize(spec)
 
@@ -76,14 +73,15 @@ def draw(spec, path, **options):
 
     >>> specc.draw(specc.load("specs/cnn.toml"), "cnn.svg")  # doctest: +SKIP
     """
-    from specc.drawing import draw as _draw
+    from specc.reporting.drawing import draw as _draw
 
     return _draw(spec, path, **options)
 
 
 # Public names whose modules import pydantic (or more): imported on first use.
-_LAZY = {"Spec": "specc.spec", "diff_models": "specc.diff", "expand": "specc.expand",
-         "format_file": "specc.fmt", "format_text": "specc.fmt"}
+_LAZY = {"Spec": "specc.checking.spec", "diff_models": "specc.reporting.diff",
+         "expand": "specc.expanding.expand", "format_file": "specc.writing.fmt",
+         "format_text": "specc.writing.fmt"}
 
 
 def __getattr__(name):
@@ -95,25 +93,9 @@ def __getattr__(name):
     if name == "regularizers":
         import importlib
 
-        return importlib.import_module("specc.regularizers")
+        return importlib.import_module("specc.building.regularizers")
     raise AttributeError(name)
 
-
-class _Package(types.ModuleType):
-    """Keeps specc.build, specc.load, specc.export and specc.expand functions.
-
-    Importing a submodule binds it as an attribute of its package, and four of
-    them share a name with a function: the first ``import specc.build`` would
-    turn ``specc.build(spec)`` into a call of a module.
-    """
-
-    def __setattr__(self, name, value):
-        if name in ("build", "load", "export", "expand") and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 __all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "expand", "export",
            "format_file", "format_text", "load", "register_regularizer", "summary", "__version__"]

@@ -1,3 +1,3 @@
-from specc.cli import run
+from specc.cli.main import run
 
 run()

@@ -40,11 +40,11 @@ def round_trip(model, fmt: str = "toml"):
 
     Returns the spec text and the rebuilt model.
     """
-    from specc.build import build
-    from specc.dump import dumps
-    from specc.export import export
-    from specc.load import parse_text
-    from specc.validate import validate_document
+    from specc.building.build import build
+    from specc.writing.dump import dumps
+    from specc.exporting.export import export
+    from specc.reading.load import parse_text
+    from specc.checking.validate import validate_document
 
     text = dumps(export(model), fmt)
     rebuilt = build(validate_document(parse_text(text, fmt)))
@@ -88,7 +88,7 @@ def cli():
     """Run the specc CLI in-process: ``cli("validate", path)`` -> click Result."""
     from typer.testing import CliRunner
 
-    from specc.cli import app
+    from specc.cli.main import app
 
     runner = CliRunner()
 

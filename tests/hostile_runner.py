@@ -4,7 +4,7 @@
 
 Started by tests/test_hostile.py in a fresh interpreter. An audit hook,
 installed before specc is imported, records every module imported and every
-file opened, per case. Each case runs the real CLI entry (``specc.cli.run``)
+file opened, per case. Each case runs the real CLI entry (``specc.cli.main.run``)
 in its own directory with its output streams captured, and is measured with
 ``resource``: CPU seconds, and how much the process's peak memory grew.
 """
@@ -37,7 +37,7 @@ sys.addaudithook(_hook)
 
 
 def run_case(case: dict) -> dict:
-    from specc.cli import run
+    from specc.cli.main import run
 
     os.chdir(case["cwd"])
     sys.argv = ["specc", *case["argv"]]

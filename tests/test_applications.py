@@ -14,11 +14,11 @@ import keras
 import numpy as np
 import pytest
 
-from specc.build import build
-from specc.dump import dumps
-from specc.export import export
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.building.build import build
+from specc.writing.dump import dumps
+from specc.exporting.export import export
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 from conftest import layer_config
 

@@ -13,8 +13,8 @@ from keras.src.backend.common import global_state
 
 import specc
 from conftest import ROOT, spec_files
-from specc import budget
-from specc.build import build
+from specc.building import budget
+from specc.building.build import build
 from specc.errors import SpecError
 
 HUGE = """\
@@ -134,7 +134,7 @@ def test_a_huge_spec_is_refused_without_allocating(tmp_path):
     script = textwrap.dedent(f"""
         import resource, time
         import specc
-        from specc.build import build
+        from specc.building.build import build
         build(specc.load("specs/cnn.toml"))  # TensorFlow imported and warm
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()

@@ -263,7 +263,7 @@ def test_build_with_plugin(cli, tmp_path, monkeypatch):
     assert "kernel=CustomRegularizer" in result.stdout
     import keras
 
-    import specc.regularizers  # noqa: F401
+    import specc.building.regularizers  # noqa: F401
 
     layer = keras.models.load_model(out).layers[1]
     w = layer.kernel.numpy()

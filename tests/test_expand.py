@@ -12,9 +12,9 @@ import pytest
 
 from conftest import ROOT
 from specc.errors import SpecError
-from specc.expand import expand, uses_expansion
-from specc.load import parse_text
-from specc.validate import load, validate_document
+from specc.expanding.expand import expand, uses_expansion
+from specc.reading.load import parse_text
+from specc.checking.validate import load, validate_document
 
 SPECS = ROOT / "specs"
 DOC = ROOT / "docs" / "spec-format.md"
@@ -218,7 +218,7 @@ def test_examples_are_short():
 def _same_as_application(spec_name: str, make) -> None:
     import numpy as np
 
-    from specc.build import build
+    from specc.building.build import build
 
     reference = fresh(lambda: make(weights=None))
     built = fresh(lambda: build(load(SPECS / spec_name)))
@@ -256,7 +256,7 @@ def test_weights_file_of_the_application_loads_into_the_spec_model(tmp_path):
     import keras
     import numpy as np
 
-    from specc.build import build
+    from specc.building.build import build
 
     reference = fresh(lambda: keras.applications.MobileNetV2(weights=None))
     rng = np.random.default_rng(1)
@@ -271,7 +271,7 @@ def test_weights_file_of_the_application_loads_into_the_spec_model(tmp_path):
 
 
 def test_tutorial_defaults_form_builds_the_long_form():
-    from specc.build import build
+    from specc.building.build import build
 
     long_form = fresh(lambda: build(load(SPECS / "tutorial_combined.toml")))
     short_form = fresh(lambda: build(load(SPECS / "tutorial_combined_defaults.toml")))
@@ -305,7 +305,7 @@ def test_expand_command_writes_a_flat_spec_with_the_same_meaning(name, tmp_path)
 
 @pytest.mark.parametrize("name", ["tutorial_combined_defaults.toml", "mobilenetv2.toml"])
 def test_expanded_spec_builds_the_same_model(name, tmp_path):
-    from specc.build import build
+    from specc.building.build import build
 
     flat = _expanded_by_the_command(SPECS / name, tmp_path, "json")
     assert configs(fresh(lambda: build(load(flat)))) == \
@@ -340,7 +340,7 @@ def test_the_reference_has_expansion_examples():
 
 @pytest.mark.parametrize("index", range(len(_doc_examples())))
 def test_reference_examples_build(index):
-    from specc.build import build
+    from specc.building.build import build
 
     text = _doc_examples()[index]
     spec = validate_document(parse_text(text, "toml", f"example{index}.toml"))
@@ -373,7 +373,7 @@ def test_reference_statements_hold():
 
 
 def test_the_schema_reads_blocks_and_defaults_as_editors_see_them():
-    from specc.validate import _validator
+    from specc.checking.validate import _validator
 
     def accepted(block_layer, defaults=None):
         data = {"inputs": [{"shape": [4]}], "defaults": defaults or {},

@@ -12,13 +12,13 @@ import pytest
 from keras import layers, ops
 
 import specc
-import specc.regularizers  # noqa: F401  registers specc's objects with Keras
-from specc.build import build
-from specc.dump import dumps
+import specc.building.regularizers  # noqa: F401  registers specc's objects with Keras
+from specc.building.build import build
+from specc.writing.dump import dumps
 from specc.errors import SpecError
-from specc.export import export, export_file
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.exporting.export import export, export_file
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 from conftest import layer_config, random_array, round_trip, same_outputs
 
@@ -85,7 +85,7 @@ def every_regularizer():
         layers.Dense(5, kernel_regularizer=r.L1(0.02), bias_regularizer=r.L2(0.03)),
         layers.Dense(5, kernel_regularizer=r.L1L2(l1=1e-5, l2=1e-4), activity_regularizer=r.L2(0.01)),
         layers.Dense(5, kernel_regularizer=r.OrthogonalRegularizer(0.01, mode="columns")),
-        layers.Dense(5, kernel_regularizer=specc.regularizers.ExprRegularizer("0.01 * sum(square(w))")),
+        layers.Dense(5, kernel_regularizer=specc.building.regularizers.ExprRegularizer("0.01 * sum(square(w))")),
         layers.Dense(2, kernel_regularizer=r.L1(0.01), bias_regularizer=r.L2(0.01)),
     ])
 
@@ -305,7 +305,7 @@ def test_schema_reference_for_editors():
 
 
 def _initializer_cases():
-    from specc import registry
+    from specc.vocab import registry
 
     for name, info in sorted(registry.INITIALIZERS.items()):
         args = {"seed": 5} if "seed" in info["args"] else {}
@@ -322,7 +322,7 @@ def test_every_initializer_round_trips(name, args):
     round_trip(model)
 
 
-@pytest.mark.parametrize("name", sorted(__import__("specc").registry.CONSTRAINTS))
+@pytest.mark.parametrize("name", sorted(__import__("specc.vocab.registry").vocab.registry.CONSTRAINTS))
 def test_every_constraint_round_trips(name):
     constraint = getattr(keras.constraints, name)()
     model = keras.Sequential([keras.Input((6,)), layers.Dense(4, kernel_constraint=constraint,
@@ -418,7 +418,7 @@ def test_cli_export_imports_no_tensorflow(tmp_path):
     a, b = keras.Input((8,), name="a"), keras.Input((6,), name="b")
     x = layers.Dense(4, name="da", kernel_regularizer=keras.regularizers.L1L2(0.01, 0.02),
                      bias_regularizer="l2")(a)
-    y = layers.Dense(4, name="db", kernel_regularizer=specc.regularizers.ExprRegularizer(
+    y = layers.Dense(4, name="db", kernel_regularizer=specc.building.regularizers.ExprRegularizer(
         "0.01 * sum(square(w))"), activity_regularizer=keras.regularizers.OrthogonalRegularizer(0.1))(b)
     model = keras.Model([a, b], layers.Add(name="add")([x, y]))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
@@ -430,7 +430,7 @@ def test_cli_export_imports_no_tensorflow(tmp_path):
     assert 'expr = "0.01 * sum(square(w))"' in result.stdout
     imported = [line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
                 if line.startswith("import time:") and line.count("|") == 2]
-    assert "specc.export" in imported
+    assert "specc.exporting.export" in imported
     assert [m for m in imported if m.split(".")[0] in ("tensorflow", "keras")] == []
 
 

@@ -1,4 +1,4 @@
-"""specc.expr: the whitelist parser for penalty expressions."""
+"""specc.vocab.expr: the whitelist parser for penalty expressions."""
 
 import builtins
 import dataclasses
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from specc.errors import SpecError
-from specc.expr import FUNCTIONS, Penalty, evaluate, parse_penalty
+from specc.vocab.expr import FUNCTIONS, Penalty, evaluate, parse_penalty
 
 ALLOWED = ("only numbers, w, + - * / **, parentheses and the functions "
            "abs, exp, log, max, mean, min, sqrt, square, sum, tanh")
@@ -144,8 +144,8 @@ def test_only_parses_never_compiles_to_code(monkeypatch):
 
 
 def test_no_tensorflow_on_import():
-    code = ("import sys, specc.expr, specc.plugins; "
-            "specc.expr.parse_penalty('0.01 * sum(square(w))'); "
+    code = ("import sys, specc.vocab.expr, specc.vocab.plugins; "
+            "specc.vocab.expr.parse_penalty('0.01 * sum(square(w))'); "
             "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; "
             "print(*bad)")
     root = pathlib.Path(__file__).resolve().parents[1]

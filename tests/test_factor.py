@@ -8,9 +8,9 @@ import tomllib
 
 import pytest
 
-from specc.expand import expand
-from specc.factor import factor_blocks, factor_defaults
-from specc.validate import load
+from specc.expanding.expand import expand
+from specc.writing.factor import factor_blocks, factor_defaults
+from specc.checking.validate import load
 
 
 def test_only_arguments_every_layer_of_a_type_shares_move():

@@ -15,7 +15,7 @@ import pytest
 import specc
 from conftest import run_specc, spec_files
 from specc.errors import SpecError
-from specc.fmt import format_text
+from specc.writing.fmt import format_text
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus" / "valid"

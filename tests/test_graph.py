@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from specc.errors import Problem, SpecError
-from specc.graph import graph, input_names, layer_names, names_implied, split_ref, to_snake_case
-from specc.spec import Spec
+from specc.checking.graph import graph, input_names, layer_names, names_implied, split_ref, to_snake_case
+from specc.checking.spec import Spec
 
 
 def spec(*layers, inputs=None, **model) -> Spec:
@@ -192,7 +192,7 @@ def test_wiring_mistake(name):
 
 
 def test_wiring_of_a_nested_model_is_checked_at_its_path():
-    from specc.graph import wiring_problems
+    from specc.checking.graph import wiring_problems
 
     inner = {"inputs": [{"name": "features", "shape": [4]}], "layers": [dense(inputs=["feature"])]}
     s = spec({"type": "Model", "name": "encoder", "spec": inner}, dense("loose", inputs=["nope"]))

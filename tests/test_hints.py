@@ -13,9 +13,9 @@ import keras
 import numpy as np
 import pytest
 
-from specc import registry
-from specc.build import build
-from specc.validate import load
+from specc.vocab import registry
+from specc.building.build import build
+from specc.checking.validate import load
 from conftest import ROOT
 
 # (layer, old argument, a value, what Keras 3 makes of it: attribute -> value)

@@ -4,7 +4,7 @@ Every case is an input a user might be handed (a spec in a pull request, a
 downloaded .keras file) that tries to make specc run code, read or write other
 files, hang, or use unbounded memory. Each payload, if it ever ran, would
 create the case's sentinel file. Every case runs through the real command line
-(``specc.cli.run`` in a fresh interpreter, batched: see hostile_runner.py) and
+(``specc.cli.main.run`` in a fresh interpreter, batched: see hostile_runner.py) and
 must end with the exit code it states (1 for every refused input), one line per
 problem and the count, no traceback, no sentinel, within 10 s of CPU and 1 GB
 of memory growth. The .keras files are made here, with zipfile and h5py.
@@ -658,7 +658,7 @@ def test_a_write_failing_midway_is_one_line_and_keeps_the_old_output(tmp_path):
     script = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
               "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)); "
               f"sys.argv = ['specc', 'build', {str(spec)!r}]; "
-              "from specc.cli import run; run()")
+              "from specc.cli.main import run; run()")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr

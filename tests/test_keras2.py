@@ -41,8 +41,8 @@ def run_module(*args):
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_same_layers_parameters_and_predictions(made, name, fmt):
     import specc
-    from specc import keras2
-    from specc.build import build
+    from specc.exporting import keras2
+    from specc.building.build import build
 
     spec = keras2.export_file(made / f"{name}.{fmt}")
     model = build(spec)
@@ -55,9 +55,9 @@ def test_same_layers_parameters_and_predictions(made, name, fmt):
     for got, want in zip(y, arrays(made, name, "y"), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     # and the spec is a spec: written, read back, it checks and builds the same
-    from specc.dump import dumps
-    from specc.load import parse_text
-    from specc.validate import validate_document
+    from specc.writing.dump import dumps
+    from specc.reading.load import parse_text
+    from specc.checking.validate import validate_document
 
     again = validate_document(parse_text(dumps(spec), "toml"))
     assert again.model_dump() == spec.model_dump()
@@ -82,7 +82,7 @@ def test_cli_exports_spec_and_weights_that_build(made, tmp_path):
 
 @pytest.mark.slow
 def test_keras2_forms_become_spec_arguments(made):
-    from specc import keras2
+    from specc.exporting import keras2
 
     mlp = keras2.export_file(made / "mlp.json")
     assert mlp.inputs[0].shape == [20]  # input_shape on the first Dense
@@ -99,8 +99,8 @@ def test_keras2_forms_become_spec_arguments(made):
 @pytest.mark.slow
 def test_compile_arguments_of_an_h5(made):
     import specc
-    from specc import keras2
-    from specc.dump import to_data
+    from specc.exporting import keras2
+    from specc.writing.dump import to_data
 
     assert to_data(keras2.export_file(made / "mlp.h5"))["compile"] == {
         "optimizer": {"type": "Adam", "learning_rate": 0.0003},
@@ -119,8 +119,8 @@ def test_compile_arguments_of_an_h5(made):
 def test_keras_2_2_form_without_input_layer():
     """Keras 2.2's to_json(): no InputLayer, batch_input_shape on the first layer,
     initializers without a module, VarianceScaling's old 'normal'."""
-    from specc.export import export_config
-    from specc.keras2 import to_keras3
+    from specc.exporting.export import export_config
+    from specc.exporting.keras2 import to_keras3
 
     old = {"class_name": "Sequential", "keras_version": "2.2.4", "config": {
         "name": "old", "layers": [
@@ -168,9 +168,9 @@ def test_messages(tmp_path):
 def test_weights_behind_a_link_are_not_read(tmp_path):
     import h5py
 
-    from specc import keras2
-    from specc.build import build
-    from specc.spec import Spec
+    from specc.exporting import keras2
+    from specc.building.build import build
+    from specc.checking.spec import Spec
 
     model = build(Spec.model_validate({"inputs": [{"shape": [3]}],
                                        "layers": [{"type": "Dense", "units": 2}]}))

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 from keras import layers
 
-from specc.build import build
-from specc.dump import dumps
+from specc.building.build import build
+from specc.writing.dump import dumps
 from specc.errors import SpecError
-from specc.export import export, export_file
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.exporting.export import export, export_file
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 from conftest import ROOT, random_array, round_trip, same_outputs
 
@@ -653,8 +653,8 @@ def test_a_layer_named_without_index_gives_all_its_outputs():
 def test_exported_specs_summarize_and_draw(case):
     """specc summary and specc graph read every exported spec; where the summary knows
     every layer, its parameter count is Keras's."""
-    from specc.drawing import dot_source
-    from specc.shapes import summarize
+    from specc.reporting.drawing import dot_source
+    from specc.reporting.shapes import summarize
 
     keras.backend.clear_session()
     model = CASES[case][0]()

@@ -8,12 +8,12 @@ import json
 import keras
 import pytest
 
-from specc import registry
-from specc.build import _layer_class, build
-from specc.dump import dumps
-from specc.export import export
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.vocab import registry
+from specc.building.build import _layer_class, build
+from specc.writing.dump import dumps
+from specc.exporting.export import export
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 from conftest import layer_config
 

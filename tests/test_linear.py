@@ -12,11 +12,11 @@ import sys
 
 import pytest
 
-from specc.dump import dumps
+from specc.writing.dump import dumps
 from specc.errors import SpecError
-from specc.export import export_config
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.exporting.export import export_config
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 SMALL, LARGE = 250, 2000  # 8 times as large
 BOUND = 10
@@ -124,7 +124,7 @@ def test_building_a_sequential_grows_linearly_and_goes_past_keras_recursion():
     # recursive graph walk stopped chains of about 900 layers (issue 8).
     import keras
 
-    from specc.build import build
+    from specc.building.build import build
 
     def work(n):
         spec = validate_document(parse_text(json.dumps(

@@ -4,7 +4,7 @@ import tomllib
 import pytest
 
 from specc.errors import SpecError
-from specc.load import Document, format_path, load_document, parse_text
+from specc.reading.load import Document, format_path, load_document, parse_text
 
 TOML = '''\
 # a comment with [brackets] and {braces}

@@ -14,8 +14,8 @@ import json
 import pytest
 
 from specc.errors import Problem, SpecError
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 HEAD = '[[inputs]]\nshape = [4]\n\n[[layers]]\n'  # the layer's keys start on line 5
 
@@ -161,8 +161,8 @@ def test_messages_are_consistent(monkeypatch):
     """Lowercase start (but for a class name), no trailing period, in the whole corpus."""
     from pathlib import Path
 
-    from specc import registry
-    from specc.validate import load
+    from specc.vocab import registry
+    from specc.checking.validate import load
 
     corpus = Path(__file__).parent / "corpus" / "invalid"
     monkeypatch.chdir(corpus)
@@ -207,7 +207,7 @@ BUILD_ERRORS = {
 
 @pytest.mark.parametrize("name", BUILD_ERRORS)
 def test_build_error_is_placed_on_the_spec_layer(name):
-    from specc.build import build
+    from specc.building.build import build
 
     text, expected = BUILD_ERRORS[name]
     spec = validate_document(parse_text(text, "toml", "spec.toml"))
@@ -222,7 +222,7 @@ def test_build_error_is_placed_on_the_spec_layer(name):
                                    TypeError("a wrong call"), AttributeError("no such thing")],
                          ids=lambda e: type(e).__name__)
 def test_an_error_in_specc_is_not_reported_as_keras_rejecting_the_layer(monkeypatch, error):
-    build = importlib.import_module("specc.build")
+    build = importlib.import_module("specc.building.build")
 
     def broken(*args, **kwargs):
         raise error
@@ -237,7 +237,7 @@ def test_an_error_in_specc_is_not_reported_as_keras_rejecting_the_layer(monkeypa
 
 def test_only_keras_complaints_are_reported_as_keras_rejecting_the_layer():
     """The same exception types are a problem of the spec when Keras's code raises them."""
-    build = importlib.import_module("specc.build")
+    build = importlib.import_module("specc.building.build")
     import keras
 
     with pytest.raises(ValueError) as in_constructor:
@@ -274,12 +274,12 @@ REASONS = {
 
 @pytest.mark.parametrize("raw", REASONS, ids=range(len(REASONS)))
 def test_keras_reason_in_one_sentence(raw):
-    build = importlib.import_module("specc.build")
+    build = importlib.import_module("specc.building.build")
     assert build._first_sentence(raw) == REASONS[raw]
 
 
 def test_long_reason_is_cut():
-    build = importlib.import_module("specc.build")
+    build = importlib.import_module("specc.building.build")
     reason = build._first_sentence("word " * 100)
     assert len(reason) == 240 and reason.endswith("...")
 
@@ -308,7 +308,7 @@ def test_validate_format_json_of_valid_specs(cli, tmp_path):
 
 
 def test_layers_lists_supported_aliases_and_refused(cli):
-    from specc import registry
+    from specc.vocab import registry
 
     result = cli("layers")
     assert result.exit_code == 0
@@ -370,7 +370,7 @@ def test_layers_refuses_an_unknown_name(cli, name, message):
 
 
 def test_describe_layer_is_the_python_side_of_specc_layers():
-    from specc.spec import describe_layer
+    from specc.checking.spec import describe_layer
 
     rows = describe_layer("Dropout")
     assert rows[0] == {"name": "rate", "type": "number in [0, 1)", "default": None,

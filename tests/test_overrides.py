@@ -11,7 +11,7 @@ import pytest
 
 import specc
 from conftest import ROOT, SPECS
-from specc.overrides import parse
+from specc.reading.overrides import parse
 
 COMBINED = SPECS / "tutorial_combined.toml"  # dense, dropout, dense_1, dropout_1, probs
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import configs
-from specc.dump import dumps
+from specc.writing.dump import dumps
 from specc.errors import SpecError
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 QUICK = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BUILDS = settings(max_examples=12, deadline=None,
@@ -102,7 +102,7 @@ def _validated(data: dict, fmt: str):
 
 
 def _toml(data: dict) -> str:
-    from specc.spec import Spec
+    from specc.checking.spec import Spec
 
     return dumps(Spec.model_validate(data))
 
@@ -111,8 +111,8 @@ def _toml(data: dict) -> str:
 @BUILDS
 @given(data=st.one_of(stack_spec(), graph_spec()), fmt=st.sampled_from(["toml", "json"]))
 def test_valid_specs_survive_validate_build_export_build(data, fmt):
-    from specc.build import build
-    from specc.export import export
+    from specc.building.build import build
+    from specc.exporting.export import export
 
     spec = _validated(data, fmt)
     first = build(spec)
@@ -138,7 +138,7 @@ def _comparable(model) -> list:
 
 
 def _plain(spec) -> dict:
-    from specc.dump import to_data
+    from specc.writing.dump import to_data
 
     return to_data(spec)
 
@@ -184,7 +184,7 @@ def test_any_text_gives_a_spec_or_a_spec_error(text, fmt):
 @QUICK
 @given(raw=st.binary(max_size=300), fmt=st.sampled_from(["toml", "json"]))
 def test_any_bytes_give_a_spec_or_a_spec_error(tmp_path_factory, raw, fmt):
-    from specc.validate import load
+    from specc.checking.validate import load
 
     path = tmp_path_factory.mktemp("bytes") / f"s.{fmt}"
     path.write_bytes(raw)
@@ -197,7 +197,7 @@ def test_any_bytes_give_a_spec_or_a_spec_error(tmp_path_factory, raw, fmt):
 @QUICK
 @given(config=json_values)
 def test_any_config_json_gives_a_spec_or_a_spec_error(config):
-    from specc.export import export_config
+    from specc.exporting.export import export_config
 
     try:
         export_config(config)
@@ -236,7 +236,7 @@ def _flip(data: bytearray, changes) -> bytearray:
 @QUICK
 @given(raw=keras_files)
 def test_any_keras_file_gives_a_spec_or_a_spec_error(tmp_path_factory, raw):
-    from specc.export import export_file
+    from specc.exporting.export import export_file
 
     path = tmp_path_factory.mktemp("keras") / "m.keras"
     path.write_bytes(raw)

@@ -1,4 +1,4 @@
-"""specc.regularizers and specc.plugins: spec <-> Keras, values, save/load."""
+"""specc.building.regularizers and specc.vocab.plugins: spec <-> Keras, values, save/load."""
 
 import importlib.metadata
 import sys
@@ -9,9 +9,9 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import ops  # noqa: E402
 
-from specc import plugins  # noqa: E402
+from specc.vocab import plugins  # noqa: E402
 from specc.errors import SpecError  # noqa: E402
-from specc.regularizers import (  # noqa: E402
+from specc.building.regularizers import (  # noqa: E402
     CustomRegularizer, ExprRegularizer, from_keras_config, short_float, to_keras)
 
 W = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
@@ -122,8 +122,8 @@ def test_custom_passes_params():
 def test_the_names_export_reads_are_the_names_keras_writes():
     # penalties.FORMS lets export read configs without Keras; it must stay the inverse
     # of the classes build makes.
-    from specc.penalties import FORMS
-    from specc.regularizers import CLASSES
+    from specc.vocab.penalties import FORMS
+    from specc.building.regularizers import CLASSES
 
     written = {keras.saving.get_registered_name(cls): form for form, cls in CLASSES.items()}
     assert FORMS == written
@@ -241,8 +241,8 @@ def test_unknown_custom_lists_registered_and_suggests():
 
 def test_load_plugin_module(tmp_path, monkeypatch):
     (tmp_path / "test_plugin_mod.py").write_text(
-        "import specc.plugins\n"
-        "@specc.plugins.register_regularizer('test_from_module')\n"
+        "import specc.vocab.plugins\n"
+        "@specc.vocab.plugins.register_regularizer('test_from_module')\n"
         "def pen(w, factor=1.0):\n"
         "    return factor\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -273,7 +273,7 @@ def test_load_entry_points(tmp_path, monkeypatch):
 
     monkeypatch.setattr(plugins, "entry_points", fake_entry_points)
     assert plugins.load_entry_points() == ["test_from_ep"]
-    assert seen == ["specc.regularizers"]
+    assert seen == ["specc.building.regularizers"]
     assert plugins.get_regularizer("test_from_ep")(None) == 7.0
 
     eps[:] = [importlib.metadata.EntryPoint("test_bad_ep", "test_ep_mod:missing", group)]

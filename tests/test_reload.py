@@ -133,7 +133,7 @@ def test_an_installed_penalty_reloads_through_its_entry_point_and_tf_keras(saved
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: reload-penalties\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(
-        "[specc.regularizers]\nreload_scaled_l1 = reload_penalties:scaled_l1\n")
+        "[specc.building.regularizers]\nreload_scaled_l1 = reload_penalties:scaled_l1\n")
     got = _fresh("""
         import specc
         import tensorflow as tf

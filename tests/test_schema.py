@@ -17,11 +17,11 @@ def stale(path, fresh: str, command: str):
 
 
 def test_committed_schema_is_current():
-    from specc import schema
+    from specc.checking import schema
 
     fresh = schema.render()
     if SCHEMA.read_text() != fresh:
-        stale(SCHEMA, fresh, "python -m specc.schema")
+        stale(SCHEMA, fresh, "python -m specc.checking.schema")
 
 
 def test_committed_catalog_is_current():

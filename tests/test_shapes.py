@@ -1,4 +1,4 @@
-"""specc.shapes against Keras: every output shape and parameter count of every spec
+"""specc.reporting.shapes against Keras: every output shape and parameter count of every spec
 in specs/ and in the valid corpus is what the built Keras model says."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, spec_files
-from specc.shapes import summarize
-from specc.validate import load
+from specc.reporting.shapes import summarize
+from specc.checking.validate import load
 
 VALID = ROOT / "tests" / "corpus" / "valid"
 FILES = spec_files() + sorted(p for p in VALID.rglob("*") if p.suffix in (".toml", ".json"))
@@ -69,7 +69,7 @@ def compare(spec, model) -> None:
 @pytest.mark.parametrize("path", FILES, ids=ids)
 def test_agrees_with_keras(path: Path):
     keras = pytest.importorskip("keras")
-    from specc.build import build
+    from specc.building.build import build
 
     import specc
     from test_corpus import corpus_penalty
@@ -200,7 +200,7 @@ MULTI = {
 
 
 def _spec(shapes, layers, inputs=None):
-    from specc.spec import Spec
+    from specc.checking.spec import Spec
 
     names = ["a", "b"][: len(shapes)]
     data = {"inputs": [{"name": n, "shape": s} for n, s in zip(names, shapes)], "layers": layers}
@@ -213,7 +213,7 @@ def _spec(shapes, layers, inputs=None):
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_layer_rule_agrees_with_keras(case):
     keras = pytest.importorskip("keras")
-    from specc.build import build
+    from specc.building.build import build
 
     keras.backend.clear_session()
     spec = _spec(*CASES[case])
@@ -223,7 +223,7 @@ def test_layer_rule_agrees_with_keras(case):
 @pytest.mark.parametrize("case", MULTI, ids=list(MULTI))
 def test_merge_rule_agrees_with_keras(case):
     keras = pytest.importorskip("keras")
-    from specc.build import build
+    from specc.building.build import build
 
     keras.backend.clear_session()
     shapes, layer, inputs = MULTI[case]
@@ -252,10 +252,10 @@ def test_application_summary_agrees_with_keras(name):
     """The spec specc export writes for each keras.applications model (weights=None)."""
     import keras
 
-    from specc.dump import dumps
-    from specc.export import export
-    from specc.load import parse_text
-    from specc.validate import validate_document
+    from specc.writing.dump import dumps
+    from specc.exporting.export import export
+    from specc.reading.load import parse_text
+    from specc.checking.validate import validate_document
 
     keras.backend.clear_session()
     original = getattr(keras.applications, name)(weights=None)
@@ -278,8 +278,8 @@ def test_unknown_shapes_say_why_and_totals_say_partial():
 
 def test_operation_rules_agree_with_keras():
     keras = pytest.importorskip("keras")
-    from specc.build import build
-    from specc.spec import Spec
+    from specc.building.build import build
+    from specc.checking.spec import Spec
 
     ops = [
         {"type": "ops.Reshape", "name": "reshaped", "newshape": [-1, 24], "inputs": ["a"]},

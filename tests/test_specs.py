@@ -70,7 +70,7 @@ def test_valid_by_specc(path):
 @pytest.mark.parametrize("path", FILES, ids=ids)
 def test_builds_and_reloads(path, tmp_path, cli):
     keras = pytest.importorskip("keras")
-    import specc.regularizers  # noqa: F401  lets load_model find ExprRegularizer
+    import specc.building.regularizers  # noqa: F401  lets load_model find ExprRegularizer
 
     out = tmp_path / "x.keras"
     keras.backend.clear_session()  # default names (lstm, lstm_1, ...) restart at zero
@@ -96,7 +96,7 @@ def test_validate_does_not_import_tensorflow(tmp_path):
     code = f"""
 import sys
 from typer.testing import CliRunner
-from specc.cli import app
+from specc.cli.main import app
 runner = CliRunner()
 good = runner.invoke(app, ["validate", *{[str(p) for p in FILES]!r}])
 assert good.exit_code == 0, good.output

@@ -19,11 +19,11 @@ import pytest
 import tensorflow as tf
 
 import keras
-from specc.build import build
-from specc.dump import dumps
-from specc.export import copy_weights_from_file, export_file
-from specc.load import parse_text
-from specc.validate import validate_document
+from specc.building.build import build
+from specc.writing.dump import dumps
+from specc.exporting.export import copy_weights_from_file, export_file
+from specc.reading.load import parse_text
+from specc.checking.validate import validate_document
 
 
 def self_normalizing_mlp():
@@ -126,7 +126,7 @@ def test_cli_exports_and_builds_a_tf_keras_model(tmp_path):
 def test_every_tf_keras_layers_class_is_in_the_registry():
     from keras._tf_keras.keras import layers as tf_layers
 
-    from specc import registry
+    from specc.vocab import registry
 
     own = {name: cls for name, cls in vars(tf_layers).items()
            if isinstance(cls, type) and cls is not getattr(keras.layers, name, None)}

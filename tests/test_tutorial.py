@@ -94,7 +94,7 @@ def test_same_layers_and_configs(name):
         tutorial_reg = expected[0][1].pop("kernel_regularizer")
         assert tutorial_reg["config"] == "custom_regularizer"
         assert got[0][1].pop("kernel_regularizer") == {
-            "module": "specc.regularizers", "class_name": "ExprRegularizer",
+            "module": "specc.building.regularizers", "class_name": "ExprRegularizer",
             "config": {"expr": "0.01 * sum(square(w))"},
             "registered_name": "specc>ExprRegularizer",
         }

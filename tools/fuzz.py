@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from specc.errors import SpecError  # noqa: E402
-from specc.load import parse_text  # noqa: E402
-from specc.validate import validate_document  # noqa: E402
+from specc.reading.load import parse_text  # noqa: E402
+from specc.checking.validate import validate_document  # noqa: E402
 
 TOKENS = [
     "[", "]", "{", "}", "[[", "]]", "[[layers]]", "[[inputs]]", "[model]", "[compile]", ",", "=",
@@ -74,8 +74,8 @@ def model_configs() -> list[dict]:
     """config.json of every spec that builds (TensorFlow is imported once, here)."""
     import keras
 
-    from specc.build import build
-    from specc.validate import load
+    from specc.building.build import build
+    from specc.checking.validate import load
 
     configs = []
     for path in sorted(ROOT.glob("specs/*")):
@@ -228,7 +228,7 @@ def main() -> None:
 
 def fuzz_once(fuzzer: Fuzzer, n: int, pool: list, configs: list, keras_file: Path) -> None:
     """Make one input and run it (a failure to make one is the fuzzer's, not specc's)."""
-    from specc.export import export_config, export_file
+    from specc.exporting.export import export_config, export_file
 
     rng = fuzzer.rng
     r = rng.random()

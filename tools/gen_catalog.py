@@ -1,11 +1,11 @@
-"""Regenerate specc/catalog.json from the installed Keras.
+"""Regenerate specc/vocab/catalog.json from the installed Keras.
 
     python tools/gen_catalog.py            # rewrite the committed file
     python tools/gen_catalog.py --check    # exit 1 when it is stale
 
 The catalog records facts only Keras knows (constructor arguments, which are
 required, the config each default produces) so that validation and export
-never import TensorFlow. How arguments are *typed* lives in specc/registry.py.
+never import TensorFlow. How arguments are *typed* lives in specc/vocab/registry.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-CATALOG = Path(__file__).resolve().parent.parent / "specc" / "catalog.json"
+CATALOG = Path(__file__).resolve().parent.parent / "specc" / "vocab" / "catalog.json"
 
 # Classes keras.layers exports that a spec cannot describe, and why.
 REFUSED = {
@@ -354,7 +354,7 @@ def main(argv: list[str]) -> int:
     text = render(generate())
     if "--check" in argv:
         if CATALOG.read_text() != text:
-            print("specc/catalog.json is stale: run python tools/gen_catalog.py")
+            print("specc/vocab/catalog.json is stale: run python tools/gen_catalog.py")
             return 1
         return 0
     CATALOG.write_text(text)

@@ -1,0 +1,1 @@
+"""Building: typed Spec -> keras.Model. The only stage (with weights) that imports TensorFlow."""

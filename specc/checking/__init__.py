@@ -1,0 +1,1 @@
+"""Checks: plain data -> typed Spec (pydantic), the wiring graph, the JSON Schema."""

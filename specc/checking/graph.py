@@ -1,0 +1,471 @@
+"""Wiring: names, references, cycles and outputs of a typed Spec.
+
+The result, a ``Graph``, is what the build stage walks: every layer with its
+final Keras name and the tensors it is called on, in an order where every
+tensor exists before it is used.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import heapq
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from specc.vocab import registry
+from specc.errors import SpecError, suggest
+from specc.checking.spec import Apply, Nested, Op, Spec
+
+Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
+
+
+def to_snake_case(name: str) -> str:
+    """Keras's own rule for default layer names: ``to_snake_case("Conv2D") == "conv2d"``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+@dataclass
+class Node:
+    index: int              # position in spec.layers
+    name: str               # the Keras layer name (or the name of a shared call)
+    layer: Any              # the spec layer model, or Apply
+    inputs: Any             # list of refs, or dict of call-argument name -> ref(s)
+
+    def refs(self) -> list[str]:
+        values = self.inputs.values() if isinstance(self.inputs, dict) else self.inputs
+        found = [r for v in values for r in ([v] if not isinstance(v, list) else v)]
+        return [r for r in found if isinstance(r, str)]  # numbers are constant operands
+
+
+@dataclass
+class Graph:
+    inputs: list[str]
+    nodes: list[Node] = field(default_factory=list)       # in dependency order
+    outputs: list[str] | dict[str, str] = field(default_factory=list)
+    sequential: bool = True
+
+
+def leaves(structure: Any, at: tuple = ()):
+    """(path, name) of every name in a structure of names (model inputs or outputs).
+
+    >>> list(leaves({"a": ["x", "y"]}))
+    [(('a', 0), 'x'), (('a', 1), 'y')]
+    """
+    if isinstance(structure, dict):
+        for key, value in structure.items():
+            yield from leaves(value, (*at, key))
+    elif isinstance(structure, list):
+        for n, value in enumerate(structure):
+            yield from leaves(value, (*at, n))
+    else:
+        yield at, structure
+
+
+def output_count(layer: Any, layers_by_name: dict[str, Any]) -> int | None:
+    """How many tensors a call of this spec layer returns (None: only Keras knows).
+
+    A reference without ``:N`` to a layer with several outputs means all of them.
+    """
+    if isinstance(layer, Apply):
+        target = layers_by_name.get(layer.apply)
+        return None if target is None or isinstance(target, Apply) else output_count(target, {})
+    if isinstance(layer, Op):
+        return None if layer.type.removeprefix("ops.") in registry.LIST_OPS else 1
+    if isinstance(layer, Nested):
+        outputs = layer.spec.model.outputs
+        return 1 if outputs is None else sum(1 for _ in leaves(outputs))
+    cls = registry.canonical_layer(layer.type)
+    if cls in registry.MANY_OUTPUTS:
+        refs = layer.inputs
+        return len(refs) if isinstance(refs, list) and len(refs) > 1 else 1
+    if (getattr(layer, "call", None) or {}).get("return_attention_scores") is True:
+        return 2
+    wrapped = getattr(layer, "layer", None)
+    if cls == "Bidirectional" and wrapped is not None:
+        states = registry.RECURRENT_STATES.get(registry.canonical_layer(wrapped.type), 0)
+        merged = 2 if getattr(layer, "merge_mode", "concat") is None else 1
+        return merged + (2 * states if getattr(wrapped, "return_state", False) else 0)
+    if cls == "TimeDistributed" and wrapped is not None:
+        return output_count(wrapped, {})
+    if getattr(layer, "return_state", False) and cls in registry.RECURRENT_STATES:
+        return 1 + registry.RECURRENT_STATES[cls]
+    return 1
+
+
+def split_ref(ref: str) -> tuple[str, int | None]:
+    """``"lstm:1"`` -> ("lstm", 1): tensor 1 of a layer with several outputs."""
+    name, _, index = ref.partition(":")
+    return (name, int(index)) if index.isdigit() else (ref, None)
+
+
+def input_names(spec: Spec) -> list[str]:
+    return default_input_names([i.name for i in spec.inputs])
+
+
+def default_input_names(written: list[str | None]) -> list[str]:
+    """The inputs' names: as written, else Keras's (input_layer, input_layer_1, ...)."""
+    if len(written) == 1 and written[0] is None:
+        return ["input_layer"]
+    return [name or f"input_layer_{n}" for n, name in enumerate(written)]
+
+
+def default_name(kind: str) -> str:
+    """The name Keras gives the first unnamed layer of this type: ``dense``."""
+    return to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
+
+
+def layer_names(spec: Spec) -> list[str]:
+    """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
+    return default_names([(layer.name, getattr(layer, "type", None)) for layer in spec.layers],
+                         taken=set(input_names(spec)))
+
+
+def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
+    """Names for (name, type) pairs: the written name, else Keras's default for the
+    type in order (dense, dense_1, ...), never one already taken. No name and no
+    type (a table that is not a layer) gives None."""
+    taken = taken | {name for name, _ in layers if isinstance(name, str) and name}
+    counts: dict[str, int] = {}
+    names: list[str | None] = []
+    for name, kind in layers:
+        if isinstance(name, str) and name:
+            names.append(name)
+            continue
+        if not isinstance(kind, str):
+            names.append(None)
+            continue
+        base = default_name(kind)
+        while True:
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            candidate = base if n == 0 else f"{base}_{n}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        names.append(candidate)
+    return names
+
+
+def names_implied(spec: Spec) -> list[bool]:
+    """For each layer, whether its explicit name is the one layer_names would give it
+    anyway, so that a spec may leave the name out and every name stays the same.
+
+    One pass, in the order names are given: leaving out an implied name changes
+    no other layer's name, so each layer is decided on its own.
+    """
+    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
+    counts: dict[str, int] = {}
+    # base -> the first index from counts[base] on whose name is not taken (counts only grow,
+    # and every index below it down to counts[base] is taken, so it holds until passed).
+    free: dict[str, int] = {}
+    implied = []
+    for layer in spec.layers:
+        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops.")) \
+            if not isinstance(layer, Apply) else None
+        if base is None:
+            implied.append(False)
+            continue
+        n = counts.get(base, 0)
+        if free.get(base, -1) < n:
+            m = n
+            while (base if m == 0 else f"{base}_{m}") in taken:
+                m += 1
+            free[base] = m
+        if not layer.name:  # layer_names gives it the first untaken name
+            counts[base] = free[base] + 1
+            implied.append(False)
+            continue
+        # Left out, the name would be the first of n, n+1... that no other layer takes.
+        own = _index_of(layer.name, base)
+        ok = own is not None and n <= own < free[base]
+        if ok:
+            counts[base] = own + 1
+        implied.append(ok)
+    return implied
+
+
+def _index_of(name: str, base: str) -> int | None:
+    """``dense`` -> 0, ``dense_3`` -> 3 for base ``dense``; None for any other name."""
+    if name == base:
+        return 0
+    number = name.removeprefix(f"{base}_")
+    if number != name and number.isdigit() and number[0] != "0":
+        return int(number)
+    return None
+
+
+def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
+    """Every wiring problem of a spec and of the models nested in it, by path."""
+    issues: list[Issue] = []
+    try:
+        resolve(spec)
+    except _Wiring as exc:
+        issues = [(at + path, message, suggestion) for path, message, suggestion in exc.issues]
+    for index, layer in enumerate(spec.layers):
+        if isinstance(layer, Nested):
+            issues += wiring_problems(layer.spec, (*at, "layers", index, "spec"))
+    return issues
+
+
+def call_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
+    """Keys of ``inputs`` and ``call`` tables that the layer's ``call()`` does not take.
+
+    The path of each issue is the key at fault (of this spec and of nested ones).
+    """
+    issues: list[Issue] = []
+    by_name = dict(zip(layer_names(spec), spec.layers))
+    for index, layer in enumerate(spec.layers):
+        if isinstance(layer, Nested):
+            issues += call_problems(layer.spec, (*at, "layers", index, "spec"))
+        target = by_name.get(layer.apply) if isinstance(layer, Apply) else layer
+        if target is None or isinstance(target, (Nested, Op, Apply)):
+            continue  # a model's call takes its own inputs; operations take tensors in order
+        cls = registry.canonical_layer(target.type)
+        args = registry.call_arguments(cls)
+        where = (*at, "layers", index)
+        for key in layer.inputs if isinstance(layer.inputs, dict) else ():
+            if key in args["options"]:
+                issues.append(((*where, "inputs", key), f"call argument '{key}' of {cls} takes "
+                               "a constant, not a tensor: write it in the layer's 'call' table",
+                               None))
+            elif key not in args["tensors"]:
+                issues.append(((*where, "inputs", key), f"unknown call argument '{key}' for {cls}; "
+                               f"its call takes {', '.join(args['tensors'])}",
+                               suggest(key, args["tensors"])))
+        every = [*args["tensors"], *args["options"]]
+        for key in getattr(layer, "call", None) or {}:
+            if key not in every:
+                issues.append(((*where, "call", key), f"unknown call argument '{key}' for {cls}; "
+                               f"its call takes {', '.join(every)}", suggest(key, every)))
+    return issues
+
+
+class _Wiring(Exception):
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+
+
+def resolve(spec: Spec) -> Graph:
+    """Check the wiring and order the layers; raises SpecError on bad wiring."""
+    issues: list[Issue] = []
+    inputs = input_names(spec)
+    if len(spec.inputs) > 1:
+        for n, i in enumerate(spec.inputs):
+            if i.name is None:
+                issues.append((("inputs", n), "a spec with several inputs must name each one", None))
+    names = layer_names(spec)
+    seen: dict[str, tuple] = {}
+    for n, name in enumerate(inputs):
+        if name in seen:
+            issues.append((("inputs", n, "name"), f"duplicate name '{name}'", None))
+        seen[name] = ("inputs", n)
+    for index, name in enumerate(names):
+        if name in seen:
+            issues.append((("layers", index, "name"), f"duplicate name '{name}'", None))
+        seen[name] = ("layers", index)
+    layers_by_name = {name: spec.layers[i] for i, name in enumerate(names)}
+    nodes = []
+    explicit = False
+    for index, (name, layer) in enumerate(zip(names, spec.layers)):
+        if layer.inputs is not None or isinstance(layer, (Apply, Op)):
+            explicit = True
+        refs = layer.inputs
+        if refs is None:
+            if index == 0 and len(inputs) > 1:
+                issues.append((("layers", 0), "needs 'inputs': the spec has several inputs", None))
+            refs = [inputs[0]] if index == 0 else [names[index - 1]]
+        node = Node(index, name, layer, refs)
+        for ref in node.refs():
+            target, _ = split_ref(ref)
+            if target not in seen:
+                hint = suggest(target, seen)  # no list per reference: linear in the spec
+                issues.append((_ref_path(index, layer, ref), f"unknown input '{ref}'",
+                               hint if hint != name else None))
+            else:
+                issues += _index_issues(ref, _ref_path(index, layer, ref), inputs, layers_by_name)
+        if isinstance(layer, Apply):
+            target = layers_by_name.get(layer.apply)
+            if target is None or isinstance(target, Apply):
+                issues.append((("layers", index, "apply"), f"unknown layer '{layer.apply}'",
+                               suggest(layer.apply, [n for n, l in layers_by_name.items()
+                                                     if not isinstance(l, Apply)])))
+        nodes.append(node)
+    outputs = spec.model.outputs or [names[-1]]
+    out_refs = []
+    for at, ref in leaves(outputs):
+        out_refs.append(ref)
+        if split_ref(ref)[0] not in seen:
+            issues.append((("model", "outputs", *at), f"unknown output '{ref}'",
+                           suggest(split_ref(ref)[0], names)))
+        else:
+            issues += _index_issues(ref, ("model", "outputs", *at), inputs, layers_by_name)
+    issues += _structure_issues(spec, inputs)
+    if issues:
+        raise _Wiring(issues)
+    ordered = _order(nodes, inputs)
+    _check_used(ordered, inputs, out_refs, spec)
+    chain = len(inputs) == 1 and outputs == [names[-1]] and spec.model.inputs is None and all(
+        not isinstance(node.layer, (Apply, Op))
+        and node.refs() == [inputs[0] if node.index == 0 else names[node.index - 1]]
+        for node in nodes
+    )
+    if spec.model.kind == "sequential" and not chain:
+        raise _Wiring([(("model", "kind"), "a sequential model needs one input, layers in a "
+                        "chain and the last layer as its output", None)])
+    sequential = spec.model.kind == "sequential" or (
+        spec.model.kind is None and not explicit and chain
+    )
+    return Graph(inputs, ordered, outputs, sequential)
+
+
+def _index_issues(ref: str, path: tuple, inputs: list[str], layers_by_name: dict) -> list[Issue]:
+    """"name:N" must pick one of the N tensors a layer returns; one tensor is never indexed."""
+    target, index = split_ref(ref)
+    if index is None:
+        return []
+    if target in inputs:
+        return [(path, f"input '{target}' is one tensor: write '{target}', not '{ref}'", None)]
+    count = output_count(layers_by_name[target], layers_by_name)
+    if count == 1:
+        return [(path, f"layer '{target}' has one output: write '{target}', not '{ref}'", None)]
+    if count is not None and index >= count:
+        return [(path, f"layer '{target}' has {count} outputs: '{target}:0' to "
+                       f"'{target}:{count - 1}'", None)]
+    return []
+
+
+def _structure_issues(spec: Spec, inputs: list[str]) -> list[Issue]:
+    """model.inputs names every input once, and only inputs."""
+    if spec.model.inputs is None:
+        return []
+    if spec.model.inputs_form is not None:
+        return [(("model", "inputs_form"), "write either 'inputs' or 'inputs_form'", None)]
+    issues: list[Issue] = []
+    used: set[str] = set()
+    for at, name in leaves(spec.model.inputs):
+        if name not in inputs:
+            issues.append((("model", "inputs", *at), f"unknown input '{name}'", suggest(name, inputs)))
+        elif name in used:
+            issues.append((("model", "inputs", *at), f"input '{name}' is named twice", None))
+        used.add(name)
+    missing = [n for n in inputs if n not in used]
+    if missing and not issues:
+        listed = ", ".join(f"'{n}'" for n in missing)
+        issues.append((("model", "inputs"), f"every input must appear once: {listed} is missing"
+                       if len(missing) == 1 else f"every input must appear once: {listed} are missing", None))
+    return issues
+
+
+def _ref_path(index: int, layer: Any, ref: str) -> tuple:
+    refs = layer.inputs
+    if isinstance(refs, dict):
+        for key, value in refs.items():
+            if value == ref:
+                return ("layers", index, "inputs", key)
+            if isinstance(value, list) and ref in value:
+                return ("layers", index, "inputs", key, value.index(ref))
+    if isinstance(refs, list) and ref in refs:
+        return ("layers", index, "inputs", refs.index(ref))
+    return ("layers", index)
+
+
+def _order(nodes: list[Node], inputs: list[str]) -> list[Node]:
+    """A topological order that keeps spec order wherever it can; a cycle is
+    reported with its members. graphlib, not a recursive walk: a long chain
+    written in reverse would overflow the stack."""
+    by_name = {node.name: node for node in nodes}
+    sorter = graphlib.TopologicalSorter()
+    for node in nodes:
+        needs = [split_ref(ref)[0] for ref in node.refs()]
+        if isinstance(node.layer, Apply):
+            needs.append(node.layer.apply)
+        sorter.add(node.name, *(n for n in needs if n in by_name))
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        # graphlib lists each node before the ones that take it; say it the other way,
+        # from the layer written first.
+        cycle = list(reversed(exc.args[1]))[:-1]
+        start = min(range(len(cycle)), key=lambda i: by_name[cycle[i]].index)
+        cycle = cycle[start:] + cycle[:start + 1]
+        first = by_name[cycle[0]]
+        raise _Wiring([(("layers", first.index, "inputs"), "cycle: " + " -> ".join(cycle), None)])
+    ready: list[tuple[int, str]] = []
+    ordered: list[Node] = []
+    while sorter.is_active():
+        for name in sorter.get_ready():
+            heapq.heappush(ready, (by_name[name].index, name))
+        _, name = heapq.heappop(ready)
+        ordered.append(by_name[name])
+        sorter.done(name)
+    return ordered
+
+
+def _check_used(nodes: list[Node], inputs: list[str], outputs: list[str], spec: Spec) -> None:
+    """Every layer must lie on a path from the inputs to an output."""
+    by_name = {node.name: node for node in nodes}
+    needed: set[str] = set()
+    stack = [split_ref(r)[0] for r in outputs]
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        node = by_name.get(name)
+        if node is not None:
+            stack.extend(split_ref(r)[0] for r in node.refs())
+            if isinstance(node.layer, Apply):
+                stack.append(node.layer.apply)
+    issues = [(("layers", n.index), f"layer '{n.name}' does not lead to any output", None)
+              for n in sorted(nodes, key=lambda n: n.index) if n.name not in needed]
+    issues += [(("inputs", i), f"input '{name}' is never used", None)
+               for i, name in enumerate(inputs) if name not in needed]
+    if issues:
+        raise _Wiring(issues)
+
+
+def graph(spec: Spec) -> Graph:
+    """The wiring of a valid spec (raises SpecError when it is not)."""
+    try:
+        return resolve(spec)
+    except _Wiring as exc:
+        from specc.reading.load import format_path
+        from specc.errors import Problem
+
+        raise SpecError([Problem(m, path=format_path(p), suggestion=s) for p, m, s in exc.issues])
+
+
+def output_names(spec: Spec) -> list[str]:
+    """The names Keras gives a model's outputs: the table's keys, else the output layers'."""
+    outputs = spec.model.outputs or [layer_names(spec)[-1]]
+    if isinstance(outputs, dict):
+        return list(outputs)
+    return [split_ref(ref)[0] for ref in outputs]
+
+
+def compile_problems(spec: Spec) -> list[Issue]:
+    """[compile] values given per output must name the model's outputs, as Keras checks at fit."""
+    if spec.compile is None:
+        return []
+    names = output_names(spec)
+    issues: list[Issue] = []
+    for key in ("loss", "metrics", "weighted_metrics", "loss_weights"):
+        value = getattr(spec.compile, key)
+        where = ("compile", key)
+        if isinstance(value, dict):
+            unknown = [((*where, k), f"unknown output '{k}'", suggest(k, names))
+                       for k in value if k not in names]
+            missing = [repr(n) for n in names if n not in value]
+            if key == "loss" and missing and not unknown:
+                unknown.append((where, f"no loss for output {', '.join(missing)}: a table of "
+                                "losses names every output", None))
+            issues += unknown
+        elif isinstance(value, list) and len(value) > len(names) and (
+                key in ("loss", "loss_weights") or any(isinstance(v, list) for v in value)):
+            # A flat list of metrics is for every output; a list of lists has one per output.
+            issues.append((where, f"expected at most {len(names)} entries, one per output, "
+                           f"received {len(value)}", None))
+    return issues

@@ -1,0 +1,1 @@
+"""Expansion of constants, defaults and blocks: plain data -> plain data."""

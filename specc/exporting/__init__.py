@@ -1,0 +1,1 @@
+"""Exporting: a Keras model or config, read as data -> plain spec data."""

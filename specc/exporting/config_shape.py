@@ -1,0 +1,147 @@
+"""The shape of a Keras ``config.json`` that export relies on, checked before it is read.
+
+A ``.keras`` file may come from anywhere: its config is plain JSON that can
+hold anything. This walk checks only the structure export reads (tables where
+tables are expected, names and layer references that exist), iteratively, and
+says what is wrong in one line per problem, with the JSON path of the place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specc.errors import Problem
+from specc.reading.load import format_path, plain_data_problems
+
+# config.json nests about ten levels per nested model; the export code recurses.
+MAX_CONFIG_DEPTH = 200
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+
+def config_problems(config: Any) -> list[Problem]:
+    """Every structural problem of a model config, by JSON path; [] when export can read it.
+
+    >>> config_problems([])[0].message
+    'expected a JSON object with class_name and config, received a list'
+    """
+    limits = plain_data_problems(config, MAX_CONFIG_DEPTH)
+    if limits:
+        return [Problem(message, format_path(path)) for path, message in limits]
+    problems: list[Problem] = []
+    if not _is_model(config, (), problems):
+        return problems
+    # Only tables are checked: a list's numbers and strings are never put on the stack.
+    stack: list[tuple[tuple, Any]] = [((), config)]
+    while stack:
+        path, value = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        if isinstance(value, dict):
+            _object(path, value, problems)
+            if value.get("class_name") in MODEL_CLASSES and isinstance(value.get("config"), dict) \
+                    and isinstance(value["config"].get("layers"), list):
+                _model_body(path, value, problems)
+        stack.extend(((*path, k), v) for k, v in items if isinstance(v, (dict, list)))
+    return problems
+
+
+def _is_model(config: Any, path: tuple, problems: list[Problem]) -> bool:
+    if not isinstance(config, dict) or not isinstance(config.get("config"), dict) \
+            or not isinstance(config.get("class_name"), str):
+        problems.append(Problem("expected a JSON object with class_name and config, "
+                                f"received {_what(config)}", format_path(path)))
+        return False
+    return True
+
+
+def _object(path: tuple, value: dict, problems: list[Problem]) -> None:
+    """A serialized Keras object: {class_name, config, module, registered_name}."""
+    if "class_name" not in value:
+        return
+    where = format_path(path)
+    if not isinstance(value["class_name"], str):
+        problems.append(Problem(f"class_name must be a string, received {_what(value['class_name'])}",
+                                where))
+    for key in ("module", "registered_name"):
+        if value.get(key) is not None and not isinstance(value[key], str):
+            problems.append(Problem(f"{key} must be a string, received {_what(value[key])}", where))
+    if "module" in value and value["module"] is None and value.get("class_name") != "__keras_tensor__":
+        problems.append(Problem("module must be a string, received null", where))
+    if "config" in value and not isinstance(value["config"], (dict, str)):
+        problems.append(Problem(f"config must be a JSON object, received {_what(value['config'])}",
+                                where))
+    if value.get("class_name") == "__keras_tensor__":
+        history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
+        if not _is_history(history):
+            problems.append(Problem("a tensor's keras_history must be [layer name, node, tensor]",
+                                    where))
+
+
+def _model_body(path: tuple, model: dict, problems: list[Problem]) -> None:
+    body = model["config"]
+    layers = body["layers"]
+    where = format_path((*path, "config", "layers"))
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str) \
+                or not isinstance(layer.get("config"), dict):
+            problems.append(Problem("expected a layer: a JSON object with class_name and config, "
+                                    f"received {_what(layer)}", f"{where}[{i}]"))
+    if problems or model["class_name"] == "Sequential":
+        return
+    names = set()
+    for i, layer in enumerate(layers):
+        name = layer.get("name", layer["config"].get("name"))
+        if not isinstance(name, str):
+            problems.append(Problem("a functional model's layer needs a name", f"{where}[{i}]"))
+        else:
+            names.add(name)
+        nodes = layer.get("inbound_nodes", [])
+        if not isinstance(nodes, list) or not all(
+                isinstance(n, dict) and isinstance(n.get("args", []), list)
+                and isinstance(n.get("kwargs", {}), dict) for n in nodes):
+            problems.append(Problem("inbound_nodes must be a list of {args, kwargs}",
+                                    f"{where}[{i}]"))
+    stack = [(f"{where}[{i}].inbound_nodes", layer.get("inbound_nodes")) for i, layer in enumerate(layers)]
+    while stack:
+        at, value = stack.pop()
+        if isinstance(value, list):
+            stack.extend((at, v) for v in value)
+        elif isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                history = value["config"]["keras_history"] if _is_tensor(value) else None
+                if history is not None and history[0] not in names:
+                    problems.append(Problem(f"a call takes the output of '{history[0]}', which "
+                                            "the model does not have", at))
+            elif value.get("class_name") not in MODEL_CLASSES:
+                stack.extend((at, v) for v in value.values())
+    for key in ("input_layers", "output_layers"):
+        at = format_path((*path, "config", key))
+        # A history, or lists and tables of them nested as the model's inputs/outputs are.
+        stack = [body.get(key)]
+        while stack:
+            value = stack.pop()
+            if _is_history(value):
+                if value[0] not in names:
+                    problems.append(Problem(f"names the layer '{value[0]}', which the model "
+                                            "does not have", at))
+            elif isinstance(value, dict) and value:
+                stack.extend(value.values())
+            elif isinstance(value, list) and value:
+                stack.extend(value)
+            else:
+                problems.append(Problem("expected [layer name, node, tensor] entries, received "
+                                        f"{_what(value)}", at))
+                break
+
+
+def _is_tensor(value: dict) -> bool:
+    return isinstance(value.get("config"), dict) and _is_history(value["config"].get("keras_history"))
+
+
+def _is_history(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value[1:]))
+
+
+def _what(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")

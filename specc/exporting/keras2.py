@@ -1,0 +1,395 @@
+"""Keras 2 model files -> the Keras 3 config that specc.export reads.
+
+Keras 2 (tf.keras before TensorFlow 2.16, and the tf-keras package) saved
+models as ``.h5`` files, whose ``model_config`` attribute holds the
+architecture as JSON, and ``model.to_json()`` wrote the same JSON. Both are
+read here as data (h5py for the attribute; Keras's loader never runs), and
+their Keras 2 forms are rewritten as Keras 3 writes them: the input shape on
+the first layer, ``input_length``, old argument names and defaults, dtype
+policies, initializer and constraint tables without a module, and functional
+``inbound_nodes`` lists. What comes out goes through the same export as a
+``.keras`` file's ``config.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from typing import Any
+
+from specc.vocab import registry
+from specc.errors import Problem, SpecError
+
+SUFFIXES = (".h5", ".hdf5", ".json")
+# A model's architecture is kilobytes to a few megabytes; more is not a model config.
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+_MODELS = ("Sequential", "Functional", "Model")
+# Keys any Keras 2 layer config may carry that Keras 3 has moved or dropped; the
+# input shape becomes the model's input.
+_SHAPE_KEYS = ("batch_input_shape", "input_shape", "batch_size")
+# (class, key): value the key must have to be dropped; another value cannot be
+# expressed in Keras 3 and is refused by name.
+_DROPPED = {
+    ("Embedding", "input_length"): None,  # any value: the input's shape carries it
+    ("InputLayer", "ragged"): False,
+    ("BatchNormalization", "fused"): None,
+    ("BatchNormalization", "renorm"): False,
+    ("BatchNormalization", "renorm_clipping"): None,
+    ("BatchNormalization", "renorm_momentum"): None,
+    ("BatchNormalization", "virtual_batch_size"): None,
+    ("BatchNormalization", "adjustment"): None,
+}
+_RNN_DROPPED = {"time_major": False, "implementation": None}
+_RNNS = ("SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "RNN")
+_RENAMED = {("LeakyReLU", "alpha"): "negative_slope"}
+# Keys Keras 2 wrote for every layer of a kind, at these values, where the Keras 3
+# class has no such argument (SpatialDropout2D's noise_shape, DepthwiseConv2D's groups).
+_NO_EFFECT = {"trainable": True, "noise_shape": None, "groups": 1}
+# Keras 2's separable convolutions inherited Conv's kernel_* arguments and ignored them.
+_IGNORED = {cls: ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
+            for cls in ("SeparableConv1D", "SeparableConv2D")}
+_OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.regularizers",
+                   "_constraint": "keras.constraints"}
+
+
+def read(path) -> dict:
+    """The Keras 2 model config of a ``.h5`` or ``.json`` file, as plain data."""
+    file = os.fspath(path)
+    training = None
+    if file.lower().endswith(".json"):
+        text = _read_json_file(file)
+    else:
+        text, training = _read_h5_config(file)
+    config = _json(text, file)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise SpecError("not a Keras model config (no class_name at the top)", file=file)
+    if training is not None:
+        # model.compile's arguments, which model.save wrote beside the architecture.
+        config["training_config"] = _json(training, file)
+    return config
+
+
+def _json(text: bytes, file: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # bad JSON, 4300-digit integers, nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise SpecError(f"cannot read the Keras 2 model config: {reason}", file=file) from None
+
+
+def _read_json_file(file: str) -> bytes:
+    from specc.reading.load import read_regular_file
+
+    # A regular file only: opening a FIFO would block, /dev/zero never ends.
+    return read_regular_file(file, MAX_CONFIG_BYTES, "Keras 2 model")
+
+
+def _read_h5_config(file: str) -> tuple[bytes, bytes | None]:
+    import h5py
+
+    if not os.path.isfile(file):
+        raise SpecError("cannot read Keras 2 model: not a regular file", file=file)
+    try:
+        with h5py.File(file, "r") as h5:
+            if "model_config" not in h5.attrs:
+                raise SpecError("the .h5 file has no model_config: it holds weights only "
+                                "(save the model with model.save, not save_weights)", file=file)
+            values = [_attribute(h5, key, file) if key in h5.attrs else None
+                      for key in ("model_config", "training_config")]
+    except (OSError, ValueError, KeyError) as exc:
+        raise SpecError(f"cannot read Keras 2 model: {exc}", file=file) from None
+    return values[0], values[1]
+
+
+def _attribute(h5, key: str, file: str) -> bytes:
+    if h5.attrs.get_id(key).get_storage_size() > MAX_CONFIG_BYTES:
+        raise SpecError(f"the {key} attribute is over {MAX_CONFIG_BYTES:,} bytes", file=file)
+    value = h5.attrs[key]
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def export_file(path, *, compile: bool = True):
+    """The Spec of a Keras 2 ``.h5`` or ``.json`` model file (``compile=False``: without
+    the compile settings an ``.h5`` file holds)."""
+    from specc.exporting.export import export_config
+
+    file = os.fspath(path)
+    problems: list[Problem] = []
+    converted = to_keras3(read(file), problems)
+    if problems:
+        raise SpecError(Problem(p.message, p.path, file) for p in problems)
+    return export_config(converted, file=file, compile=compile)
+
+
+# ---- the conversion ------------------------------------------------------------
+
+def to_keras3(config: dict, problems: list[Problem] | None = None) -> dict:
+    """A Keras 2 model config in the form Keras 3 writes to ``config.json``."""
+    problems = [] if problems is None else problems
+    config = copy.deepcopy(config)
+    cls = config.get("class_name")
+    if cls not in _MODELS:
+        problems.append(Problem(f"'{cls}' is not a Sequential or functional Keras model",
+                                path="model"))
+        return config
+    body = config["config"]
+    if cls == "Sequential":
+        body["layers"] = _sequential_layers(body.get("layers", []), problems)
+    else:
+        cls = "Functional"
+        layers = body.get("layers", [])
+        nested = {layer.get("name") for layer in layers if _own_node(layer)}
+        body["layers"] = [_functional_layer(layer, nested, problems, f"layers[{i}]")
+                          for i, layer in enumerate(layers)]
+    converted = {"module": "keras", "class_name": cls, "config": body, "registered_name": None}
+    if isinstance(config.get("training_config"), dict):
+        converted["compile_config"] = _compile_config(config["training_config"], body)
+    return converted
+
+
+# Keras 2 optimizer arguments Keras 3 does not have, at the values that change nothing.
+_OPTIMIZER_NO_EFFECT = {"is_legacy_optimizer": False, "jit_compile": None, "decay": 0.0}
+
+
+def _compile_config(training: dict, body: dict) -> dict:
+    """Keras 2's training_config as Keras 3's compile_config."""
+    out = {key: training.get(key) for key in ("loss", "loss_weights", "weighted_metrics")}
+    optimizer = training.get("optimizer_config")
+    if isinstance(optimizer, dict):
+        cls = str(optimizer.get("class_name", "")).removeprefix("Custom>")
+        args = dict(optimizer.get("config") or {})
+        if "lr" in args:  # Keras 2.2's name
+            args.setdefault("learning_rate", args.pop("lr"))
+        for key, value in _OPTIMIZER_NO_EFFECT.items():
+            if key in args and (value is None or args[key] == value):
+                del args[key]
+        if not args.get("use_ema"):  # Keras 2's RMSprop wrote ema_overwrite_frequency = 100
+            args.pop("ema_overwrite_frequency", None)
+            args.pop("ema_momentum", None)
+        out["optimizer"] = _object("keras.optimizers", cls, args)
+    metrics = training.get("metrics")
+    if isinstance(metrics, list) and all(isinstance(m, list) for m in metrics):
+        names = [[_metric_name(m) for m in per_output] for per_output in metrics]
+        outputs = [h[0] for h in body.get("output_layers", [])
+                   if isinstance(h, list) and h and isinstance(h[0], str)]
+        if len(names) == 1:
+            metrics = names[0]
+        elif len(outputs) == len(names):
+            # Keras 2 named an output's metric after it: priority_accuracy.
+            metrics = {out: [n.removeprefix(f"{out}_") if isinstance(n, str) else n
+                             for n in per_output]
+                       for out, per_output in zip(outputs, names)}
+    out["metrics"] = metrics
+    return out
+
+
+def _metric_name(metric: Any) -> Any:
+    """A metric Keras 2 wrapped (MeanMetricWrapper named 'accuracy') as its name."""
+    if isinstance(metric, dict) and metric.get("class_name") == "MeanMetricWrapper":
+        return metric.get("config", {}).get("name", metric)
+    return metric
+
+
+def _sequential_layers(layers: list, problems: list[Problem]) -> list:
+    converted = []
+    if layers and layers[0].get("class_name") != "InputLayer":
+        shape = _input_shape(layers[0].get("config", {}))
+        if shape is not None:  # Keras 2.2's form: the shape on the first layer
+            converted.append(_object("keras.layers", "InputLayer",
+                                     {"batch_shape": shape, "dtype": "float32",
+                                      "name": f"{layers[0]['config'].get('name', 'layer')}_input"}))
+    for i, layer in enumerate(layers):
+        converted.append(_layer(layer, problems, f"layers[{i}]"))
+    return converted
+
+
+def _input_shape(config: dict) -> list | None:
+    if config.get("batch_input_shape") is not None:
+        return list(config["batch_input_shape"])
+    if config.get("input_shape") is not None:
+        return [config.get("batch_size"), *config["input_shape"]]
+    if config.get("input_dim") is not None and "output_dim" not in config:
+        return [None, config["input_dim"]]
+    return None
+
+
+def _own_node(layer: dict) -> bool:
+    """Whether Keras 2 counted a nested model's own graph as its node 0, so that the
+    calls of it are numbered from 1 (Keras 2's _should_skip_first_node)."""
+    if layer.get("class_name") in ("Functional", "Model"):
+        return True
+    inner = layer.get("config", {}).get("layers") if layer.get("class_name") == "Sequential" \
+        else None
+    return bool(inner) and (inner[0].get("class_name") == "InputLayer"
+                            or _input_shape(inner[0].get("config", {})) is not None)
+
+
+def _functional_layer(layer: dict, nested: set, problems: list[Problem], path: str) -> dict:
+    converted = _layer(layer, problems, path)
+    converted["name"] = layer.get("name", converted["config"].get("name"))
+    nodes = layer.get("inbound_nodes", [])
+    converted["inbound_nodes"] = [_node(node, nested) if isinstance(node, list) else node
+                                  for node in nodes]
+    return converted
+
+
+def _node(entries: list, nested: set) -> dict:
+    """One Keras 2 call, [[name, node, tensor, kwargs], ...], as Keras 3 records it.
+
+    Keras 3 numbers the calls of a nested model from 0 where Keras 2 numbered them
+    from 1 (the model's output list is numbered alike in both)."""
+    tensors = [_tensor([name, node - (name in nested and node > 0), tensor])
+               for name, node, tensor, *_ in entries]
+    kwargs = entries[0][3] if entries and len(entries[0]) > 3 else {}
+    return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": dict(kwargs)}
+
+
+def _tensor(history: list) -> dict:
+    return {"class_name": "__keras_tensor__",
+            "config": {"keras_history": [history[0], history[1], history[2]]}}
+
+
+def _object(module: str, cls: str, config: dict) -> dict:
+    return {"module": module, "class_name": cls, "config": config, "registered_name": None}
+
+
+def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
+    cls = layer.get("class_name")
+    config = dict(layer.get("config", {}))
+    if cls in _MODELS:
+        nested = to_keras3(layer, problems)
+        nested["config"]["name"] = config.get("name")
+        return nested
+    if cls == "InputLayer":
+        shape = config.pop("batch_input_shape", None)
+        if shape is not None:
+            config["batch_shape"] = shape
+    else:
+        for key in _SHAPE_KEYS:
+            config.pop(key, None)
+        if cls != "Embedding":
+            config.pop("input_dim", None)
+    dropped = {k: v for (c, k), v in _DROPPED.items() if c == cls}
+    if cls in _RNNS or cls.startswith("ConvLSTM"):
+        dropped.update(_RNN_DROPPED)
+    for key, keep_if in dropped.items():
+        if key in config:
+            value = config.pop(key)
+            if keep_if is not None and value != keep_if:
+                problems.append(Problem(f"layer '{config.get('name', '?')}' sets {key} = "
+                                        f"{json.dumps(value)}, which Keras 3 does not have",
+                                        path=path))
+    for key in _IGNORED.get(cls, ()):
+        config.pop(key, None)
+    known = registry.LAYERS.get(cls)
+    if known is not None:
+        taken = set(known["args"]) | set(known.get("config_only", [])) | {"name"}
+        for key, value in _NO_EFFECT.items():
+            if key in config and key not in taken and config[key] == value:
+                del config[key]
+    for (c, old), new in _RENAMED.items():
+        if c == cls and old in config:
+            config[new] = config.pop(old)
+    if cls == "BatchNormalization" and isinstance(config.get("axis"), list) \
+            and len(config["axis"]) == 1:
+        config["axis"] = config["axis"][0]
+    if isinstance(config.get("dtype"), dict):  # a Keras 2 mixed precision Policy
+        config["dtype"] = config["dtype"].get("config", {}).get("name")
+    for key, value in list(config.items()):
+        if isinstance(value, dict) and "class_name" in value:
+            config[key] = _argument(key, value, problems, f"{path}.{key}")
+    return {"module": layer.get("module") or "keras.layers", "class_name": cls,
+            "config": config, "registered_name": layer.get("registered_name")}
+
+
+def _argument(key: str, value: dict, problems: list[Problem], path: str) -> dict:
+    if key in ("layer", "backward_layer", "cell"):
+        return _layer(value, problems, path)
+    module = next((m for suffix, m in _OBJECT_MODULES.items() if key.endswith(suffix)), None)
+    if module is None:
+        return value
+    cls = value["class_name"]
+    config = dict(value.get("config") or {})
+    if cls == "VarianceScaling" and config.get("distribution") == "normal":
+        config["distribution"] = "truncated_normal"  # Keras 2.0's name for it
+    config.pop("dtype", None)  # Keras 1/2.0 initializers carried one
+    return {"module": value.get("module") or module, "class_name": cls, "config": config,
+            "registered_name": value.get("registered_name")}
+
+
+# ---- weights -------------------------------------------------------------------
+
+def copy_weights_from_h5(model, path) -> None:
+    """Set ``model``'s weights (rebuilt from the exported spec) from a Keras 2 ``.h5``,
+    layer by layer by name, as Keras 2 saved them; shapes are checked before reading."""
+    import h5py
+
+    file = os.fspath(path)
+    problems: list[Problem] = []
+    try:
+        with h5py.File(file, "r") as h5:
+            group = h5["model_weights"] if "model_weights" in h5 else h5
+            for layer in model.layers:
+                if not layer.weights:
+                    continue
+                if layer.name not in group:
+                    problems.append(Problem(f"no weights for layer '{layer.name}'"))
+                    continue
+                _copy(layer, group[layer.name], _weight_names(group[layer.name]), problems)
+    except (OSError, KeyError, ValueError) as exc:
+        raise SpecError(f"cannot read weights: {exc}", file=file) from None
+    if problems:
+        raise SpecError(Problem(p.message, file=file) for p in problems)
+
+
+def _weight_names(group) -> list[str]:
+    return [n.decode() if isinstance(n, bytes) else str(n)
+            for n in group.attrs.get("weight_names", [])]
+
+
+def _dataset(group, name: str):
+    """The dataset at name, only when it is stored in this file: every part of the path
+    a hard link, no external storage (an .h5 file could point anywhere)."""
+    import h5py
+
+    node = group
+    for part in name.split("/"):
+        if not isinstance(node, h5py.Group) or part not in node:
+            return None
+        if not isinstance(node.get(part, getlink=True), h5py.HardLink):
+            return None
+        node = node[part]
+    if not isinstance(node, h5py.Dataset) or node.external or node.dtype.kind not in "fiub":
+        return None
+    return node
+
+
+def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
+    """A nested model's group lists all its layers' weights, "<layer>/<weight>"; each
+    inner layer takes its own, in its own order (Keras 2 listed the model's trainable
+    weights before the others, Keras 3 goes layer by layer)."""
+    if hasattr(layer, "layers"):
+        for inner in layer.layers:
+            if inner.weights:
+                _copy(inner, group, [n for n in names if n.startswith(f"{inner.name}/")],
+                      problems)
+        return
+    expected = [tuple(w.shape) for w in layer.weights]
+    if len(names) != len(expected):
+        problems.append(Problem(f"layer '{layer.name}' has {len(expected)} weights, the file "
+                                f"{len(names)}"))
+        return
+    arrays = []
+    for name, shape in zip(names, expected):
+        dataset = _dataset(group, name)
+        if dataset is None:
+            problems.append(Problem(f"weight '{name}' of layer '{layer.name}' is not a dataset "
+                                    "stored in the file (a link or external data is not read)"))
+            return
+        if tuple(dataset.shape) != shape:
+            problems.append(Problem(f"weight '{name}' of layer '{layer.name}' has shape "
+                                    f"{tuple(dataset.shape)}, the model {shape}"))
+            return
+        arrays.append(dataset[()])
+    layer.set_weights(arrays)

@@ -1,0 +1,1 @@
+"""Reports about a spec: summary shapes, diff, drawing."""

@@ -1,0 +1,152 @@
+"""Penalties registered from Python, for ``{ custom = "name", ... }`` in a spec.
+
+A spec can only *name* a penalty; the code behind the name comes from a
+module the user imports (``--plugin mypkg.penalties``), an installed
+package's entry point, or ``@specc.register_regularizer`` in their own
+script. Nothing named in a spec is ever imported. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from specc.errors import SpecError, suggest
+
+ENTRY_POINT_GROUP = "specc.building.regularizers"
+
+_REGISTRY: dict[str, Callable] = {}
+_entry_points_loaded = False
+
+
+def _same(a: Callable, b: Callable) -> bool:
+    # Re-importing a plugin module (importlib.reload, or once through an
+    # entry point and once by --plugin) makes a new function object for the
+    # same definition; that is not a conflict.
+    return a is b or (
+        getattr(a, "__module__", None) == getattr(b, "__module__", object())
+        and getattr(a, "__qualname__", None) == getattr(b, "__qualname__", object())
+    )
+
+
+def _register(name: str, fn: Callable) -> Callable:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"regularizer name must be a non-empty string, got {name!r}")
+    if not callable(fn):
+        raise ValueError(f"regularizer '{name}' must be callable, got {type(fn).__name__}")
+    old = _REGISTRY.get(name)
+    if old is not None and not _same(old, fn):
+        raise ValueError(
+            f"regularizer '{name}' is already registered to "
+            f"{old.__module__}.{old.__qualname__}"
+        )
+    _REGISTRY[name] = fn
+    return fn
+
+
+def register_regularizer(name: str) -> Callable[[Callable], Callable]:
+    """Decorator: make ``fn(w, **params)`` usable as ``{ custom = name }``.
+
+    >>> @register_regularizer("doc_penalty")
+    ... def doc_penalty(w, factor=0.01):
+    ...     import keras
+    ...     return factor * keras.ops.sum(keras.ops.abs(w))
+    >>> get_regularizer("doc_penalty") is doc_penalty
+    True
+    """
+
+    def decorator(fn: Callable) -> Callable:
+        return _register(name, fn)
+
+    return decorator
+
+
+def get_regularizer(name: str) -> Callable:
+    """The function registered under ``name``; SpecError if there is none.
+
+    >>> get_regularizer("no_such_penalty")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    specc.errors.SpecError: ...unknown custom regularizer 'no_such_penalty'...
+    """
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):  # TypeError: unhashable name from bad data
+        pass
+    if not _entry_points_loaded:
+        # keras.models.load_model reaches here without the command line's --plugin
+        # step: installed packages' penalties count as registered there too.
+        load_entry_points()
+        return get_regularizer(name)
+    names = registered_regularizers()
+    if names:
+        known = "registered: " + ", ".join(names)
+    else:
+        known = "none are registered (import one with --plugin MODULE)"
+    raise SpecError(
+        f"unknown custom regularizer '{name}'; {known}", suggestion=suggest(name, names)
+    )
+
+
+def registered_regularizers() -> list[str]:
+    """Sorted names of every registered penalty.
+
+    >>> "doc_penalty" in registered_regularizers()
+    True
+    """
+    return sorted(_REGISTRY)
+
+
+def entry_points(group: str):
+    """The installed entry points of a group (importlib.metadata is imported only here:
+    it costs more than the rest of ``specc --version``)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
+
+
+def load_entry_points() -> list[str]:
+    """Register the penalties installed packages advertise; return their names.
+
+    Each entry point in group ``specc.building.regularizers`` names a penalty and
+    points at its function, e.g. in pyproject.toml::
+
+        [project.entry-points."specc.building.regularizers"]
+        my_penalty = "mypkg.penalties:my_penalty"
+
+    >>> isinstance(load_entry_points(), list)
+    True
+    """
+    global _entry_points_loaded
+    _entry_points_loaded = True
+    names = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            _register(ep.name, ep.load())
+        except Exception as e:  # a broken plugin must not look like a crash in specc
+            raise SpecError(
+                f"cannot load regularizer entry point '{ep.name}' ({ep.value}): {_reason(e)}"
+            ) from e
+        names.append(ep.name)
+    return names
+
+
+def load_plugin_module(module_name: str):
+    """Import the module the user named with ``--plugin``; return it.
+
+    Importing runs its ``@register_regularizer`` decorators.
+
+    >>> load_plugin_module("json").__name__
+    'json'
+    """
+    try:
+        return importlib.import_module(module_name)
+    except Exception as e:  # ImportError, or whatever the module raises while importing
+        raise SpecError(f"cannot import plugin '{module_name}': {_reason(e)}") from e
+
+
+def _reason(e: BaseException) -> str:
+    # "No module named 'x'" says enough; other errors need their type.
+    if isinstance(e, ImportError) and str(e):
+        return str(e)
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__

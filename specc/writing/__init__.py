@@ -1,0 +1,1 @@
+"""Writing: spec data -> TOML/JSON text (dump, fmt, factor), written atomically."""
