@@ -543,7 +543,7 @@ def shown(value: Any, unset: str = "(default)") -> str:
     if value is _DEFAULT:
         return unset
     from specc.writing.dump import _words
-    from specc.writing.fmt import inline_toml
+    from specc.writing.layout import inline_toml
 
     return inline_toml(_words(value))
 
