@@ -17,6 +17,7 @@ from specc.reporting.diff_args import arguments, normal_compile, word_to_none
 from specc.reporting.rules_base import is_multi
 from specc.reporting.shapes import summarize, tensor_shape
 
+
 @dataclass
 class Layer:
     """A layer in normal form: its Keras class, name, arguments and inputs."""

@@ -15,6 +15,7 @@ from typing import Any
 from specc.reporting.diff_args import DEFAULT
 from specc.reporting.diff_form import Layer, Model, rename_refs
 
+
 @dataclass(frozen=True)
 class Change:
     """One difference: ``kind`` is added, removed, renamed, argument, wiring, model, input

@@ -17,6 +17,7 @@ from specc.reporting.rules_base import Args, Unknown, Weights, is_multi, known
 from specc.reporting.rules_merging import MULTI_INPUT
 from specc.reporting.rules_ops import op_output
 
+
 def layer_output(layer, shapes) -> tuple[Any, Weights]:
     """A spec layer's (or operation's) output shape and weights, called on tensors of
     these shapes: one shape, a list, or a dict by call argument. Raises Unknown."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from specc.reporting.rules_base import Unknown, broadcast, known, tensor_list
 
+
 def _merge(args, shapes):
     # Keras's merge layers, not numpy: a dimension unknown on either side stays unknown.
     shapes = tensor_list(shapes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from specc.reporting.rules_base import Unknown, bias, known
 
+
 def _split(args, s):
     """(spatial dims, channels) of a convolution-like layer's input."""
     if args.channels_first():
