@@ -349,3 +349,19 @@ def test_validate_and_version_run_without_typer(args):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[]", result.stdout
+
+
+def test_the_command_line_turns_pydantic_plugins_off_unless_told(monkeypatch, capsys):
+    """specc's models are its own: its process does not look for pydantic plugins."""
+    from specc.cli.main import run
+
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "PYDANTIC_DISABLE_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)  # restored afterwards, as run() changes them
+    monkeypatch.setattr(sys, "argv", ["specc", "--version"])
+    for given, kept in ((None, "1"), ("logfire", "logfire")):
+        if given is not None:
+            monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", given)
+        with pytest.raises(SystemExit) as exit:
+            run()
+        assert exit.value.code == 0 and os.environ["PYDANTIC_DISABLE_PLUGINS"] == kept
+    assert capsys.readouterr().out == f"specc {specc.__version__}\n" * 2
