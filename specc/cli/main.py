@@ -18,8 +18,8 @@ def run() -> None:
     # Our own process: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) are not
     # for specc's users unless they ask (specc.building.startup keeps to the level they set).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # specc's pydantic models are its own: looking for pydantic plugins (every
-    # installed package's entry points) would cost validate a tenth of its time.
+    # specc's pydantic models are its own: looking for pydantic plugins (reading every
+    # installed package's entry points) would cost validate about 10 ms.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     code = _fast(sys.argv[1:])
     if code is None:

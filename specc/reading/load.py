@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +38,8 @@ MAX_SPEC_BYTES = 64 * 2**20
 class Document:
     data: dict
     file: str
-    keys: dict[Path, Pos] = field(default_factory=dict)
-    values: dict[Path, Pos] = field(default_factory=dict)
+    keys: Mapping[Path, Pos] = field(default_factory=dict)
+    values: Mapping[Path, Pos] = field(default_factory=dict)
     text: str = ""  # the source, for positions inside a string value
     # Paths set by --set overrides (specc/reading/overrides.py) -> the argument that set them.
     overrides: dict[Path, str] = field(default_factory=dict)
@@ -132,8 +133,7 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
         scanner = _JsonScanner(text)
     else:
         raise SpecError(f"unsupported spec format '{fmt}': expected toml or json", file=file)
-    scanner.run()
-    return Document(data, file, scanner.keys, scanner.values, text)
+    return Document(data, file, _Positions(scanner, "keys"), _Positions(scanner, "values"), text)
 
 
 def _plain_scalars(values: list) -> bool:
@@ -216,12 +216,43 @@ def _line_col(text: str, pos: int) -> Pos:
     return line + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
+class _Positions(Mapping):
+    """The positions of a document's keys or values, scanned on first use: they only
+    place problems, a valid spec needs none, and the scan costs as much as parsing."""
+
+    def __init__(self, scanner: _Scanner, which: str):
+        self._scanner, self._which = scanner, which
+
+    def _found(self) -> dict[Path, Pos]:
+        return self._scanner.scanned()[self._which]
+
+    def __getitem__(self, path: Path) -> Pos:
+        return self._found()[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._found()
+
+    def __iter__(self):
+        return iter(self._found())
+
+    def __len__(self) -> int:
+        return len(self._found())
+
+
 class _Scanner:
     def __init__(self, text: str):
         self.text, self.i = text, 0
         self.keys: dict[Path, Pos] = {}
         self.values: dict[Path, Pos] = {}
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._done = False
+
+    def scanned(self) -> dict[str, dict[Path, Pos]]:
+        """The positions of the keys and of the values, the text scanned once."""
+        if not self._done:
+            self._done = True
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            self.run()
+        return {"keys": self.keys, "values": self.values}
 
     def pos(self) -> Pos:
         line = bisect.bisect_right(self._starts, self.i)
