@@ -15,7 +15,7 @@ import json
 import sys
 from typing import get_args
 
-from specc.checking.validate import SCHEMA_PATH
+from specc.checking.schema_file import SCHEMA_PATH
 
 SCHEMA_ID = "https://specc.dev/schemas/specc.schema.json"
 REGENERATE = "python -m specc.checking.schema"

@@ -23,7 +23,8 @@ from typing import Any
 
 from specc.vocab import registry
 from specc.errors import SpecError
-from specc.checking.spec import NONE_WORD, Apply, Nested, Op, Spec
+from specc.checking.spec import Apply, Nested, Op, Spec
+from specc.vocab.values import from_word, in_nones, in_words
 
 _DEFAULT = object()  # an argument left at Keras's default
 _RANK = re.compile(r"([123])D")  # Conv2D, Conv2DTranspose, ConvLSTM2D
@@ -84,7 +85,7 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
     shapes = {row.name: row.output_shape for row in rows}
     inputs = []
     for entry, input_name in zip(data["inputs"], graph.inputs):
-        shown = {"name": input_name, "shape": [_none(d) for d in entry["shape"]]}
+        shown = {"name": input_name, "shape": [from_word(d) for d in entry["shape"]]}
         if entry.get("dtype", "float32") != "float32":
             shown["dtype"] = entry["dtype"]
         if entry.get("sparse"):
@@ -122,10 +123,6 @@ def _under_policy(spec: Spec) -> Spec:
     return spec
 
 
-def _none(value: Any) -> Any:
-    return None if value == NONE_WORD else value
-
-
 def _layer(name: str, layer: Any, data: dict, inputs: Any, shapes: dict) -> Layer:
     if isinstance(layer, Apply):
         return Layer(name, "apply", {"apply": layer.apply}, inputs)
@@ -135,9 +132,9 @@ def _layer(name: str, layer: Any, data: dict, inputs: Any, shapes: dict) -> Laye
     call = {k: v for k, v in (data.get("call") or {}).items() if (k, v) != ("training", False)}
     extra = {k: v for k, v in data.items() if k not in ("type", "name", "inputs", "call")}
     if isinstance(layer, Op):
-        return Layer(name, layer.type, {k: _value(v) for k, v in extra.items()}, inputs, call)
+        return Layer(name, layer.type, {k: in_nones(v) for k, v in extra.items()}, inputs, call)
     cls = registry.canonical_layer(layer.type)
-    if "attention_axes" in registry.layer_args(cls) and _none(extra.get("attention_axes")) is None:
+    if "attention_axes" in registry.layer_args(cls) and from_word(extra.get("attention_axes")) is None:
         # Keras attends over every axis of the query but the first and last.
         rank = _rank(shapes, inputs.get("query") if isinstance(inputs, dict) else inputs[0])
         if rank:
@@ -147,7 +144,7 @@ def _layer(name: str, layer: Any, data: dict, inputs: Any, shapes: dict) -> Laye
 
 def _rank(shapes: dict, ref: Any) -> int | None:
     """The rank (with the batch axis) of a tensor, when specc.reporting.shapes knows it."""
-    from specc.checking.graph import split_ref
+    from specc.vocab.names import split_ref
 
     if not isinstance(ref, str):
         return None
@@ -195,7 +192,7 @@ def _normal_default(cls: str, key: str) -> Any:
 
 
 def _argument(cls: str, key: str, value: Any) -> Any:
-    value = _value(value)
+    value = in_nones(value)
     if value is None and key in registry.STABLE_DEFAULTS:
         value = _default(cls, key)  # activation = "None" is linear
     if value is None:
@@ -221,22 +218,13 @@ def _argument(cls: str, key: str, value: Any) -> Any:
         inner = registry.canonical_layer(value["type"])
         out = {"type": inner, **arguments(inner, {k: v for k, v in value.items()
                                                   if k not in ("type", "name")})}
-        from specc.checking.graph import to_snake_case
+        from specc.vocab.names import to_snake_case
 
         name = str(value.get("name", "")).removeprefix("forward_")
         if name and name != to_snake_case(inner):
             out["name"] = name
         return out
     return value
-
-
-def _value(value: Any) -> Any:
-    """The spec's "None" word as None, everywhere in a value."""
-    if isinstance(value, list):
-        return [_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _value(v) for k, v in value.items()}
-    return _none(value)
 
 
 def _padding(value: Any, rank: int) -> Any:
@@ -293,7 +281,7 @@ def _compile(data: dict) -> dict:
     if isinstance(optimizer, str):
         optimizer = {"type": by_name[optimizer]}
     defaults = registry.OPTIMIZERS[optimizer["type"]]["args"]
-    out["optimizer"] = {k: v for k, v in _value(optimizer).items()
+    out["optimizer"] = {k: v for k, v in in_nones(optimizer).items()
                         if k == "type" or v != defaults.get(k, _DEFAULT)}
     return out
 
@@ -542,10 +530,9 @@ def shown(value: Any, unset: str = "(default)") -> str:
     """A value as a spec writes it (``[3, 3]``, ``{ l2 = 0.01 }``, ``"relu"``)."""
     if value is _DEFAULT:
         return unset
-    from specc.writing.dump import _words
     from specc.writing.fmt import inline_toml
 
-    return inline_toml(_words(value))
+    return inline_toml(in_words(value))
 
 
 def describe(change: Change) -> str:

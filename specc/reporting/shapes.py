@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from specc.vocab import registry
-from specc.checking.graph import Graph, graph as resolve, leaves, split_ref
+from specc.checking.graph import Graph, graph as resolve, leaves
+from specc.vocab.names import split_ref
 from specc.checking.spec import Apply, Nested, Op, Spec
 
 Shape = tuple  # of int | None; the batch dimension first, as Keras prints it

@@ -6,22 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from specc.checking.spec import NONE_WORD, Spec
+from specc.checking.spec import Spec
+from specc.vocab.values import in_words
+
 
 def to_data(spec: Spec) -> dict:
     """Plain data for a spec: unset arguments left out, None written as "None"."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
-    return _words(data)
-
-
-def _words(value: Any) -> Any:
-    if value is None:
-        return NONE_WORD
-    if isinstance(value, dict):
-        return {k: _words(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_words(v) for v in value]
-    return value
+    return in_words(data)
 
 
 def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:

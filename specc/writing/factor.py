@@ -311,7 +311,7 @@ def _same_model(flat: dict, factored: dict) -> bool:
 
 
 def _wired(data: dict) -> list:
-    from specc.checking.graph import default_input_names, default_names
+    from specc.vocab.names import default_input_names, default_names
 
     layers = data["layers"]
     inputs = default_input_names([i.get("name") for i in data.get("inputs", [])])
