@@ -3,9 +3,9 @@
 Every stage that reads or writes spec values converts with these, in both
 directions, so the word lives here only.
 
->>> in_words({"shape": [None, 3], "activation": None})
+>>> none_to_word({"shape": [None, 3], "activation": None})
 {'shape': ['None', 3], 'activation': 'None'}
->>> in_nones(["None", 3])
+>>> word_to_none(["None", 3])
 [None, 3]
 """
 
@@ -18,22 +18,21 @@ NONE_DOC = 'Keras None: TOML has no null, so it is written "None"'
 
 
 def from_word(value: Any) -> Any:
-    """The spec's "None" word as None; any other value as it is."""
+    """The "None" word as None; any other value (a list too) as it is."""
     return None if value == NONE_WORD else value
 
 
-def to_word(value: Any) -> Any:
-    """None as the spec's "None" word; any other value as it is."""
+def _to_word(value: Any) -> Any:
     return NONE_WORD if value is None else value
 
 
-def in_words(value: Any) -> Any:
-    """Every None in a structure of lists and tables written as the word."""
-    return _everywhere(value, to_word)
+def none_to_word(value: Any) -> Any:
+    """None written as the word, everywhere in a value (lists and tables too)."""
+    return _everywhere(value, _to_word)
 
 
-def in_nones(value: Any) -> Any:
-    """Every "None" word in a structure of lists and tables read as None."""
+def word_to_none(value: Any) -> Any:
+    """The word read as None, everywhere in a value (lists and tables too)."""
     return _everywhere(value, from_word)
 
 

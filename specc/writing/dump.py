@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from specc.checking.spec import Spec
-from specc.vocab.values import in_words
+from specc.vocab.values import none_to_word
 
 
 def to_data(spec: Spec) -> dict:
     """Plain data for a spec: unset arguments left out, None written as "None"."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
-    return in_words(data)
+    return none_to_word(data)
 
 
 def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:
