@@ -15,6 +15,13 @@ from specc.vocab import registry
 
 # Tables whose keys are a Keras class's constructor arguments.
 OBJECT_KINDS = ("layer", "initializer", "constraint", "optimizer", "schedule", "loss", "metric")
+# Each kind of table with a "type" but layers -> (its classes, the other names of a class).
+CLASSES: dict[str, tuple[dict, dict]] = {
+    "initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
+    "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
+    "optimizer": (registry.OPTIMIZERS, {}), "schedule": (registry.SCHEDULES, {}),
+    "loss": (registry.LOSS_CLASSES, {}), "metric": (registry.METRIC_CLASSES, {}),
+}
 
 
 def data_path(data: Any, loc: tuple, keep_last: bool) -> tuple:
@@ -72,6 +79,7 @@ def _compile_kind(path: tuple) -> str | None:
 
 
 def value_at(data: Any, path: tuple) -> Any:
+    """The value at a data path (which must exist)."""
     for part in path:
         data = data[part]
     return data
@@ -87,13 +95,9 @@ def class_of(kind: str | None, value: Any) -> str | None:
             return "Apply"
         tag = layer_tag(value)
         return name if tag in ("Op", "Nested") else tag
-    table = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
-             "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
-             "optimizer": (registry.OPTIMIZERS, {}), "schedule": (registry.SCHEDULES, {}),
-             "loss": (registry.LOSS_CLASSES, {}), "metric": (registry.METRIC_CLASSES, {})}.get(kind)
-    if table is None or not isinstance(name, str):
+    if kind not in CLASSES or not isinstance(name, str):
         return None
-    classes, names = table
+    classes, names = CLASSES[kind]
     return name if name in classes else names.get(name)
 
 
@@ -109,7 +113,5 @@ def keys_of(kind: str | None, cls: str | None) -> list[str]:
             models.LAYER_MODELS.get(cls))
     if model is not None:
         return [f.alias or n for n, f in model.model_fields.items()]
-    table = {"initializer": registry.INITIALIZERS, "constraint": registry.CONSTRAINTS,
-             "optimizer": registry.OPTIMIZERS, "schedule": registry.SCHEDULES,
-             "loss": registry.LOSS_CLASSES, "metric": registry.METRIC_CLASSES}.get(kind, {})
-    return ["type", *table.get(cls, {}).get("args", {})]
+    classes = CLASSES[kind][0] if kind in CLASSES else {}
+    return ["type", *classes.get(cls, {}).get("args", {})]

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from specc.checking.layers import layer_tag
-from specc.checking.paths import OBJECT_KINDS, class_of, data_path, keys_of, kind_at, value_at
+from specc.checking.paths import (CLASSES, OBJECT_KINDS, class_of, data_path, keys_of, kind_at,
+                                   value_at)
 from specc.errors import Problem, suggest
 from specc.reading.load import Document
 from specc.reading.places import inside_string, place
@@ -33,8 +34,6 @@ _NOUNS = {
     "model_type": "a table",
     "model_attributes_type": "a table",
 }
-
-
 _BOUNDS = {
     "greater_than_equal": (">=", "ge"),
     "greater_than": (">", "gt"),
@@ -44,6 +43,7 @@ _BOUNDS = {
 
 
 def model_problems(doc: Document, exc: ValidationError) -> list[Problem]:
+    """One problem per value at fault among pydantic's errors, placed in the document."""
     found: dict[tuple, list[dict]] = {}
     for error in exc.errors():
         path = data_path(doc.data, error["loc"], keep_last=error["type"] == "missing")
@@ -95,27 +95,27 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
     if kind_at(path) == "regularizer" and kind in ("literal_error", *_NOUNS):
         shown = "a list" if isinstance(value, list) else _show(value)
         return place(doc, path, f"expected 'l1', 'l2' or a table, received {shown}",
-                       suggestion=_close(value, ["l1", "l2"]))
+                     suggestion=_close(value, penalties.NAMES))
     if kind == "literal_error" and isinstance(value, str):
         expected = re.findall(r"'([^']*)'", ctx.get("expected", ""))
         if len(expected) > 6:
             return place(doc, path, f"unknown {_noun(path)} {_show(value)}",
-                           suggestion=suggest(value, expected))
+                         suggestion=suggest(value, expected))
         listed = ", ".join(f"'{e}'" for e in expected)
         # A word beside another type (jit_compile: true, false or "auto") names both.
         others = [_NOUNS[e["type"]] for e in errors if e["type"] in _NOUNS]
         listed = f"{' or '.join(others)}, or {listed}" if others else f"one of {listed}"
         return place(doc, path, f"expected {listed}, received {_show(value)}",
-                       suggestion=suggest(value, expected))
+                     suggestion=suggest(value, expected))
     if kind in _BOUNDS:
         symbol, key = _BOUNDS[kind]
         bound = ctx[key]
         noun = "a finite number" if isinstance(bound, float) else "an integer"
         return place(doc, path,
-                       f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
+                     f"expected {noun} {symbol} {_number(bound)}, received {_show(value)}")
     if kind == "string_pattern_mismatch" and len(path) > 1 and path[-2] == "key":
         return place(doc, path, "expected an integer, a slice (':', ':2', '1:5:2'), '...' or "
-                       f"'None', received {_show(value)}")
+                     f"'None', received {_show(value)}")
     if kind == "finite_number":
         return place(doc, path, f"expected a finite number, received {_show(value)}")
     if kind == "too_short":
@@ -131,7 +131,7 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
         nouns = list(dict.fromkeys(nouns + ([f"'{NONE_WORD}'"] if none_too else [])))
         listed = " or ".join(nouns) if len(nouns) < 3 else f"{', '.join(nouns[:-1])} or {nouns[-1]}"
         return place(doc, path, f"expected {listed}, received {_show(value)}",
-                       suggestion=suggest(value, [NONE_WORD]) if none_too else None)
+                     suggestion=suggest(value, [NONE_WORD]) if none_too else None)
     return place(doc, path, error["msg"][0].lower() + error["msg"][1:].rstrip("."))
 
 
@@ -166,15 +166,15 @@ def _unknown_key(doc: Document, path: tuple, owner_kind: str | None) -> Problem:
     choices = [k for k in keys_of(owner_kind, owner) if k not in value_at(doc.data, path[:-1])]
     if owner == "Apply":
         return place(doc, path, f"unknown key '{key}': a shared layer (apply) takes only "
-                       "name and inputs", key=True)
+                     "name and inputs", key=True)
     if owner_kind == "layer" and owner in registry.LAYERS:
         renamed, hint = registry.old_arg(owner, key)
         if renamed or hint:
             return place(doc, path, f"unknown argument '{key}' for {owner}: "
-                           f"{hint or 'Keras 3 renamed it'}", key=True, suggestion=renamed)
+                         f"{hint or 'Keras 3 renamed it'}", key=True, suggestion=renamed)
     if owner_kind in OBJECT_KINDS:
         return place(doc, path, f"unknown argument '{key}' for {owner}", key=True,
-                       suggestion=suggest(key, choices))
+                     suggestion=suggest(key, choices))
     return place(doc, path, f"unknown key '{key}'", key=True, suggestion=suggest(key, choices))
 
 
@@ -183,7 +183,7 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
     extras = [k for k, kind in keys if kind == "extra_forbidden"]
     if not extras:
         return [place(doc, path, "expected a key 'l1', 'l2', 'orthogonal', 'expr' or 'custom', "
-                        "received an empty table")]
+                      "received an empty table")]
     table = value_at(doc.data, path)
     picks = penalties.TABLE_FORMS[penalties.form_of(table)][0]
     form = next(k for k in penalties.KEYS if k in picks)  # the key that picked the table's form
@@ -194,10 +194,10 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
                                   key=True, suggestion=_close(key, penalties.KEYS)))
         elif key == "mode":
             problems.append(place(doc, (*path, key), "'mode' goes only with 'orthogonal'",
-                                    key=True))
+                                  key=True))
         else:
             problems.append(place(doc, (*path, key), f"'{key}' cannot be combined with '{form}'",
-                                    key=True))
+                                  key=True))
     return problems
 
 
@@ -206,7 +206,7 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
     if not isinstance(value, dict):
         named = "" if what == "layer" else f"{_a(what)} name or "
         return place(doc, path,
-                       f"expected {named}a table with a 'type', received {_show(value)}")
+                     f"expected {named}a table with a 'type', received {_show(value)}")
     if "type" not in value:
         return place(doc, path, f"missing 'type': the {what} class name")
     name = value["type"]
@@ -215,22 +215,14 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
         return place(doc, where, f"expected a string, received {_show(name)}")
     if what == "layer" and name in registry.REFUSED:
         return place(doc, where,
-                       f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
+                     f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
     owner = class_of("layer", value_at(doc.data, path[:-1])) if len(path) > 2 else None
     if what == "layer" and (owner, path[-1]) in RECURRENT_SLOTS \
             and (registry.canonical_layer(name) or layer_tag(value) == "Nested"):
         recurrent = ", ".join(RECURRENT)
         return place(doc, where, f"{owner} wraps a recurrent layer ({recurrent}), "
-                       f"received '{name}'")
-    choices = {
-        "layer": registry.layer_type_names,
-        "initializer": lambda: list(registry.INITIALIZERS),
-        "constraint": lambda: list(registry.CONSTRAINTS),
-        "optimizer": lambda: list(registry.OPTIMIZERS),
-        "schedule": lambda: list(registry.SCHEDULES),
-        "loss": lambda: list(registry.LOSS_CLASSES),
-        "metric": lambda: list(registry.METRIC_CLASSES),
-    }[what]()
+                     f"received '{name}'")
+    choices = registry.layer_type_names() if what == "layer" else list(CLASSES[what][0])
     noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
     return place(doc, where, f"unknown {noun} {_show(name)}", suggestion=suggest(name, choices))
 

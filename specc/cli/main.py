@@ -504,9 +504,9 @@ def call_table(cls: str):
 
 def _shown(value) -> str:
     """A default as a spec would write it."""
-    if value is None:
-        return '"None"'
-    return json.dumps(value)
+    from specc.vocab.values import none_to_word
+
+    return json.dumps(none_to_word(value))
 
 
 @app.command()

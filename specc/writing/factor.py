@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from specc.vocab import registry
+from specc.vocab.values import NONE_WORD
 from specc.expanding.expand import escaped, has_braces
 
 # Keys of a layer table that are not constructor arguments.
@@ -271,7 +272,7 @@ def _default(layer_type: str, arg: str) -> Any:
         return _UNKNOWN
     value = info["default"]
     if value is None:
-        return "None"
+        return NONE_WORD
     return value if isinstance(value, (bool, int, float, str, list)) else _UNKNOWN
 
 
