@@ -174,8 +174,7 @@ def _value(layer: str, arg: str, value: Any) -> Any:
         if isinstance(value, str):
             value = {"type": value}
         module = keras.initializers if kind == "initializer" else keras.constraints
-        table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
-        names = registry.INITIALIZER_NAMES if kind == "initializer" else registry.CONSTRAINT_NAMES
+        table, names = registry.OBJECTS[kind]
         cls = names.get(value["type"], value["type"])
         assert cls in table  # validated: only registry names reach here
         return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})

@@ -141,18 +141,12 @@ class CompileSpec(Strict):
         "auto", description="compile with XLA: true, false or \"auto\" (Keras decides)")
 
 
-# Keras dtype policies a model can be built under (keras.config.set_dtype_policy).
-DTYPE_POLICIES = ["float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16"]
-# tf.distribute strategies whose scope a model can be built and compiled in (specc/building/build.py).
-STRATEGIES = ["mirrored", "multi_worker_mirrored", "tpu"]
-
-
 class BuildSection(Strict):
     """[build]: how the model is built (not what it is): precision and distribution."""
 
-    dtype_policy: literal(DTYPE_POLICIES) | None = Field(  # type: ignore[valid-type]
+    dtype_policy: literal(registry.DTYPE_POLICIES) | None = Field(  # type: ignore[valid-type]
         None, description="the Keras dtype policy the layers are made under: mixed_float16 or "
         "mixed_bfloat16 compute in half precision with float32 variables (default: float32)")
-    strategy: literal(STRATEGIES) | None = Field(  # type: ignore[valid-type]
+    strategy: literal(registry.STRATEGIES) | None = Field(  # type: ignore[valid-type]
         None, description="the tf.distribute strategy whose scope the model is built and "
         "compiled in, so that model.fit runs distributed (default: none)")

@@ -188,11 +188,11 @@ def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
 
 
 def initializer_union():
-    return _object_union("Initializer", registry.INITIALIZERS, registry.INITIALIZER_NAMES)
+    return _object_union("Initializer", *registry.OBJECTS["initializer"])
 
 
 def constraint_union():
-    return _object_union("Constraint", registry.CONSTRAINTS, registry.CONSTRAINT_NAMES)
+    return _object_union("Constraint", *registry.OBJECTS["constraint"])
 
 
 Initializer = lazy("Initializer", initializer_union)

@@ -15,13 +15,6 @@ from specc.vocab import registry
 
 # Tables whose keys are a Keras class's constructor arguments.
 OBJECT_KINDS = ("layer", "initializer", "constraint", "optimizer", "schedule", "loss", "metric")
-# Each kind of table with a "type" but layers -> (its classes, the other names of a class).
-CLASSES: dict[str, tuple[dict, dict]] = {
-    "initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
-    "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
-    "optimizer": (registry.OPTIMIZERS, {}), "schedule": (registry.SCHEDULES, {}),
-    "loss": (registry.LOSS_CLASSES, {}), "metric": (registry.METRIC_CLASSES, {}),
-}
 
 
 def data_path(data: Any, loc: tuple, keep_last: bool) -> tuple:
@@ -95,9 +88,9 @@ def class_of(kind: str | None, value: Any) -> str | None:
             return "Apply"
         tag = layer_tag(value)
         return name if tag in ("Op", "Nested") else tag
-    if kind not in CLASSES or not isinstance(name, str):
+    if kind not in registry.OBJECTS or not isinstance(name, str):
         return None
-    classes, names = CLASSES[kind]
+    classes, names = registry.OBJECTS[kind]
     return name if name in classes else names.get(name)
 
 
@@ -113,5 +106,5 @@ def keys_of(kind: str | None, cls: str | None) -> list[str]:
             models.LAYER_MODELS.get(cls))
     if model is not None:
         return [f.alias or n for n, f in model.model_fields.items()]
-    classes = CLASSES[kind][0] if kind in CLASSES else {}
+    classes = registry.OBJECTS[kind][0] if kind in registry.OBJECTS else {}
     return ["type", *classes.get(cls, {}).get("args", {})]

@@ -15,8 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from specc.checking.layers import layer_tag
-from specc.checking.paths import (CLASSES, OBJECT_KINDS, class_of, data_path, keys_of, kind_at,
-                                   value_at)
+from specc.checking.paths import OBJECT_KINDS, class_of, data_path, keys_of, kind_at, value_at
 from specc.errors import Problem, suggest
 from specc.reading.load import Document
 from specc.reading.places import inside_string, place
@@ -222,7 +221,7 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
         recurrent = ", ".join(RECURRENT)
         return place(doc, where, f"{owner} wraps a recurrent layer ({recurrent}), "
                      f"received '{name}'")
-    choices = registry.layer_type_names() if what == "layer" else list(CLASSES[what][0])
+    choices = registry.layer_type_names() if what == "layer" else list(registry.OBJECTS[what][0])
     noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
     return place(doc, where, f"unknown {noun} {_show(name)}", suggestion=suggest(name, choices))
 

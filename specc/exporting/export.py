@@ -785,7 +785,8 @@ def layer_objects(spec: Spec):
 def _dtype_policy(spec: Spec) -> None:
     """Every layer under one dtype policy other than float32 (a model built under
     [build] dtype_policy): say it once in [build] rather than on each layer."""
-    from specc.checking.spec import DTYPE_POLICIES, BuildSection
+    from specc.checking.spec import BuildSection
+    from specc.vocab.registry import DTYPE_POLICIES
 
     layers = list(layer_objects(spec))
     policies = {layer.dtype for layer in layers}
