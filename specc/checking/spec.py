@@ -25,7 +25,7 @@ from specc.checking.scalars import NoneToken, NonNegInt, Positive, Strict, liter
 from specc.vocab import registry
 
 # The typed spec's parts, read from here by the later stages and the schema generator.
-from specc.checking.layers import LAYER_MODELS, Apply, Op, RecurrentLayer, parse_layer  # noqa: F401
+from specc.checking.layers import LAYER_MODELS, Apply, Op, parse_layer  # noqa: F401
 from specc.vocab.kinds import RECURRENT  # noqa: F401
 
 # The real unions that scalars.lazy stands for, for schema.py (name -> builder).
