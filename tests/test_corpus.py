@@ -146,13 +146,17 @@ def _definitions() -> dict:
 
 
 def _as_editors_see(node: dict, defs: dict) -> dict:
-    """node with what its reference brings (editors merge a $ref's target into it)."""
-    if "$ref" not in node:
-        return node
-    target = {"$defs": defs}
-    for key in node["$ref"].removeprefix("#/").split("/"):
-        target = target[key]
-    return {**_as_editors_see(target, defs), **node}
+    """node with what its reference and the members of its allOf bring: editors show
+    a description or default found there."""
+    seen = {}
+    for part in node.get("allOf", []):
+        seen.update(_as_editors_see(part, defs))
+    if "$ref" in node:
+        target = {"$defs": defs}
+        for key in node["$ref"].removeprefix("#/").split("/"):
+            target = target[key]
+        seen.update(_as_editors_see(target, defs))
+    return {**seen, **node}
 
 
 def test_every_definition_and_argument_is_described():
