@@ -15,7 +15,8 @@ from typing import Any
 from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.errors import Problem, SpecError, suggest
 from specc.vocab import registry
-from specc.vocab.names import default_index, default_input_names, default_name, default_names, split_ref
+from specc.vocab.names import (default_index, default_input_names, default_name, default_names,
+                               split_ref)
 
 Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
 
