@@ -30,8 +30,9 @@ def register(app) -> None:
             "(mirrored, multi_worker_mirrored, tpu): [build] strategy.")] = None,
     ) -> None:
         """Compile a spec into a .keras model file and print its summary."""
-        from specc.checking.validate import load
+        from specc.checking.validate import check_file
         from specc.reading.overrides import Override
+        from specc.reading.places import placed_in
 
         sets = list(sets or [])
         for key, value, option in (("dtype_policy", dtype_policy, "--dtype-policy"),
@@ -46,10 +47,12 @@ def register(app) -> None:
             raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
         try:
             load_plugins(plugin)
-            parsed = load(spec, overrides=sets)
+            checked = check_file(spec, overrides=sets)
+            parsed = checked.spec
             from specc.building.build import build as build_model
 
-            model = build_model(parsed, max_params=max_params)
+            with placed_in(checked.document):
+                model = build_model(parsed, max_params=max_params)
             if weights is not None:
                 _load_weights(model, weights)
             write_atomically(target, lambda tmp: _save(model, parsed, tmp))

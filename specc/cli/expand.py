@@ -21,7 +21,7 @@ def register(app) -> None:
         sets: Sets = None,
     ) -> None:
         """Write the flat spec: [defaults] applied, blocks inlined, expressions computed."""
-        from specc.checking.validate import load
+        from specc.checking.validate import check_file
         from specc.expanding.expand import escaped
         from specc.writing.dump import dumps_data
 
@@ -30,7 +30,7 @@ def register(app) -> None:
         if output is not None and output.resolve() == spec.resolve():
             raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
         try:
-            flat = load(spec, overrides=sets or ())._document.data  # checked: it builds as it is
+            flat = check_file(spec, overrides=sets or ()).document.data  # checked: it builds as it is
         except SpecError as exc:
             report(exc)
             raise typer.Exit(1)

@@ -52,8 +52,8 @@ def argument_tables(name: str):
     from rich.markup import escape
     from rich.table import Table
 
-    from specc.checking.spec import describe_layer
     from specc.vocab import registry
+    from specc.vocab.kinds import describe_layer
 
     rows = describe_layer(name)
     cls = registry.canonical_layer(name)
@@ -91,6 +91,6 @@ def call_table(cls: str):
 
 def _shown(value) -> str:
     """A default as a spec would write it."""
-    if value is None:
-        return '"None"'
-    return json.dumps(value)
+    from specc.vocab.values import none_to_word
+
+    return json.dumps(none_to_word(value))
