@@ -218,17 +218,36 @@ def _list_step(data: dict, node: list, at: Path, key: Any, override: Override) -
 def entry_names(spec: dict, kind: str) -> list[str | None]:
     """The names of a spec table's [[layers]] or [[inputs]] as Keras will call them
     (written names, else Keras's defaults: dense, dense_1, input_layer...)."""
+    inputs, layers = keras_names(spec)
+    return inputs if kind == "inputs" else layers
+
+
+def keras_names(spec: dict, untyped: str | None = None) -> tuple[list[str], list[str | None]]:
+    """The names Keras will give a spec's [[inputs]] and [[layers]]: written names, else
+    its defaults (input_layer, dense, dense_1...). A layer without a type is named
+    after ``untyped`` (None: no name).
+
+    >>> keras_names({"inputs": [{"shape": [4]}], "layers": [{"type": "Dense"}]})
+    (['input_layer'], ['dense'])
+    """
     from specc.checking.graph import default_input_names, default_names
 
-    def written(entries: Any, *keys: str) -> list[tuple]:
-        if not isinstance(entries, list):
-            return []
-        return [tuple(e.get(k) if isinstance(e, dict) else None for k in keys) for e in entries]
+    def written(entries: Any) -> list[dict | None]:
+        return [e if isinstance(e, dict) else None for e in entries] \
+            if isinstance(entries, list) else []
 
-    inputs = default_input_names([name for name, in written(spec.get("inputs"), "name")])
-    if kind == "inputs":
-        return inputs
-    return default_names(written(spec.get("layers"), "name", "type"), taken=set(inputs))
+    def name(entry: dict | None) -> str | None:
+        value = entry.get("name") if entry is not None else None
+        return value if isinstance(value, str) else None
+
+    def layer_type(entry: dict | None) -> str | None:
+        value = entry.get("type") if entry is not None else None
+        return value if isinstance(value, str) else untyped
+
+    inputs = default_input_names([name(e) for e in written(spec.get("inputs"))])
+    layers = default_names([(name(e), layer_type(e)) for e in written(spec.get("layers"))],
+                           taken=set(inputs))
+    return inputs, layers
 
 
 def _takes(layer: dict, key: Any) -> bool:
