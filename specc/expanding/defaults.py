@@ -7,7 +7,6 @@ layers a layer wraps (Bidirectional's) too.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from specc.errors import suggest
@@ -69,15 +68,22 @@ class Defaults:
             return
         for arg, (value, path) in self.by_type.get(layer_type, {}).items():
             if arg not in layer:
-                layer[arg] = copy.deepcopy(value)
+                layer[arg] = _copy(value)
                 origins[(*at, arg)] = Origin(path)
         if self.by_argument:
             args = registry.layer_args(layer_type)
             for arg, (value, path) in self.by_argument.items():
                 if arg in args and arg not in layer:
-                    layer[arg] = copy.deepcopy(value)
+                    layer[arg] = _copy(value)
                     origins[(*at, arg)] = Origin(path)
         for arg, value in list(layer.items()):
             if isinstance(value, dict) and "type" in value and arg in WRAPPED:
                 self.apply(value, (*at, arg), origins)
 
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
