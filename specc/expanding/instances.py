@@ -54,9 +54,7 @@ class Walker:
         self.out = Emitted()
         self.counts: dict[str, int] = {}  # block -> its unnamed uses so far
         self.steps = 0
-
-    def value(self, value: Any, env, path: Path, uses) -> Any:
-        return self.templates.value(value, env, path, uses)
+        self.value = templates.value  # called for every value of every layer
 
     def scope(self, entries: list, path: Path, env, scope: Scope, start: list) -> list:
         """Expand the entries of [[layers]] or of a block; the refs of the last output."""
