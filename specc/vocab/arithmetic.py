@@ -25,7 +25,8 @@ _COMPARE = {ast.Eq: _op.eq, ast.NotEq: _op.ne, ast.Lt: _op.lt, ast.LtE: _op.le,
             ast.Gt: _op.gt, ast.GtE: _op.ge}
 _WORDS = {"true": True, "false": False, "True": True, "False": False}
 _VALUE_ALLOWED = ("numbers, strings, names, + - * / // % **, comparisons, and/or/not, "
-                  "'a if c else b', [lists], list[index] and the functions " + ", ".join(sorted(VALUE_FUNCTIONS)))
+                  "'a if c else b', [lists], list[index] and the functions "
+                  + ", ".join(sorted(VALUE_FUNCTIONS)))
 # A bound on numbers so that "10 ** 10 ** 10" fails at once instead of filling memory.
 _LARGEST = 2 ** 63
 
