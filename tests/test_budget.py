@@ -139,7 +139,7 @@ def test_a_huge_spec_is_refused_without_allocating(tmp_path):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         try:
-            build(specc.load({str(path)!r}))
+            specc.build({str(path)!r})  # a file: the problem is placed at its line
         except specc.SpecError as exc:
             print(exc)
         seconds = time.perf_counter() - start

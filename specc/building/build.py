@@ -14,15 +14,18 @@ from specc.building import budget
 from specc.vocab import registry
 from specc.collector import paused
 from specc.errors import Problem, SpecError
-from specc.checking.graph import Graph, Node, graph as resolve, split_ref, to_snake_case
+from specc.checking.graph import Graph, Node, graph as resolve
 from specc.checking.spec import Apply, Nested, Op, Spec
+from specc.vocab.names import split_ref, to_snake_case
 
 
 def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.DEFAULT_MAX_PARAMS):
     """Compile a validated Spec into a ``keras.Model``.
 
     A model with more than ``max_params`` parameters is refused before any of
-    its weights is allocated (``None``: no budget).
+    its weights is allocated (``None``: no budget). Problems name the place in the
+    spec by data path (``layers[3]``); the caller holding the spec's document gives
+    them a line (specc.reading.places.placed_in).
 
     >>> model = build(load("specs/tutorial_l2_l1.toml"))  # doctest: +SKIP
     """
@@ -36,22 +39,17 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
     _deep_enough(spec)
     section = spec.build
-    try:
-        strategy = _strategy(section.strategy if section else None)
-        with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
-            with paused():  # linear time on big models (see specc/collector.py)
-                try:
-                    model = budget.within(lambda: _model(spec, spec.model.name), max_params)
-                except RecursionError:  # Keras walks its graph recursively, one frame per layer
-                    raise SpecError(Problem(f"the model is too deep for Keras to build "
-                                            f"({len(spec.layers):,} layers in a chain)",
-                                            path="model")) from None
-            if compile and spec.compile is not None:
-                _compile(model, spec)
-    except SpecError as exc:
-        from specc.checking.validate import place
-
-        raise SpecError(place(spec._document, exc.problems)) from None
+    strategy = _strategy(section.strategy if section else None)
+    with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
+        with paused():  # linear time on big models (see specc/collector.py)
+            try:
+                model = budget.within(lambda: _model(spec, spec.model.name), max_params)
+            except RecursionError:  # Keras walks its graph recursively, one frame per layer
+                raise SpecError(Problem.at_path(("model",), f"the model is too deep for Keras "
+                                                f"to build ({len(spec.layers):,} layers in a "
+                                                "chain)")) from None
+        if compile and spec.compile is not None:
+            _compile(model, spec)
     return model
 
 
@@ -118,8 +116,8 @@ def _strategy(name: str | None):
     except (ValueError, RuntimeError, tf.errors.OpError) as exc:
         reason = _first_sentence(str(exc)) if str(exc) else type(exc).__name__
         where = "no TPU was found" if name == "tpu" else "TensorFlow refused it"
-        raise SpecError(Problem(f"cannot use the '{name}' strategy here: {where} ({reason})",
-                                path="build.strategy")) from None
+        raise SpecError(Problem.at_path(("build", "strategy"), f"cannot use the '{name}' "
+                                        f"strategy here: {where} ({reason})")) from None
 
 
 def _model(spec: Spec, name: str | None):
@@ -176,8 +174,7 @@ def _value(layer: str, arg: str, value: Any) -> Any:
         if isinstance(value, str):
             value = {"type": value}
         module = keras.initializers if kind == "initializer" else keras.constraints
-        table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
-        names = registry.INITIALIZER_NAMES if kind == "initializer" else registry.CONSTRAINT_NAMES
+        table, names = registry.OBJECTS[kind]
         cls = names.get(value["type"], value["type"])
         assert cls in table  # validated: only registry names reach here
         return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})
@@ -335,7 +332,8 @@ def _guarded(node: Node, step):
         return step()
     except SpecError as exc:  # e.g. an unknown custom regularizer: point at its layer
         raise SpecError(
-            p if p.path else Problem(p.message, f"layers[{node.index}]", suggestion=p.suggestion)
+            p if p.path else Problem.at_path(("layers", node.index), p.message,
+                                             suggestion=p.suggestion)
             for p in exc.problems
         ) from None
     except Exception as exc:
@@ -344,9 +342,8 @@ def _guarded(node: Node, step):
             exc.add_note(f"specc: while building layer '{node.name}' ({kind}), layers[{node.index}]")
             raise
         reason = _first_sentence(str(exc))
-        raise SpecError(Problem(
-            f"Keras rejected layer '{node.name}' ({kind}): {reason}",
-            path=f"layers[{node.index}]",
+        raise SpecError(Problem.at_path(
+            ("layers", node.index), f"Keras rejected layer '{node.name}' ({kind}): {reason}",
         )) from None
 
 
@@ -398,8 +395,8 @@ def _compile(model, spec: Spec) -> None:
                 args[key] = _compile_objects(key, args[key], taken)
         model.compile(optimizer=_optimizer(section.optimizer), **args)
     except Exception as exc:  # Keras's constructors check the values (AUC's num_thresholds > 1)
-        raise SpecError(Problem(f"Keras rejected the compile settings: {_first_sentence(str(exc))}",
-                                path="compile")) from None
+        raise SpecError(Problem.at_path(("compile",), "Keras rejected the compile settings: "
+                                        f"{_first_sentence(str(exc))}")) from None
 
 
 def _optimizer(optimizer):

@@ -13,7 +13,7 @@ from typing import Any
 
 from specc.expanding.expanded import INDEX, Origin, Reporter, Use
 from specc.reading.load import Path
-from specc.reading.overrides import keras_names
+from specc.vocab.names import keras_names
 
 FAILED = ("failed",)  # a name whose entry failed: later uses of it stay quiet
 

@@ -22,6 +22,7 @@ from typing import Any
 from specc.vocab import registry
 from specc.errors import Problem, SpecError, suggest
 from specc.reading.load import Document, Path, format_path
+from specc.vocab.names import keras_names
 
 _PART = re.compile(r'(?:^|\.)(?:(?P<key>[A-Za-z0-9_-]+|\*)|"(?P<quoted>[^"]*)")'
                    r'|\[(?P<index>-?\d+|\*)\]')
@@ -220,34 +221,6 @@ def entry_names(spec: dict, kind: str) -> list[str | None]:
     (written names, else Keras's defaults: dense, dense_1, input_layer...)."""
     inputs, layers = keras_names(spec)
     return inputs if kind == "inputs" else layers
-
-
-def keras_names(spec: dict, untyped: str | None = None) -> tuple[list[str], list[str | None]]:
-    """The names Keras will give a spec's [[inputs]] and [[layers]]: written names, else
-    its defaults (input_layer, dense, dense_1...). A layer without a type is named
-    after ``untyped`` (None: no name).
-
-    >>> keras_names({"inputs": [{"shape": [4]}], "layers": [{"type": "Dense"}]})
-    (['input_layer'], ['dense'])
-    """
-    from specc.checking.graph import default_input_names, default_names
-
-    def written(entries: Any) -> list[dict | None]:
-        return [e if isinstance(e, dict) else None for e in entries] \
-            if isinstance(entries, list) else []
-
-    def name(entry: dict | None) -> str | None:
-        value = entry.get("name") if entry is not None else None
-        return value if isinstance(value, str) else None
-
-    def layer_type(entry: dict | None) -> str | None:
-        value = entry.get("type") if entry is not None else None
-        return value if isinstance(value, str) else untyped
-
-    inputs = default_input_names([name(e) for e in written(spec.get("inputs"))])
-    layers = default_names([(name(e), layer_type(e)) for e in written(spec.get("layers"))],
-                           taken=set(inputs))
-    return inputs, layers
 
 
 def _takes(layer: dict, key: Any) -> bool:

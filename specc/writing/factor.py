@@ -14,10 +14,11 @@ import re
 from typing import Any
 
 from specc.vocab import registry
+from specc.vocab.names import keras_names
+from specc.vocab.values import NONE_WORD
 from specc.expanding.blocks import param_type
 from specc.expanding.defaults import WRAPPED
 from specc.expanding.expand import escaped, has_braces
-from specc.reading.overrides import keras_names
 
 # Keys of a layer table that are not constructor arguments.
 _NOT_ARGUMENTS = ("type", "name", "inputs", "call")
@@ -274,7 +275,7 @@ def _default(layer_type: str, arg: str) -> Any:
         return _UNKNOWN
     value = info["default"]
     if value is None:
-        return "None"
+        return NONE_WORD
     return value if isinstance(value, (bool, int, float, str, list)) else _UNKNOWN
 
 
