@@ -22,6 +22,7 @@ from typing import Any
 from specc.vocab import registry
 from specc.errors import Problem, SpecError, suggest
 from specc.reading.load import Document, Path, format_path
+from specc.vocab.names import keras_names
 
 _PART = re.compile(r'(?:^|\.)(?:(?P<key>[A-Za-z0-9_-]+|\*)|"(?P<quoted>[^"]*)")'
                    r'|\[(?P<index>-?\d+|\*)\]')
@@ -218,17 +219,8 @@ def _list_step(data: dict, node: list, at: Path, key: Any, override: Override) -
 def entry_names(spec: dict, kind: str) -> list[str | None]:
     """The names of a spec table's [[layers]] or [[inputs]] as Keras will call them
     (written names, else Keras's defaults: dense, dense_1, input_layer...)."""
-    from specc.vocab.names import default_input_names, default_names
-
-    def written(entries: Any, *keys: str) -> list[tuple]:
-        if not isinstance(entries, list):
-            return []
-        return [tuple(e.get(k) if isinstance(e, dict) else None for k in keys) for e in entries]
-
-    inputs = default_input_names([name for name, in written(spec.get("inputs"), "name")])
-    if kind == "inputs":
-        return inputs
-    return default_names(written(spec.get("layers"), "name", "type"), taken=set(inputs))
+    inputs, layers = keras_names(spec)
+    return inputs if kind == "inputs" else layers
 
 
 def _takes(layer: dict, key: Any) -> bool:

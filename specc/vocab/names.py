@@ -7,6 +7,7 @@ layers and inputs the way Keras will, before any of them is typed.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from specc.vocab import registry
 
@@ -74,3 +75,30 @@ def default_index(name: str, base: str) -> int | None:
     if number != name and number.isdigit() and number[0] != "0":
         return int(number)
     return None
+
+
+def keras_names(spec: dict, untyped: str | None = None) -> tuple[list[str], list[str | None]]:
+    """The names Keras will give a spec's [[inputs]] and [[layers]]: written names, else
+    its defaults (input_layer, dense, dense_1...). A layer without a type is named
+    after ``untyped`` (None: no name).
+
+    >>> keras_names({"inputs": [{"shape": [4]}], "layers": [{"type": "Dense"}]})
+    (['input_layer'], ['dense'])
+    """
+
+    def written(entries: Any) -> list[dict | None]:
+        return [e if isinstance(e, dict) else None for e in entries] \
+            if isinstance(entries, list) else []
+
+    def name(entry: dict | None) -> str | None:
+        value = entry.get("name") if entry is not None else None
+        return value if isinstance(value, str) else None
+
+    def layer_type(entry: dict | None) -> str | None:
+        value = entry.get("type") if entry is not None else None
+        return value if isinstance(value, str) else untyped
+
+    inputs = default_input_names([name(e) for e in written(spec.get("inputs"))])
+    layers = default_names([(name(e), layer_type(e)) for e in written(spec.get("layers"))],
+                           taken=set(inputs))
+    return inputs, layers
