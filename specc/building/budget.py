@@ -107,7 +107,7 @@ def check_constant_operation(op, args: list) -> None:
         return
     try:
         values = _count(op.compute_output_spec(*args).shape)
-    except Exception:  # Keras refuses the arguments: _guarded says why, when it runs
+    except Exception:  # Keras refuses the arguments: complaints.guarded says why, when it runs
         return
     if values > MAX_CONSTANT_VALUES:
         raise SpecError(Problem(
