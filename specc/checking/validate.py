@@ -57,7 +57,9 @@ def load(path, overrides=()) -> models.Spec:
 
     ``overrides`` change values as ``--set`` does, before anything is checked:
 
-    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
+    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])
+    >>> spec.layers[0].units
+    128
     """
     with paused():  # linear time on big specs (see specc/collector.py)
         doc = load_document(path)
