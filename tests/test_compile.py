@@ -27,31 +27,10 @@ from specc.errors import SpecError
 from specc.exporting.export import export, export_file
 from specc.reading.load import parse_text
 from specc.checking.validate import validate_document
+from conftest import comparable
 
 ROOT = Path(__file__).resolve().parent.parent
 schedules = keras.optimizers.schedules
-
-
-def comparable(config: dict) -> dict:
-    """A compile config as the spec keeps it.
-
-    The optimizer's name is numbered per process (adam, adam_1), and a built-in
-    function (keras.losses.binary_crossentropy) is written by its name, which
-    Keras resolves to that same function; everything else must be equal.
-    """
-    config = json.loads(json.dumps(config))
-    config["optimizer"]["config"].pop("name", None) if isinstance(config["optimizer"], dict) else None
-
-    def names(value):
-        if isinstance(value, list):
-            return [names(v) for v in value]
-        if isinstance(value, dict) and value.get("class_name") == "function":
-            return value["config"]
-        if isinstance(value, dict):
-            return {k: names(v) for k, v in value.items()}
-        return value
-
-    return names(config)
 
 
 def round_trip(model) -> tuple[str, keras.Model]:

@@ -95,12 +95,15 @@ def corpus_penalty(w, factor=1.0, power=1):
 
 
 @pytest.mark.parametrize("name", _specs(VALID))
-def test_valid_spec_builds(name):
+def test_valid_spec_builds_exports_and_builds_again_the_same(name):
+    """build -> export -> build: the same layers, configs, weights' shapes, parameters
+    and compile config (conftest.round_trip), in the spec's own format."""
     import specc
+    from conftest import round_trip
     from specc.building.build import build
 
     specc.register_regularizer("my_penalty")(corpus_penalty)
-    build(load(VALID / name))
+    round_trip(build(load(VALID / name)), "json" if name.endswith(".json") else "toml")
 
 
 @pytest.mark.parametrize("name", _specs(INVALID))
