@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from specc.vocab import registry
+from specc.vocab import keras_version, registry
 from specc.checking import spec as models
 from specc.collector import paused
 from specc.errors import Problem, SpecError, limited_suggestions, suggest
@@ -71,7 +71,9 @@ def load(path, overrides=()) -> models.Spec:
 
 
 def validate_document(doc: Document) -> models.Spec:
-    """Run the schema, model and wiring checks over a parsed document."""
+    """Run the schema, model and wiring checks over a parsed document (refused when
+    the installed Keras is one the catalog does not describe)."""
+    keras_version.check(keras_version.installed())
     with limited_suggestions():
         return _validate_document(doc)
 
