@@ -37,7 +37,7 @@ def import_keras():
     >>> import_keras().__name__  # doctest: +SKIP
     'keras'
     """
-    keras_version.check(keras_version.installed())
+    keras_version.check_installed()
     keras = _import_keras()
     keras_version.check(keras.__version__)
     return keras

@@ -73,7 +73,7 @@ def load(path, overrides=()) -> models.Spec:
 def validate_document(doc: Document) -> models.Spec:
     """Run the schema, model and wiring checks over a parsed document (refused when
     the installed Keras is one the catalog does not describe)."""
-    keras_version.check(keras_version.installed())
+    keras_version.check_installed()
     with limited_suggestions():
         return _validate_document(doc)
 

@@ -124,7 +124,7 @@ def validate(
     if fmt not in ("text", "json"):
         raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
     try:  # once, not once per spec
-        keras_version.check(keras_version.installed())
+        keras_version.check_installed()
     except SpecError as exc:
         _report(exc, fmt)
         raise typer.Exit(1)

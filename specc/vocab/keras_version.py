@@ -44,6 +44,11 @@ def supports(version: str) -> bool:
     return found is not None and (int(found[1]), int(found[2])) == (_MAJOR, _MINOR)
 
 
+def check_installed() -> None:
+    """Refuse the installed Keras when the catalog does not describe it."""
+    check(installed())
+
+
 def check(version: str | None) -> None:
     """Refuse a Keras ``version`` the catalog does not describe (None: nothing to check)."""
     if version is None or supports(version):
