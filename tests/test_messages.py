@@ -406,4 +406,7 @@ def test_suggestions_stop_after_their_budget():
     with_hint = [p for p in unknown if p.suggestion]
     # each suggestion compares with the 1,501 names of the spec: 333 fit in the budget
     assert len(with_hint) == 500_000 // 1501
-    assert unknown[0].suggestion is not None and unknown[-1].suggestion is None
+    # in file order: the first 333 get theirs (d0x -> d0), the rest none
+    assert [p.suggestion for p in unknown[1:4]] == ["d0", "d1", "d2"]
+    assert [p.suggestion for p in unknown[332:334]] == ["d331", None]
+    assert [p.suggestion for p in unknown[333:]] == [None] * (1500 - 333)
