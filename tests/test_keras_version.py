@@ -95,3 +95,9 @@ def test_the_python_api_refuses_another_keras(monkeypatch):
         specc.build(spec)
     assert [str(p) for p in loading.value.problems] == [MESSAGE.format("3.14.1")]
     assert [str(p) for p in building.value.problems] == [MESSAGE.format("3.14.1")]
+
+
+def test_the_readme_states_the_range_and_shows_the_message():
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "specc supports Keras 3.15 (`keras>=3.15,<3.16`, as `pyproject.toml` requires)" in readme
+    assert f"`{MESSAGE.format('3.14.1')}`" in readme
