@@ -156,7 +156,7 @@ def test_a_huge_spec_is_refused_without_allocating(tmp_path):
         build(specc.load("specs/cnn.toml"))  # TensorFlow imported and warm
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
-            build(specc.load({str(path)!r}))
+            specc.build({str(path)!r})  # a file: the problem is placed at its line
         except specc.SpecError as exc:
             print(exc)
         grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # KiB on Linux

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from specc.errors import Problem, SpecError
-from specc.checking.graph import graph, input_names, layer_names, names_implied, split_ref, to_snake_case
+from specc.checking.graph import graph, input_names, layer_names, names_implied
+from specc.vocab.names import split_ref, to_snake_case
 from specc.checking.spec import Spec
 
 

@@ -207,11 +207,28 @@ BUILD_ERRORS = {
 @pytest.mark.parametrize("name", BUILD_ERRORS)
 def test_build_error_is_placed_on_the_spec_layer(name):
     from specc.building.build import build
+    from specc.checking.validate import check_document
+    from specc.reading.places import placed_in
 
     text, expected = BUILD_ERRORS[name]
-    spec = validate_document(parse_text(text, "toml", "spec.toml"))
+    checked = check_document(parse_text(text, "toml", "spec.toml"))
+    with pytest.raises(SpecError) as unplaced:  # the build stage knows the path only
+        build(checked.spec)
+    assert [str(p) for p in unplaced.value.problems] == [
+        "<spec>:" + expected.split(":", 3)[3]]
+    with pytest.raises(SpecError) as caught, placed_in(checked.document):
+        build(checked.spec)
+    assert [str(p) for p in caught.value.problems] == [expected]
+
+
+def test_build_of_a_spec_file_places_problems_at_their_line(tmp_path, monkeypatch):
+    import specc
+
+    text, expected = BUILD_ERRORS["reshape_size"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.toml").write_text(text)
     with pytest.raises(SpecError) as caught:
-        build(spec)
+        specc.build("spec.toml")
     assert [str(p) for p in caught.value.problems] == [expected]
 
 
@@ -372,7 +389,7 @@ def test_layers_refuses_an_unknown_name(cli, name, message):
 
 
 def test_describe_layer_is_the_python_side_of_specc_layers():
-    from specc.checking.spec import describe_layer
+    from specc.vocab.kinds import describe_layer
 
     rows = describe_layer("Dropout")
     assert rows[0] == {"name": "rate", "type": "number in [0, 1)", "default": None,

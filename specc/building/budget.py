@@ -87,9 +87,8 @@ def within(make: Callable, max_params: int | None):
         except Exception as exc:  # MemoryError, TensorFlow's ResourceExhaustedError
             if type(exc).__name__ not in ("MemoryError", "ResourceExhaustedError"):
                 raise
-            raise SpecError(Problem(
-                f"not enough memory to make the weights of {size.describe()}",
-                path="model",
+            raise SpecError(Problem.at_path(
+                ("model",), f"not enough memory to make the weights of {size.describe()}",
             )) from None
         return model
     finally:
@@ -125,10 +124,9 @@ def check(size: Estimate, max_params: int) -> None:
     largest = ""
     if size.largest is not None and size.largest[1] * 2 > size.params:
         largest = f"; most are in layer '{size.largest[0]}' ({size.largest[1]:,})"
-    raise SpecError(Problem(
-        f"the model has about {size.describe()}, over the budget of {max_params:,}"
-        f"{largest}; raise it with --max-params",
-        path="model",
+    raise SpecError(Problem.at_path(
+        ("model",), f"the model has about {size.describe()}, over the budget of "
+        f"{max_params:,}{largest}; raise it with --max-params",
     ))
 
 

@@ -25,7 +25,9 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     """Compile a validated Spec into a ``keras.Model``.
 
     A model with more than ``max_params`` parameters is refused before any of
-    its weights is allocated (``None``: no budget).
+    its weights is allocated (``None``: no budget). Problems name the place in the
+    spec by data path (``layers[3]``); the caller holding the spec's document gives
+    them a line (specc.reading.places.placed_in).
 
     >>> model = build(load("specs/tutorial_l2_l1.toml"))  # doctest: +SKIP
     """
@@ -37,22 +39,17 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
 
     _deep_enough(spec)
     section = spec.build
-    try:
-        strategy = _strategy(section.strategy if section else None)
-        with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
-            with paused():  # linear time on big models (see specc/collector.py)
-                try:
-                    model = budget.within(lambda: assemble(spec, spec.model.name), max_params)
-                except RecursionError:  # Keras walks its graph recursively, one frame per layer
-                    raise SpecError(Problem(f"the model is too deep for Keras to build "
-                                            f"({len(spec.layers):,} layers in a chain)",
-                                            path="model")) from None
-            if compile and spec.compile is not None:
-                compile_model(model, spec)
-    except SpecError as exc:
-        from specc.checking.validate import place
-
-        raise SpecError(place(spec._document, exc.problems)) from None
+    strategy = _strategy(section.strategy if section else None)
+    with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
+        with paused():  # linear time on big models (see specc/collector.py)
+            try:
+                model = budget.within(lambda: assemble(spec, spec.model.name), max_params)
+            except RecursionError:  # Keras walks its graph recursively, one frame per layer
+                raise SpecError(Problem.at_path(("model",), f"the model is too deep for Keras "
+                                                f"to build ({len(spec.layers):,} layers in a "
+                                                "chain)")) from None
+        if compile and spec.compile is not None:
+            compile_model(model, spec)
     return model
 
 
@@ -119,5 +116,5 @@ def _strategy(name: str | None):
     except (ValueError, RuntimeError, tf.errors.OpError) as exc:
         reason = first_sentence(str(exc)) if str(exc) else type(exc).__name__
         where = "no TPU was found" if name == "tpu" else "TensorFlow refused it"
-        raise SpecError(Problem(f"cannot use the '{name}' strategy here: {where} ({reason})",
-                                path="build.strategy")) from None
+        raise SpecError(Problem.at_path(("build", "strategy"), f"cannot use the '{name}' "
+                                        f"strategy here: {where} ({reason})")) from None

@@ -21,8 +21,8 @@ def compile_model(model, spec: Spec) -> None:
                 args[key] = _compile_objects(key, args[key], taken)
         model.compile(optimizer=_optimizer(section.optimizer), **args)
     except Exception as exc:  # Keras's constructors check the values (AUC's num_thresholds > 1)
-        raise SpecError(Problem(f"Keras rejected the compile settings: {first_sentence(str(exc))}",
-                                path="compile")) from None
+        raise SpecError(Problem.at_path(("compile",), "Keras rejected the compile settings: "
+                                        f"{first_sentence(str(exc))}")) from None
 
 
 def _optimizer(optimizer):

@@ -29,7 +29,8 @@ def guarded(node: Node, step):
         return step()
     except SpecError as exc:  # e.g. an unknown custom regularizer: point at its layer
         raise SpecError(
-            p if p.path else Problem(p.message, f"layers[{node.index}]", suggestion=p.suggestion)
+            p if p.path else Problem.at_path(("layers", node.index), p.message,
+                                             suggestion=p.suggestion)
             for p in exc.problems
         ) from None
     except Exception as exc:
@@ -38,9 +39,8 @@ def guarded(node: Node, step):
             exc.add_note(f"specc: while building layer '{node.name}' ({kind}), layers[{node.index}]")
             raise
         reason = first_sentence(str(exc))
-        raise SpecError(Problem(
-            f"Keras rejected layer '{node.name}' ({kind}): {reason}",
-            path=f"layers[{node.index}]",
+        raise SpecError(Problem.at_path(
+            ("layers", node.index), f"Keras rejected layer '{node.name}' ({kind}): {reason}",
         )) from None
 
 

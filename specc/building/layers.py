@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from specc.vocab import registry
-from specc.checking.graph import to_snake_case
+from specc.vocab.names import to_snake_case
 from specc.checking.spec import Nested, Op
 
 
@@ -58,8 +58,7 @@ def _value(layer: str, arg: str, value: Any) -> Any:
         if isinstance(value, str):
             value = {"type": value}
         module = keras.initializers if kind == "initializer" else keras.constraints
-        table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
-        names = registry.INITIALIZER_NAMES if kind == "initializer" else registry.CONSTRAINT_NAMES
+        table, names = registry.OBJECTS[kind]
         cls = names.get(value["type"], value["type"])
         assert cls in table  # validated: only registry names reach here
         return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})

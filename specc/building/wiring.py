@@ -10,8 +10,9 @@ from specc.building.complaints import KERAS_COMPLAINTS, guarded
 from specc.building.layers import make_layer
 from specc.vocab import registry
 from specc.errors import SpecError
-from specc.checking.graph import Graph, Node, graph as resolve, split_ref
+from specc.checking.graph import Graph, Node, graph as resolve
 from specc.checking.spec import Apply, Op, Spec
+from specc.vocab.names import split_ref
 
 
 def assemble(spec: Spec, name: str | None):

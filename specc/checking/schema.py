@@ -17,7 +17,8 @@ import json
 import sys
 
 from specc.checking import schema_shared
-from specc.checking.validate import SCHEMA_PATH
+from specc.checking.schema_file import SCHEMA_PATH
+from specc.vocab.values import NONE_DOC
 
 SCHEMA_ID = "https://specc.dev/schemas/specc.schema.json"
 REGENERATE = "python -m specc.checking.schema"
@@ -77,9 +78,10 @@ def _walk(node, change):
 def _share(schema: dict) -> dict:
     """Name the unions that every layer repeats once, in $defs, and refer to them."""
     from specc.vocab import registry
+    from specc.vocab.values import NONE_WORD
 
     shared_defs: dict[str, dict] = {}
-    enums = {"NoneToken": ["None", None], "ActivationName": registry.ACTIVATIONS,
+    enums = {"NoneToken": [NONE_WORD, None], "ActivationName": registry.ACTIVATIONS,
              "DtypeName": registry.DTYPES}
     unions = {"#/$defs/L1": "Regularizer", "#/$defs/InitializerConstant": "Initializer",
               "#/$defs/ConstraintMaxNorm": "Constraint",
@@ -115,7 +117,7 @@ def _share(schema: dict) -> dict:
 
 
 _SHARED_DOCS = {
-    "NoneToken": {"description": 'Keras None: TOML has no null, so it is written "None"'},
+    "NoneToken": {"description": NONE_DOC},
     "ActivationName": {"description": "a Keras activation function name", "examples": ["relu"]},
     "DtypeName": {"description": "a Keras dtype name", "examples": ["float32"]},
     "Initializer": {

@@ -36,16 +36,15 @@ _DROPPED = ("title",)
 
 def share_layer_arguments(defs: dict) -> None:
     """Every layer argument refers to its kind's definition, Arg.<kind>."""
-    from specc.checking.spec import LAYER_MODELS, RECURRENT_SLOTS
+    from specc.checking.spec import LAYER_MODELS
+    from specc.vocab.kinds import kind_of
 
     choices = _enum_choices()
     uses: dict[str, list] = {}
     for layer in LAYER_MODELS:
         props = defs[layer]["properties"]
         for arg, info in registry.layer_args(layer).items():
-            kind = registry.arg_kind(layer, arg, info)
-            if (layer, arg) in RECURRENT_SLOTS:
-                kind = "recurrent_layer"
+            kind = kind_of(layer, arg, info)
             if kind == "enum":
                 values = registry.enum_choices(layer, arg, info)
                 kind = arg if len(choices[arg]) == 1 else f"{arg}({','.join(values)})"

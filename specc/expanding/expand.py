@@ -700,7 +700,7 @@ class _Expander:
     def finish(self, flat: dict, outputs: list) -> None:
         inputs = flat.get("inputs")
         input_names = _input_names(inputs)
-        from specc.checking.graph import default_names
+        from specc.vocab.names import default_names
 
         names = default_names(
             [(layer.get("name") if isinstance(layer.get("name"), str) else None,
@@ -811,7 +811,7 @@ def _with_tensor(ref: Any, index: int | None) -> Any:
 
 
 def _input_names(inputs: Any) -> list[str]:
-    from specc.checking.graph import default_input_names
+    from specc.vocab.names import default_input_names
 
     if not isinstance(inputs, list):
         return []

@@ -18,7 +18,8 @@ from specc.reading.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive
 from specc.collector import paused
 from specc.errors import Problem, SpecError, suggest
 from specc.vocab.floats import short_float
-from specc.checking.graph import layer_names, names_implied, to_snake_case, wiring_problems
+from specc.checking.graph import layer_names, names_implied, wiring_problems
+from specc.vocab.names import to_snake_case
 from specc.reading.load import format_path
 from specc.checking.spec import Spec
 
@@ -732,7 +733,8 @@ def _rename_ref(spec: Spec, old: str, new: str) -> None:
 
 def _drop_zero_indexes(spec: Spec) -> None:
     """"dense:0" is "dense" where a call returns one tensor (export writes every index)."""
-    from specc.checking.graph import output_count, split_ref
+    from specc.checking.graph import output_count
+    from specc.vocab.names import split_ref
 
     by_name = dict(zip(layer_names(spec), spec.layers))
 
@@ -786,7 +788,8 @@ def layer_objects(spec: Spec):
 def _dtype_policy(spec: Spec) -> None:
     """Every layer under one dtype policy other than float32 (a model built under
     [build] dtype_policy): say it once in [build] rather than on each layer."""
-    from specc.checking.spec import DTYPE_POLICIES, BuildSection
+    from specc.checking.spec import BuildSection
+    from specc.vocab.registry import DTYPE_POLICIES
 
     layers = list(layer_objects(spec))
     policies = {layer.dtype for layer in layers}

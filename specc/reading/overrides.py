@@ -221,7 +221,7 @@ def _list_step(data: dict, node: list, at: Path, key: Any, override: Override) -
 def entry_names(spec: dict, kind: str) -> list[str | None]:
     """The names of a spec table's [[layers]] or [[inputs]] as Keras will call them
     (written names, else Keras's defaults: dense, dense_1, input_layer...)."""
-    from specc.checking.graph import default_input_names, default_names
+    from specc.vocab.names import default_input_names, default_names
 
     def written(entries: Any, *keys: str) -> list[tuple]:
         if not isinstance(entries, list):

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specc.vocab import registry
-from specc.checking.graph import Graph, graph as resolve, leaves, split_ref
+from specc.checking.graph import Graph, graph as resolve, leaves
+from specc.vocab.names import split_ref
 from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.reporting.rules import layer_output
 from specc.reporting.rules_base import Shape, Unknown, Weights, is_multi

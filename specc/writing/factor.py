@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from specc.vocab import registry
+from specc.vocab.values import NONE_WORD
 from specc.expanding.expand import escaped, has_braces
 
 # Keys of a layer table that are not constructor arguments.
@@ -271,7 +272,7 @@ def _default(layer_type: str, arg: str) -> Any:
         return _UNKNOWN
     value = info["default"]
     if value is None:
-        return "None"
+        return NONE_WORD
     return value if isinstance(value, (bool, int, float, str, list)) else _UNKNOWN
 
 
@@ -311,7 +312,7 @@ def _same_model(flat: dict, factored: dict) -> bool:
 
 
 def _wired(data: dict) -> list:
-    from specc.checking.graph import default_input_names, default_names
+    from specc.vocab.names import default_input_names, default_names
 
     layers = data["layers"]
     inputs = default_input_names([i.get("name") for i in data.get("inputs", [])])
