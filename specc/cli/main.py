@@ -119,9 +119,15 @@ def validate(
 ) -> None:
     """Check specs without importing TensorFlow; report every problem at once."""
     from specc.checking.validate import load
+    from specc.vocab import keras_version
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+    try:  # once, not once per spec
+        keras_version.check_installed()
+    except SpecError as exc:
+        _report(exc, fmt)
+        raise typer.Exit(1)
     problems = []
     for path in specs:
         try:
