@@ -1,8 +1,8 @@
 """specc: Keras models as reviewable data (TOML or JSON specs).
 
 >>> import specc
->>> spec = specc.load("specs/tutorial_dropout.toml")  # doctest: +SKIP
->>> model = specc.build(spec)                          # doctest: +SKIP
+>>> spec = specc.load("specs/tutorial_dropout.toml")
+>>> model = specc.build(spec)  # doctest: +SKIP
 
 Importing specc does not import TensorFlow; ``build`` and ``export`` do. Nor
 does it build the pydantic models: ``specc --version`` stays instant, and
@@ -23,7 +23,9 @@ register_with_keras()
 def load(path, overrides=()):
     """Read, check and type a spec file (see ``specc.checking.validate.load``).
 
-    >>> specc.load("spec.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
+    >>> import specc
+    >>> specc.load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"]).layers[0].units
+    128
     """
     from specc.checking.validate import load as _load
 
@@ -75,7 +77,8 @@ def export(model, *, compile: bool = True):
 def summary(spec):
     """Output shapes and parameter counts of a Spec's layers, without TensorFlow.
 
-    >>> specc.summary(specc.load("specs/cnn.toml")).total  # doctest: +SKIP
+    >>> import specc
+    >>> specc.summary(specc.load("specs/cnn.toml")).total
     16394
     """
     from specc.reporting.shapes import summarize

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from specc.vocab import keras_version
 from specc.checking.schema_file import SCHEMA_PATH
 from specc.checking.spec import Spec
 from specc.checking.translate import model_problems
@@ -37,7 +38,9 @@ def load(path, overrides=()) -> Spec:
 
     ``overrides`` change values as ``--set`` does, before anything is checked:
 
-    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
+    >>> spec = load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"])
+    >>> spec.layers[0].units
+    128
     """
     return check_file(path, overrides).spec
 
@@ -59,7 +62,9 @@ def validate_document(doc: Document) -> Spec:
 
 
 def check_document(doc: Document) -> Checked:
-    """``validate_document``, keeping the expanded document beside the spec."""
+    """``validate_document``, keeping the expanded document beside the spec (refused
+    when the installed Keras is one the catalog does not describe)."""
+    keras_version.check_installed()
     with limited_suggestions():
         return _check(doc)
 

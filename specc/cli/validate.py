@@ -20,7 +20,13 @@ def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None]) -> int
     """Load each spec; print ``PATH: ok`` for each good one (text) and every problem
     of the others; the exit code."""
     from specc.checking.validate import load
+    from specc.vocab import keras_version
 
+    try:  # once, not once per spec
+        keras_version.check_installed()
+    except SpecError as exc:
+        report(exc, fmt)
+        return 1
     problems = []
     for path in specs:
         try:

@@ -607,11 +607,14 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
-    """Bidirectional builds this backward layer itself when none is given."""
+    """Bidirectional builds this backward layer itself when none is given: the forward
+    layer's config with go_backwards flipped, named backward_NAME where the forward
+    layer is forward_NAME (keras/src/layers/rnn/bidirectional.py)."""
     if not forward or not backward:
         return False
     f, b = dict(forward["config"]), dict(backward["config"])
-    f.pop("name"), b.pop("name")
+    if b.pop("name", None) != "backward_" + str(f.pop("name", "")).removeprefix("forward_"):
+        return False
     f["go_backwards"] = not f.get("go_backwards", False)
     return forward["class_name"] == backward["class_name"] and _same(f, b)
 

@@ -94,7 +94,10 @@ def apply(doc: Document, overrides: list) -> Document:
     """The document with every override applied, in order; raises SpecError listing
     every override that does not fit the spec. Strings are parsed first.
 
-    >>> apply(doc, ["layers.dense.units=128"])  # doctest: +SKIP
+    >>> from specc.reading.load import parse_text
+    >>> doc = parse_text('[[inputs]]\\nshape = [4]\\n[[layers]]\\ntype = "Dense"\\nunits = 8\\n', "toml")
+    >>> apply(doc, ["layers.dense.units=128"]).data["layers"]
+    [{'type': 'Dense', 'units': 128}]
     """
     parsed, problems = [], []
     for item in overrides:
