@@ -212,7 +212,9 @@ def build(
 
         model = build_model(parsed, max_params=max_params)
         if weights is not None:
-            _load_weights(model, weights)
+            from specc.exporting.weights import load_weights
+
+            load_weights(model, weights)
         write_atomically(target, lambda tmp: _save(model, parsed, tmp))
     except SpecError as exc:
         _report(exc)
@@ -228,13 +230,6 @@ def _save(model, spec, path: str) -> None:
 
     model.save(path)
     record_spec(path, dumps(spec))
-
-
-def _load_weights(model, path: Path) -> None:
-    try:
-        model.load_weights(path)
-    except Exception as exc:  # h5py and Keras raise many kinds
-        raise SpecError(f"cannot load weights: {' '.join(str(exc).split())[:300]}", file=str(path))
 
 
 def summary_table(model):
@@ -277,11 +272,11 @@ def export(
     """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
     from specc.exporting import keras2
     from specc.writing.dump import dump, dumps
-    from specc.exporting.export import copy_weights_from_file as copy_keras3, export_file as export_keras3
+    from specc.exporting.export import export_file as export_keras3
+    from specc.exporting.weights import copy_weights
 
     legacy = model.suffix.lower() in keras2.SUFFIXES
     export_file = keras2.export_file if legacy else export_keras3
-    copy_weights_from_file = keras2.copy_weights_from_h5 if legacy else copy_keras3
     if legacy and weights is not None and model.suffix.lower() == ".json":
         raise typer.BadParameter("a .json model holds no weights: export its .h5 file",
                                  param_hint="--weights")
@@ -303,7 +298,7 @@ def export(
 
             _load_plugins(plugin)  # the rebuilt model needs the user's penalties
             rebuilt = build_model(spec, max_params=max_params)
-            copy_weights_from_file(rebuilt, model)
+            copy_weights(rebuilt, model)
             write_atomically(weights, rebuilt.save_weights)
         if factor:
             _write_factored(spec, output, schema_ref)

@@ -109,7 +109,7 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
 def _under_policy(spec: Spec) -> Spec:
     """The spec with [build] dtype_policy written on each layer that sets no dtype of its
     own, as Keras saves a model built under it (and export reads it back)."""
-    from specc.exporting.export import layer_objects
+    from specc.exporting.minimize import layer_objects
 
     policy = spec.build.dtype_policy if spec.build else None
     if policy is None:
@@ -184,7 +184,7 @@ def _default(cls: str, key: str) -> Any:
         return "float32"
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return None  # a default Keras derives from other arguments: only None means it
-    from specc.exporting.export import spec_value
+    from specc.exporting.layers import spec_value
 
     return spec_value(cls, key, info.get("config_default", info.get("default")))
 
@@ -285,7 +285,7 @@ def _is_mirror(forward: Any, backward: Any) -> bool:
 
 
 def _compile(data: dict) -> dict:
-    from specc.exporting.export import minimal_compile
+    from specc.exporting.compile_section import minimal_compile
 
     out = minimal_compile(data)
     optimizer = out.get("optimizer", "rmsprop")
