@@ -271,7 +271,6 @@ def export(
 ) -> None:
     """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
     from specc.exporting import keras2
-    from specc.writing.dump import dump, dumps
     from specc.exporting.export import export_file as export_keras3
     from specc.exporting.weights import copy_weights
 
@@ -300,12 +299,7 @@ def export(
             rebuilt = build_model(spec, max_params=max_params)
             copy_weights(rebuilt, model)
             write_atomically(weights, rebuilt.save_weights)
-        if factor:
-            _write_factored(spec, output, schema_ref)
-        elif output is not None:
-            dump(spec, output, schema_ref)
-        else:
-            sys.stdout.write(dumps(spec, schema=schema_ref))
+        _write_factored(spec, output, schema_ref, blocks=factor)
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
@@ -313,11 +307,11 @@ def export(
         typer.echo(f"wrote {output}")
 
 
-def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
+def _write_factored(spec, output: Path | None, schema_ref: str | None, blocks: bool) -> None:
     from specc.writing.factor import dumps_factored
 
     fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
-    text = dumps_factored(spec, fmt, schema_ref)
+    text = dumps_factored(spec, fmt, schema_ref, blocks=blocks)
     if output is None:
         sys.stdout.write(text)
         return
