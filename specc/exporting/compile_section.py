@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from specc.errors import Problem, suggest
-from specc.exporting.values import none, nones, same
+from specc.exporting.values import none, nones
 from specc.vocab import registry
 from specc.vocab.floats import short_float
 
@@ -105,7 +105,7 @@ def _optimizer(optimizer: Any, problems: list[Problem]) -> Any:
             value = _compile_object("learning-rate schedule", value, problems, f"{path}.{key}")
         elif isinstance(value, float):
             value = short_float(value)  # Keras keeps them as float32: 0.001 reads 0.0010000000474974513
-        if key != "name" and not same(value, defaults.get(key)):
+        if key != "name" and value != defaults.get(key):
             args[key] = none(value)
     return {"type": cls, **args} if args else cls.lower()
 
@@ -166,5 +166,5 @@ def _compile_default(key: str, value: Any, facts: dict, info: dict) -> bool:
     if key == "name" and info.get("default_name") is not None:
         return value == info["default_name"]
     # Spec data writes None as "None", a Keras config as null: compare both in words.
-    return same(nones(value), nones(facts.get("config_default", facts.get("default"))))
+    return nones(value) == nones(facts.get("config_default", facts.get("default")))
 

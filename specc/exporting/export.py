@@ -23,7 +23,7 @@ from specc.exporting.compile_section import compile_section
 from specc.exporting.config_shape import config_problems
 from specc.exporting.minimize import drop_zero_indexes, dtype_policy, minimize
 from specc.exporting.models import model_data
-from specc.exporting.values import plain
+from specc.exporting.values import plain, unshared
 from specc.reading.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
 from specc.reading.load import format_path
 
@@ -40,7 +40,7 @@ def export_file(path, *, compile: bool = True,
     with open_archive(path) as archive:
         raw = read_member(archive, CONFIG, max_config_bytes, file)
     try:
-        config = json.loads(raw)
+        config = json.loads(raw, object_hook=unshared)  # plain data already
     except json.JSONDecodeError as exc:
         raise SpecError(f"cannot read Keras model: config.json is not JSON ({exc.msg}, line "
                         f"{exc.lineno} column {exc.colno})", file=file) from None
@@ -48,7 +48,8 @@ def export_file(path, *, compile: bool = True,
         reason = "nested too deeply" if isinstance(exc, RecursionError) else (
             "an integer has more than 4300 digits" if "digits" in str(exc) else _reason(exc))
         raise SpecError(f"cannot read Keras model: config.json {reason}", file=file) from None
-    return export_config(config, file=file, compile=compile)
+    with paused():
+        return _export_config(config, file, compile, is_plain=True)
 
 
 def _reason(exc: Exception) -> str:
@@ -59,7 +60,9 @@ def export(model, *, compile: bool = True) -> Spec:
     """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``."""
     import keras
 
-    return export_config(plain(keras.saving.serialize_keras_object(model)), compile=compile)
+    config = plain(keras.saving.serialize_keras_object(model))
+    with paused():
+        return _export_config(config, None, compile, is_plain=True)
 
 
 def export_config(config: dict, file: str | None = None, *, compile: bool = True) -> Spec:
@@ -69,9 +72,9 @@ def export_config(config: dict, file: str | None = None, *, compile: bool = True
         return _export_config(config, file, compile)
 
 
-def _export_config(config: dict, file: str | None, compile: bool) -> Spec:
+def _export_config(config: dict, file: str | None, compile: bool, is_plain: bool = False) -> Spec:
     try:
-        config = plain(config)
+        config = config if is_plain else plain(config)
     except (ValueError, RecursionError):  # 4300-digit integers, nesting
         problems = config_problems(config) or [Problem("cannot be written as JSON")]
     else:

@@ -8,7 +8,7 @@ from typing import Any
 from specc.checking.graph import to_snake_case
 from specc.errors import Problem, SpecError
 from specc.exporting.config_shape import MODEL_CLASSES
-from specc.exporting.values import nones, same
+from specc.exporting.values import nones
 from specc.vocab import registry
 
 
@@ -73,7 +73,7 @@ def _is_default(key: str, value: Any, info: dict) -> bool:
         return _dtype(value) in (None, "float32")  # policies serialize in several shapes
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return value is None  # a derived default (strides = pool_size) must be written out
-    return same(value, info.get("config_default", info.get("default")))
+    return value == info.get("config_default", info.get("default"))
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
@@ -83,7 +83,7 @@ def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
     f, b = dict(forward["config"]), dict(backward["config"])
     f.pop("name"), b.pop("name")
     f["go_backwards"] = not f.get("go_backwards", False)
-    return forward["class_name"] == backward["class_name"] and same(f, b)
+    return forward["class_name"] == backward["class_name"] and f == b
 
 
 def spec_value(cls: str, key: str, value: Any) -> Any:
@@ -145,7 +145,7 @@ def _keras_object(kind: str, value: Any, problems: list[Problem], path: str):
         problems.append(Problem(f"{kind} '{cls}' is not supported by specc", path=path))
         return None
     defaults = table[cls]["args"]
-    args = {k: nones(v) for k, v in value.get("config", {}).items() if not same(v, defaults.get(k))}
+    args = {k: nones(v) for k, v in value.get("config", {}).items() if v != defaults.get(k)}
     names = [n for n in table[cls]["names"] if n.islower()]
     if not args and names:
         return names[0]
@@ -162,6 +162,6 @@ def _op(layer: dict, problems: list[Problem], path: str) -> dict:
     config = dict(layer.get("config", {}))
     name = config.pop("name", None)
     defaults = registry.OPS[key]["args"]
-    args = {k: nones(v) for k, v in config.items() if k in defaults and not same(v, defaults[k])}
+    args = {k: nones(v) for k, v in config.items() if k in defaults and v != defaults[k]}
     return {"type": f"ops.{key}", "name": name, **args}
 

@@ -1,4 +1,8 @@
-"""Keras config values as plain data: JSON shapes, comparison, None as the spec's word."""
+"""Keras config values as plain data: JSON shapes, None as the spec's word.
+
+Export works on plain JSON data only (``plain`` first, as the catalog is JSON), so
+``==`` compares a config value with a default: no tuples, no shared-object ids.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,13 @@ from specc.checking.spec import NONE_WORD
 def plain(value: Any) -> Any:
     """Tuples become lists, as they would after a trip through JSON; the ids a saved file
     gives objects shared between layers (an LSTM and its cell) are left out."""
-    def unshared(obj: dict) -> dict:
-        obj.pop("shared_object_id", None)
-        return obj
-
     return json.loads(json.dumps(value), object_hook=unshared)
 
 
-def same(a: Any, b: Any) -> bool:
-    # Both sides are plain JSON data already (export_config takes JSON data,
-    # the catalog is JSON): a JSON round trip per comparison took half of export,
-    # so only objects that differ are compared again without their shared ids.
-    return a == b or (isinstance(a, dict) and isinstance(b, dict) and plain(a) == plain(b))
+def unshared(obj: dict) -> dict:
+    """A JSON object without its shared-object id (``json.loads``'s object_hook)."""
+    obj.pop("shared_object_id", None)
+    return obj
 
 
 def none(value: Any) -> Any:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from specc.errors import Problem, SpecError
-from specc.exporting.values import same
 from specc.vocab import registry
 
 
@@ -77,7 +76,7 @@ def call_constants(node: dict, cls: str | None) -> dict:
     defaults = registry.LAYERS.get(cls, {}).get("call_options", {})
     return {k: v for k, v in node.get("kwargs", {}).items()
             if not _all_none(v) and not any(True for _ in histories(v))
-            and not (k in defaults and same(v, defaults[k]))}
+            and not (k in defaults and v == defaults[k])}
 
 
 def _all_none(value: Any) -> bool:
