@@ -4,11 +4,11 @@
     python benchmarks/bench_expand.py --sizes 1000 10000 --repeat 5
 
 A spec of two nested blocks (a stack of residual pairs) is expanded with
-``specc.expanding.expand`` for growing repeat counts; the table gives the median time and
+``specc.expand`` for growing repeat counts; the table gives the median time and
 the time per expanded layer, which stays flat when expansion is linear, with
 Python's garbage collector on (as users run it) and off (its full collections
 walk every live object, which grows with the model whatever specc does). Also
-timed: ``specc.reading.load`` of specs/resnet50.toml (blocks) against the flat spec
+timed: ``specc.load`` of specs/resnet50.toml (blocks) against the flat spec
 ``specc expand`` writes for it, in the same run.
 
 A script, not a test: pytest collects only tests/.

@@ -15,9 +15,9 @@ model, with the runs of the two sides interleaved:
   (b) export specc ``export`` + ``dumps`` vs Keras ``serialize_keras_object`` +
              ``json.dumps`` (specc's export starts from Keras's serialization,
              so this ratio cannot go below 1)
-  (c) load   ``specc.reading.load`` (checks only, no model) + ``specc.building.build`` of the
+  (c) load   ``specc.load`` (checks only, no model) + ``specc.build`` of the
              exported spec vs ``keras.models.model_from_json`` of config.json
-             (which builds the model); ``specc.reading.load`` alone is shown too
+             (which builds the model); ``specc.load`` alone is shown too
   (d) memory peak of Python allocations (tracemalloc) during (b), both sides
 
 Times are medians of --repeat runs (time.perf_counter), after one warm-up run
@@ -343,7 +343,7 @@ def report(results: list[dict], info: dict, command: str, repeat: int, build_rep
         "`keras.saving.serialize_keras_object`, so the ratio is at least 1 by construction.",
         "- (c) From files written by (a). Keras: `keras.models.model_from_json(path.read_text())` "
         "(builds the model). specc: `specc.build(specc.load(path))` of the TOML spec. "
-        "`specc.reading.load` alone (TOML and JSON spec) only parses and checks the spec, building "
+        "`specc.load` alone (TOML and JSON spec) only parses and checks the spec, building "
         "nothing, so its ratio against a full Keras rebuild is given for scale only. "
         "`keras.backend.clear_session()` before each rebuild, not timed. The warm-up rebuild of "
         "each side is checked to have the original's layer classes, layer names and parameter "

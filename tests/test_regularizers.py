@@ -273,7 +273,7 @@ def test_load_entry_points(tmp_path, monkeypatch):
 
     monkeypatch.setattr(plugins, "entry_points", fake_entry_points)
     assert plugins.load_entry_points() == ["test_from_ep"]
-    assert seen == ["specc.building.regularizers"]
+    assert seen == ["specc.regularizers"]
     assert plugins.get_regularizer("test_from_ep")(None) == 7.0
 
     eps[:] = [importlib.metadata.EntryPoint("test_bad_ep", "test_ep_mod:missing", group)]

@@ -133,7 +133,7 @@ def test_an_installed_penalty_reloads_through_its_entry_point_and_tf_keras(saved
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: reload-penalties\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(
-        "[specc.building.regularizers]\nreload_scaled_l1 = reload_penalties:scaled_l1\n")
+        "[specc.regularizers]\nreload_scaled_l1 = reload_penalties:scaled_l1\n")
     got = _fresh("""
         import specc
         import tensorflow as tf
@@ -165,3 +165,26 @@ def test_import_specc_imports_no_keras_and_changes_no_environment_variable():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_file_saved_before_the_package_moved_still_reloads(saved, tmp_path):
+    """specc's regularizer classes lived in specc.regularizers until 0.1's restructure:
+    files saved then name that module; Keras finds the classes by registered name."""
+    import zipfile
+
+    path, folder, expected = saved
+    old = tmp_path / "old.keras"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                assert b'"specc.building.regularizers"' in data
+                data = data.replace(b'"specc.building.regularizers"', b'"specc.regularizers"')
+            target.writestr(item, data)
+    got = _fresh("""
+        import specc
+        import reload_penalties
+        import keras
+        model = keras.models.load_model({path!r})
+    """, old, [folder])
+    assert got["regs"] == expected["regs"]

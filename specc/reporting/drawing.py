@@ -27,7 +27,7 @@ from specc.files import write_atomically
 from specc.checking.graph import graph as resolve, leaves, split_ref
 from specc.reporting.printing import params_text, shape_text
 from specc.reporting.shapes import LayerShape, summarize
-from specc.checking.spec import Apply, Nested, Op, Spec
+from specc.checking.spec import Apply, Nested, Op, Spec, parse_layer
 
 TEXT_FORMATS = (".dot", ".mmd")
 IMAGE_FORMATS = (".svg", ".png")
@@ -115,10 +115,8 @@ def _label(name: str, layer, row: LayerShape) -> list[str]:
     if isinstance(layer, Apply):
         kind = f"{kind}, shares '{layer.apply}'"
     lines = [f"{name}: {kind}", shape_text(row.output_shape)]
-    if row.params:
+    if row.params != 0:  # a count, or ? when unknown
         lines[-1] += f" · {params_text(row.params)} params"
-    elif row.params is None:
-        lines[-1] += " · ? params"
     if row.reason:
         lines.append(f"unknown: {row.reason}")
     details = [] if isinstance(layer, (Apply, Op)) else _details(layer)
@@ -133,12 +131,10 @@ def _details(layer) -> list[str]:
     found = []
     for key in ("layer", "backward_layer"):
         if isinstance(data.get(key), dict):
-            from specc.reporting.shapes import wrapped_layer
-
             inner = data[key]
             found.append(f"{key.replace('_', ' ')} {inner['type']}" +
                          (f"({inner['units']})" if "units" in inner else ""))
-            found += _details(wrapped_layer(inner))
+            found += _details(parse_layer(inner))
     for key in ("activation", "recurrent_activation"):
         if data.get(key) not in (None, "linear"):
             found.append(f"{key.replace('_', ' ')} {data[key]}")

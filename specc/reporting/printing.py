@@ -9,6 +9,7 @@ input_layer  InputLayer  (None, 784)        0
 
 from __future__ import annotations
 
+from specc.reporting.rules_base import is_multi
 from specc.reporting.shapes import LayerShape, Summary
 
 UNKNOWN = "?"
@@ -18,12 +19,13 @@ def shape_text(shape) -> str:
     """``(None, 28, 28, 16)`` as Keras prints it; several tensors side by side; ``?`` unknown."""
     if shape is None:
         return UNKNOWN
-    if shape and isinstance(shape[0], tuple):
+    if is_multi(shape):
         return ", ".join(shape_text(s) for s in shape)
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def params_text(count: int | None) -> str:
+    """``1,234``, or ``?`` for a count specc cannot work out."""
     return UNKNOWN if count is None else f"{count:,}"
 
 
@@ -88,7 +90,7 @@ def _row_json(row: LayerShape) -> dict:
 def _shape_json(shape):
     if shape is None:
         return None
-    if shape and isinstance(shape[0], tuple):
+    if is_multi(shape):
         return [list(s) for s in shape]
     return list(shape)
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 from specc.errors import SpecError, suggest
 
-ENTRY_POINT_GROUP = "specc.building.regularizers"
+ENTRY_POINT_GROUP = "specc.regularizers"
 
 _REGISTRY: dict[str, Callable] = {}
 _entry_points_loaded = False
@@ -108,10 +108,10 @@ def entry_points(group: str):
 def load_entry_points() -> list[str]:
     """Register the penalties installed packages advertise; return their names.
 
-    Each entry point in group ``specc.building.regularizers`` names a penalty and
+    Each entry point in group ``specc.regularizers`` names a penalty and
     points at its function, e.g. in pyproject.toml::
 
-        [project.entry-points."specc.building.regularizers"]
+        [project.entry-points."specc.regularizers"]
         my_penalty = "mypkg.penalties:my_penalty"
 
     >>> isinstance(load_entry_points(), list)

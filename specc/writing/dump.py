@@ -11,16 +11,17 @@ from specc.checking.spec import NONE_WORD, Spec
 def to_data(spec: Spec) -> dict:
     """Plain data for a spec: unset arguments left out, None written as "None"."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
-    return _words(data)
+    return none_to_word(data)
 
 
-def _words(value: Any) -> Any:
+def none_to_word(value: Any) -> Any:
+    """None written as the spec's "None" word, everywhere in a value."""
     if value is None:
         return NONE_WORD
     if isinstance(value, dict):
-        return {k: _words(v) for k, v in value.items()}
+        return {k: none_to_word(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_words(v) for v in value]
+        return [none_to_word(v) for v in value]
     return value
 
 
