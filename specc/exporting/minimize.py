@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from specc.checking.graph import layer_names, names_implied
-from specc.checking.spec import Spec
+from specc.checking.spec import Nested, Spec
 
 
 def _unset(model, field: str) -> None:
@@ -56,27 +56,28 @@ def drop_zero_indexes(spec: Spec) -> None:
 
 def _nested_specs(spec: Spec) -> list[Spec]:
     """The specs of models used as layers, directly or wrapped (TimeDistributed(model))."""
-    found = []
-    for layer in spec.layers:
-        for inner in (layer, getattr(layer, "layer", None)):
-            if isinstance(getattr(inner, "spec", None), Spec):
-                found.append(inner.spec)
-    return found
+    return [inner.spec for layer in spec.layers for inner in (layer, _field(layer, "layer"))
+            if isinstance(inner, Nested)]
+
+
+def _field(model: BaseModel, name: str):
+    # A pydantic model keeps its fields in __dict__; getattr of a field it does not
+    # have raises inside pydantic, and export asks each layer several times.
+    return vars(model).get(name)
 
 
 def layer_objects(spec: Spec):
     """Every layer that takes a dtype: the spec's, those of nested models, wrapped ones
     (Bidirectional's LSTM), all made under the dtype policy of the spec's [build]."""
     for layer in spec.layers:
-        if isinstance(getattr(layer, "spec", None), Spec):
+        if isinstance(layer, Nested):
             yield from layer_objects(layer.spec)
         stack = [layer]
         while stack:
             item = stack.pop()
             if "dtype" in type(item).model_fields:
                 yield item
-            stack.extend(inner for inner in (getattr(item, "layer", None),
-                                             getattr(item, "backward_layer", None))
+            stack.extend(inner for inner in (_field(item, "layer"), _field(item, "backward_layer"))
                          if isinstance(inner, BaseModel))
 
 

@@ -40,13 +40,10 @@ def factor_defaults(data: dict) -> dict:
             by_type.setdefault(cls, []).append(layer)
     defaults: dict[str, dict] = {}
     for cls, layers in by_type.items():
-        shared = _shared(layers) if len(layers) >= 2 else {}
-        if shared:
-            defaults[cls] = shared
-            for layer in layers:
-                for key, value in shared.items():
-                    if _same(layer[key], value):
-                        del layer[key]
+        for key, (value, holders) in (_shared(layers) if len(layers) >= 2 else {}).items():
+            defaults.setdefault(cls, {})[key] = value
+            for layer in holders:
+                del layer[key]
     if not defaults:
         return data
     ordered = {k: v for k, v in data.items() if k not in ("layers", "blocks")}
@@ -55,21 +52,32 @@ def factor_defaults(data: dict) -> dict:
 
 
 def _shared(layers: list[dict]) -> dict:
-    """{argument: value} for each argument that every one of ``layers`` sets and more
-    than half of them, two at least, set to one value."""
-    shared: dict[str, Any] = {}
+    """{argument: (value, the layers that give it)} for each argument that every one of
+    ``layers`` sets and more than half of them, two at least, set to one value."""
+    shared: dict[str, tuple] = {}
     for key in layers[0]:
         if key in _NOT_ARGUMENTS or not all(key in layer for layer in layers):
             continue
-        counts: dict[str, list] = {}  # the value as JSON -> [value, how many layers give it]
+        groups: dict[Any, tuple] = {}  # the value's identity -> (value, the layers giving it)
         for layer in layers:
-            if not has_braces(layer[key]):  # a block parameter, or an escaped brace: its own
-                counts.setdefault(_text(layer[key]), [layer[key], 0])[1] += 1
-        if counts:
-            value, count = max(counts.values(), key=lambda item: item[1])
-            if count >= 2 and 2 * count > len(layers):
-                shared[key] = value
+            identity = _identity(layer[key])
+            if identity is not None:
+                groups.setdefault(identity, (layer[key], []))[1].append(layer)
+        if groups:
+            value, holders = max(groups.values(), key=lambda group: len(group[1]))
+            if len(holders) >= 2 and 2 * len(holders) > len(layers):
+                shared[key] = (value, holders)
     return shared
+
+
+def _identity(value: Any) -> Any:
+    """What two equal spec values share (1, 1.0 and True are equal in Python, not in a
+    spec); None for a block parameter or an escaped brace, which stay on their layer."""
+    if isinstance(value, str):
+        return None if "{" in value or "}" in value else (str, value)
+    if isinstance(value, (bool, int, float)):
+        return (type(value), value)
+    return None if has_braces(value) else (list, _text(value))  # a list or a table
 
 
 def _text(value: Any) -> str:
