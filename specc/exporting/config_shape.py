@@ -24,13 +24,13 @@ def config_problems(config: Any) -> list[Problem]:
     >>> config_problems([])[0].message
     'expected a JSON object with class_name and config, received a list'
     """
-    limits = plain_data_problems(config, MAX_CONFIG_DEPTH)
-    if limits:
-        return [Problem(message, format_path(path)) for path, message in limits]
     problems: list[Problem] = []
     if not _is_model(config, (), problems):
-        return problems
-    # Only tables are checked: a list's numbers and strings are never put on the stack.
+        return _limits(config) or problems
+    # One walk checks the structure and looks for what reading/load.py's limits refuse
+    # (depth, 64-bit integers, values JSON has no word for); only when it sees one is
+    # the exact walk run, for its messages in document order.
+    beyond = False
     stack: list[tuple[tuple, Any]] = [((), config)]
     while stack:
         path, value = stack.pop()
@@ -44,9 +44,25 @@ def config_problems(config: Any) -> list[Problem]:
         else:
             items = enumerate(value)
         for key, item in items:
-            if item and isinstance(item, (dict, list)):  # an empty one holds nothing to check
-                stack.append(((*path, key), item))
-    return problems
+            kind = type(item)
+            if kind is dict or kind is list:
+                if len(path) + 1 >= MAX_CONFIG_DEPTH:
+                    beyond = True
+                elif item:  # an empty one holds nothing to check
+                    stack.append(((*path, key), item))
+            elif kind is int:
+                beyond = beyond or not -(2 ** 63) <= item < 2 ** 64
+            elif kind not in _JSON_SCALARS:
+                beyond = True
+    return (beyond and _limits(config)) or problems
+
+
+_JSON_SCALARS = frozenset((str, float, bool, type(None)))
+
+
+def _limits(config: Any) -> list[Problem]:
+    return [Problem(message, format_path(path))
+            for path, message in plain_data_problems(config, MAX_CONFIG_DEPTH)]
 
 
 def _is_model(config: Any, path: tuple, problems: list[Problem]) -> bool:

@@ -102,7 +102,8 @@ def minimize(spec: Spec) -> None:
     """Leave out what specc would infer anyway: default names, default wiring, the kind."""
     from specc.checking.graph import input_names, resolve
 
-    sequential = resolve(spec).sequential
+    # Export writes the kind of each model it reads, which decides it then.
+    sequential = spec.model.kind == "sequential" if spec.model.kind else resolve(spec).sequential
     wanted = layer_names(spec)
     for layer, implied in zip(spec.layers, names_implied(spec)):
         if implied:
