@@ -267,7 +267,7 @@ def export(
         help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
     )] = DEFAULT_MAX_CONFIG_BYTES,
     no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
-    factor: Annotated[bool, typer.Option("--factor", help="Write repeated sub-graphs as [blocks] and arguments shared by every layer of a type once, in [defaults].")] = False,
+    factor: Annotated[bool, typer.Option("--factor", help="Also write repeated sub-graphs as [blocks] (an argument value most layers of a type share is always written once, in [defaults]).")] = False,
 ) -> None:
     """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
     from specc.exporting import keras2

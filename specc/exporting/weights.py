@@ -1,6 +1,7 @@
 """Weights into a model rebuilt from its spec: from a ``.keras`` file, a Keras 2 ``.h5``
-file or a ``.weights.h5`` file. The only part of exporting that needs TensorFlow (the
-model it fills is built); shapes are checked from the file's metadata before any read.
+file or a ``.weights.h5`` file (``specc build --weights``). Reading a spec back needs
+no TensorFlow; this does, as the model it fills is built. Shapes are checked from the
+file's metadata before any read.
 """
 
 from __future__ import annotations
