@@ -1,8 +1,8 @@
 """specc: Keras models as reviewable data (TOML or JSON specs).
 
 >>> import specc
->>> spec = specc.load("specs/tutorial_dropout.toml")  # doctest: +SKIP
->>> model = specc.build(spec)                          # doctest: +SKIP
+>>> spec = specc.load("specs/tutorial_dropout.toml")
+>>> model = specc.build(spec)  # doctest: +SKIP
 
 Importing specc does not import TensorFlow; ``build`` and ``export`` do. Nor
 does it build the pydantic models: ``specc --version`` stays instant, and
@@ -23,7 +23,9 @@ register_with_keras()
 def load(path, overrides=()):
     """Read, check and type a spec file (see ``specc.checking.validate.load``).
 
-    >>> specc.load("spec.toml", overrides=["layers.dense.units=128"])  # doctest: +SKIP
+    >>> import specc
+    >>> specc.load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"]).layers[0].units
+    128
     """
     from specc.checking.validate import load as _load
 
@@ -31,10 +33,25 @@ def load(path, overrides=()):
 
 
 def build(spec, **options):
-    """Compile a Spec into a keras.Model (imports TensorFlow)."""
+    """Compile a Spec, or a spec file, into a keras.Model (imports TensorFlow).
+
+    Given a file, problems Keras finds are placed at their line, as ``specc build``
+    places them; a Spec has no file, so they name only their path (``layers[3]``).
+
+    >>> model = specc.build("specs/cnn.toml", max_params=10**6)  # doctest: +SKIP
+    """
+    import os
+
     from specc.building.build import build as _build
 
-    return _build(spec, **options)
+    if not isinstance(spec, (str, os.PathLike)):
+        return _build(spec, **options)
+    from specc.checking.validate import check_file
+    from specc.reading.places import placed_in
+
+    checked = check_file(spec)
+    with placed_in(checked.document):
+        return _build(checked.spec, **options)
 
 
 def export(model, *, compile: bool = True):
@@ -60,7 +77,8 @@ def export(model, *, compile: bool = True):
 def summary(spec):
     """Output shapes and parameter counts of a Spec's layers, without TensorFlow.
 
-    >>> specc.summary(specc.load("specs/cnn.toml")).total  # doctest: +SKIP
+    >>> import specc
+    >>> specc.summary(specc.load("specs/cnn.toml")).total
     16394
     """
     from specc.reporting.shapes import summarize

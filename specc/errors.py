@@ -35,6 +35,18 @@ class Problem:
     suggestion: str | None = None
     # The --set argument a value came from; it stands where a line and column would.
     override: str | None = None
+    # The path as data (("layers", 3, "units")), for the caller that knows the file to
+    # place a problem found by a stage that does not (specc/reading/places.py).
+    at: tuple | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def at_path(cls, path: tuple, message: str, **details) -> "Problem":
+        """A problem about the value at a data path, not yet placed in a file.
+
+        >>> str(Problem.at_path(("layers", 0), "too big"))
+        '<spec>: layers[0]: too big'
+        """
+        return cls(message, path=format_path(path), at=tuple(path), **details)
 
     def location(self) -> str:
         parts = [self.file or "<spec>"]
@@ -88,6 +100,14 @@ class SpecError(Exception):
 
     def with_file(self, file: str) -> "SpecError":
         return SpecError(replace(p, file=p.file or file) for p in self.problems)
+
+
+def format_path(path: tuple) -> str:
+    """A data path as text: ``format_path(("layers", 3, "units")) == "layers[3].units"``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 def suggest(name: object, choices: Iterable[str]) -> str | None:

@@ -3,6 +3,7 @@ timing belongs in benchmarks/RESULTS.md)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -34,3 +35,19 @@ def test_bench_commands_smoke_run(tmp_path):
         for step in ("validate", "build", "export", "dump"):
             assert f"| {kind} | {step} |" in report
     assert "| MLP | 10 |" in report  # 10 layers, in each process table
+
+
+def test_bench_checks_smoke_run():
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_checks.py"), "--sizes", "10", "20",
+         "--repeat", "1"], capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.split(" | ")[:2] for line in run.stdout.splitlines()[2:]]
+    assert rows == [
+        ["| JSON Schema: load the schema, make the validator (s)", "-"],
+        ["| JSON Schema: check a spec of N layers (s, median)", "10"],
+        ["| JSON Schema: check a spec of N layers (s, median)", "20"],
+        ["| budget: build() refuses a 10,000,100,000-parameter Dense (s, median)", "1"],
+        ["| budget: peak memory grown while refusing it (MB)", "1"],
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -40,6 +41,21 @@ def _weights(model) -> list:
     return [w.numpy() for w in model.weights]
 
 
+# Decimal units, as the messages print sizes: a number with one decimal, under 1000
+# of its unit (whole bytes under 1 kB).
+UNITS = {"B": 1, "kB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+
+
+def _bytes_shown(number: str, unit: str) -> float:
+    assert re.fullmatch(r"\d+" if unit == "B" else r"\d{1,3}\.\d", number), (number, unit)
+    assert 1 <= float(number) < 1000 or unit == "TB"
+    return float(number) * UNITS[unit]
+
+
+def _rounding(unit: str) -> float:
+    return 0 if unit == "B" else 0.05 * UNITS[unit]
+
+
 @pytest.mark.parametrize("path", spec_files(), ids=lambda p: p.name)
 def test_the_estimate_is_the_built_models_size(path):
     spec = specc.load(path)
@@ -49,7 +65,9 @@ def test_the_estimate_is_the_built_models_size(path):
     with pytest.raises(SpecError) as refused:
         build(spec, max_params=params - 1)
     message = str(refused.value)
-    assert f"about {params:,} parameters ({budget._size(nbytes)} as float32)" in message
+    shown = re.search(rf"about {params:,} parameters \((\S+) (\S+) as float32\)", message)
+    assert shown is not None, message
+    assert _bytes_shown(shown[1], shown[2]) == pytest.approx(nbytes, abs=_rounding(shown[2]))
     assert f"over the budget of {params - 1:,};" in message
     assert build(spec, max_params=params).count_params() == params
 
@@ -132,28 +150,26 @@ def test_a_huge_spec_is_refused_without_allocating(tmp_path):
     path = tmp_path / "huge.toml"
     path.write_text(HUGE)
     script = textwrap.dedent(f"""
-        import resource, time
+        import resource
         import specc
         from specc.building.build import build
         build(specc.load("specs/cnn.toml"))  # TensorFlow imported and warm
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
         try:
-            build(specc.load({str(path)!r}))
+            specc.build({str(path)!r})  # a file: the problem is placed at its line
         except specc.SpecError as exc:
             print(exc)
-        seconds = time.perf_counter() - start
         grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # KiB on Linux
-        print(f"{{grown}} {{seconds}}")
+        print(grown)
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
-    message, measured = done.stdout.strip().splitlines()
+    message, grown_kib = done.stdout.strip().splitlines()
     assert message == f"{path}{HUGE_MESSAGE}"
-    grown_kib, seconds = measured.split()
-    assert int(grown_kib) < 100 * 1024  # under 100 MB, where the weights would be 40 GB
-    assert float(seconds) < 5
+    # Under 100 MB, where the weights would be 40 GB. How long the refusal takes is
+    # measured in benchmarks/bench_checks.py (CHECKS.md), not asserted here.
+    assert int(grown_kib) < 100 * 1024
 
 
 class _AssignsWhenBuilt(keras.layers.Layer):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from specc.errors import Problem, SpecError
-from specc.checking.graph import graph, input_names, layer_names, names_implied, split_ref, to_snake_case
+from specc.checking.graph import graph, input_names, layer_names, names_implied
+from specc.vocab.names import split_ref, to_snake_case
 from specc.checking.spec import Spec
 
 
@@ -200,3 +201,24 @@ def test_wiring_of_a_nested_model_is_checked_at_its_path():
         (("layers", 1, "inputs", 0), "unknown input 'nope'", None),
         (("layers", 0, "spec", "layers", 0, "inputs", 0), "unknown input 'feature'", "features"),
     ]
+
+
+def test_a_10000_layer_spec_in_reverse_order_validates_on_the_command_line(tmp_path):
+    """Each layer is written before the layer it reads: ordering them must not recurse
+    (issue 9: at 1,500 layers `specc validate` printed a RecursionError traceback)."""
+    from conftest import run_specc
+
+    count = 10_000
+    layers = [f'[[layers]]\nname = "d{i}"\ntype = "Dense"\nunits = 2\ninputs = ["{f"d{i - 1}" if i else "x"}"]\n'
+              for i in reversed(range(count))]
+    path = tmp_path / "reversed.toml"
+    path.write_text(f'[model]\noutputs = ["d{count - 1}"]\n\n[[inputs]]\nname = "x"\nshape = [4]\n\n'
+                    + "\n".join(layers))
+    assert path.read_text().count("[[layers]]") == count
+    result = run_specc("validate", path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{path}: ok\n", "")
+    # The same chain with its first layer reading a misspelt input: one problem, no traceback.
+    path.write_text(path.read_text().replace('inputs = ["x"]', 'inputs = ["y"]'))
+    result = run_specc("validate", path)
+    assert (result.returncode, result.stderr) == (
+        1, f"{path}:60006:11: layers[9999].inputs[0]: unknown input 'y'\n1 problem found\n")

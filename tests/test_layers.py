@@ -9,7 +9,8 @@ import keras
 import pytest
 
 from specc.vocab import registry
-from specc.building.build import _layer_class, build
+from specc.building.build import build
+from specc.building.layers import layer_class
 from specc.writing.dump import dumps
 from specc.exporting.export import export
 from specc.reading.load import parse_text
@@ -139,7 +140,7 @@ def test_layer_builds_exports_and_round_trips(name):
     keras.backend.clear_session(free_memory=False)
     model = build(_validated(minimal_spec(name)))
     subject = model.get_layer("subject")
-    assert type(subject) is _layer_class(name)
+    assert type(subject) is layer_class(name)
     text = dumps(export(model), "toml")
     rebuilt = build(_validated(text, "toml")).get_layer("subject")
     assert type(rebuilt) is type(subject)
@@ -152,5 +153,5 @@ def test_alias_builds_its_class_and_exports_under_the_class_name(alias):
     data = minimal_spec(name)
     data["layers"][0]["type"] = alias
     model = build(_validated(data))
-    assert type(model.get_layer("subject")) is _layer_class(name)
+    assert type(model.get_layer("subject")) is layer_class(name)
     assert f'type = "{name}"' in dumps(export(model), "toml")

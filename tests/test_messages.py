@@ -8,7 +8,6 @@ checked too.
 
 from __future__ import annotations
 
-import importlib
 import json
 
 import pytest
@@ -208,11 +207,28 @@ BUILD_ERRORS = {
 @pytest.mark.parametrize("name", BUILD_ERRORS)
 def test_build_error_is_placed_on_the_spec_layer(name):
     from specc.building.build import build
+    from specc.checking.validate import check_document
+    from specc.reading.places import placed_in
 
     text, expected = BUILD_ERRORS[name]
-    spec = validate_document(parse_text(text, "toml", "spec.toml"))
+    checked = check_document(parse_text(text, "toml", "spec.toml"))
+    with pytest.raises(SpecError) as unplaced:  # the build stage knows the path only
+        build(checked.spec)
+    assert [str(p) for p in unplaced.value.problems] == [
+        "<spec>:" + expected.split(":", 3)[3]]
+    with pytest.raises(SpecError) as caught, placed_in(checked.document):
+        build(checked.spec)
+    assert [str(p) for p in caught.value.problems] == [expected]
+
+
+def test_build_of_a_spec_file_places_problems_at_their_line(tmp_path, monkeypatch):
+    import specc
+
+    text, expected = BUILD_ERRORS["reshape_size"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.toml").write_text(text)
     with pytest.raises(SpecError) as caught:
-        build(spec)
+        specc.build("spec.toml")
     assert [str(p) for p in caught.value.problems] == [expected]
 
 
@@ -222,22 +238,23 @@ def test_build_error_is_placed_on_the_spec_layer(name):
                                    TypeError("a wrong call"), AttributeError("no such thing")],
                          ids=lambda e: type(e).__name__)
 def test_an_error_in_specc_is_not_reported_as_keras_rejecting_the_layer(monkeypatch, error):
-    build = importlib.import_module("specc.building.build")
+    from specc.building import layers
+    from specc.building.build import build
 
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(build, "_value", broken)
+    monkeypatch.setattr(layers, "_value", broken)
     spec = validate_document(parse_text(HEAD + 'type = "Dense"\nunits = 2\n', "toml", "spec.toml"))
     with pytest.raises(type(error)) as caught:
-        build.build(spec)
+        build(spec)
     assert caught.value is error
     assert caught.value.__notes__ == ["specc: while building layer 'dense' (Dense), layers[0]"]
 
 
 def test_only_keras_complaints_are_reported_as_keras_rejecting_the_layer():
     """The same exception types are a problem of the spec when Keras's code raises them."""
-    build = importlib.import_module("specc.building.build")
+    from specc.building.complaints import raised_in_keras
     import keras
 
     with pytest.raises(ValueError) as in_constructor:
@@ -246,9 +263,9 @@ def test_only_keras_complaints_are_reported_as_keras_rejecting_the_layer():
         keras.layers.Reshape((4,))(keras.Input((3,)))
     with pytest.raises(KeyError) as outside:
         {}["none"]
-    assert build._raised_in_keras(in_constructor.value)
-    assert build._raised_in_keras(in_call.value)
-    assert not build._raised_in_keras(outside.value)
+    assert raised_in_keras(in_constructor.value)
+    assert raised_in_keras(in_call.value)
+    assert not raised_in_keras(outside.value)
 
 
 # Keras's texts, as its layers raise them; the reason keeps one sentence and what
@@ -274,13 +291,15 @@ REASONS = {
 
 @pytest.mark.parametrize("raw", REASONS, ids=range(len(REASONS)))
 def test_keras_reason_in_one_sentence(raw):
-    build = importlib.import_module("specc.building.build")
-    assert build._first_sentence(raw) == REASONS[raw]
+    from specc.building.complaints import first_sentence
+
+    assert first_sentence(raw) == REASONS[raw]
 
 
 def test_long_reason_is_cut():
-    build = importlib.import_module("specc.building.build")
-    reason = build._first_sentence("word " * 100)
+    from specc.building.complaints import first_sentence
+
+    reason = first_sentence("word " * 100)
     assert len(reason) == 240 and reason.endswith("...")
 
 
@@ -370,7 +389,7 @@ def test_layers_refuses_an_unknown_name(cli, name, message):
 
 
 def test_describe_layer_is_the_python_side_of_specc_layers():
-    from specc.checking.spec import describe_layer
+    from specc.vocab.kinds import describe_layer
 
     rows = describe_layer("Dropout")
     assert rows[0] == {"name": "rate", "type": "number in [0, 1)", "default": None,
@@ -404,4 +423,7 @@ def test_suggestions_stop_after_their_budget():
     with_hint = [p for p in unknown if p.suggestion]
     # each suggestion compares with the 1,501 names of the spec: 333 fit in the budget
     assert len(with_hint) == 500_000 // 1501
-    assert unknown[0].suggestion is not None and unknown[-1].suggestion is None
+    # in file order: the first 333 get theirs (d0x -> d0), the rest none
+    assert [p.suggestion for p in unknown[1:4]] == ["d0", "d1", "d2"]
+    assert [p.suggestion for p in unknown[332:334]] == ["d331", None]
+    assert [p.suggestion for p in unknown[333:]] == [None] * (1500 - 333)

@@ -32,3 +32,107 @@ def test_committed_catalog_is_current():
     fresh = gen_catalog.render(gen_catalog.generate())
     if gen_catalog.CATALOG.read_text() != fresh:
         stale(gen_catalog.CATALOG, fresh, "python tools/gen_catalog.py")
+
+
+# ---- the schema's size and shape (issue 9) ---------------------------------------
+
+def _switch_names(node) -> list[str]:
+    """Every class name a switch tests for equality, as often as it is written."""
+    if isinstance(node, list):
+        return [n for item in node for n in _switch_names(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    match = node.get("if", {}).get("properties", {}).get("type", {})
+    found += [match["const"]] if "const" in match else match.get("enum", [])
+    for key in ("then", "else", "allOf"):
+        found += _switch_names(node.get(key, []))
+    return found
+
+
+def test_the_schema_is_at_most_400_kb():
+    assert SCHEMA.stat().st_size <= 400_000
+
+
+def test_the_switch_on_type_writes_each_class_name_once():
+    import json
+    from collections import Counter
+
+    defs = json.loads(SCHEMA.read_text())["$defs"]
+    for union in ("Layer", "RecurrentLayer"):
+        node = defs[union]
+        while "required" not in node.get("if", {}) or "not" in node["if"]:
+            node = node["else"]  # past {apply = ...} and {block = ...}
+        written = Counter(_switch_names(node["then"]))
+        assert set(written) == set(defs[union]["properties"]["type"]["enum"])
+        assert set(written.values()) == {1}, union
+
+
+def test_each_layer_class_adds_a_bounded_number_of_bytes(monkeypatch):
+    # Half the classes, then all: a class adds its definition, a leaf of the switch and
+    # its [defaults] entry (about 1.3 KB; 7 KB before issue 9), whatever else is there.
+    from specc.checking import schema
+    from specc.checking.spec import RECURRENT
+    from specc.vocab import registry
+
+    everything = dict(registry.LAYERS)
+    half = {n: info for i, (n, info) in enumerate(sorted(everything.items()))
+            if i % 2 == 0 or n in RECURRENT or n == "Bidirectional"}
+    sizes = {}
+    for layers in (half, everything):
+        monkeypatch.setattr(registry, "LAYERS", layers)
+        sizes[len(layers)] = len(schema.render().encode())
+    (n1, s1), (n2, s2) = sorted(sizes.items())
+    assert (s2 - s1) / (n2 - n1) <= 2_000, sizes
+
+
+def test_a_reference_stands_alone_or_in_an_allof():
+    # Editors merge a $ref's target into what is beside it and disagree on which
+    # side wins; taplo (Even Better TOML) ignores what is beside it. So beside a
+    # $ref there are only notes its target does not have.
+    import json
+
+    schema = json.loads(SCHEMA.read_text())
+    notes = {"$ref", "default", "description", "examples", "title"}
+
+    def target(ref: str) -> dict:
+        node = schema
+        for key in ref.removeprefix("#/").split("/"):
+            node = node[key]
+        return node
+
+    def clashes(node) -> list:
+        if isinstance(node, list):
+            return [c for item in node for c in clashes(item)]
+        if not isinstance(node, dict):
+            return []
+        found = [c for value in node.values() for c in clashes(value)]
+        if "$ref" in node and (set(node) - notes or set(node) & set(target(node["$ref"])) - {"$ref"}):
+            found.append(node)
+        return found
+
+    assert clashes(schema) == []
+
+
+def test_an_operation_takes_the_keys_of_every_layer_and_only_its_own_arguments():
+    # Expansion reads "if" and "repeat" on an operation as on any layer; the schema
+    # once refused them there, and now checks an operation's own arguments.
+    import json
+
+    import jsonschema
+
+    from specc.checking.validate import validate_document
+    from specc.reading.load import parse_text
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+
+    def spec(op: dict) -> dict:
+        return {"inputs": [{"name": "x", "shape": [4]}],
+                "layers": [{"type": "Dense", "units": 4, "name": "d"},
+                           {"type": "ops.Sum", "inputs": ["d"], "name": "s", **op}]}
+
+    accepted = spec({"axis": 1, "if": True})
+    validate_document(parse_text(json.dumps(accepted), "json", "spec.json"))
+    assert validator.is_valid(accepted)
+    assert [e.message for e in validator.iter_errors(spec({"axes": 1}))] == [
+        "Additional properties are not allowed ('axes' was unexpected)"]

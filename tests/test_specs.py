@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 import specc
-from conftest import ROOT, SCHEMA, SPECS, configs, spec_files
+from conftest import ROOT, SCHEMA, SPECS, configs, random_array, round_trip, same_outputs, spec_files
 
 FILES = spec_files()
 ids = [p.name for p in FILES]
@@ -143,7 +143,14 @@ def test_doc_example(fmt, text, tmp_path):
     path.write_text(text)
     keras.backend.clear_session()
     model = specc.build(specc.load(path))
-    assert model.count_params() >= 0
+    # Each layer the example names is in the model, of the class it says.
+    named = {layer["name"]: layer["type"] for layer in specc.expand(path)["layers"]
+             if "name" in layer and "type" in layer}
+    assert named == {name: type(model.get_layer(name)).__name__ for name in named}
+    # Exported, the model comes back with the same layers, configs, parameters, outputs.
+    _, rebuilt = round_trip(model)
+    arrays = [random_array((2, *(d or 5 for d in i.shape[1:])), n) for n, i in enumerate(model.inputs)]
+    same_outputs(model, rebuilt, arrays[0] if len(arrays) == 1 else arrays)
 
 
 def test_readme_shows_what_specc_validate_really_prints(cli, tmp_path, monkeypatch):

@@ -6,6 +6,9 @@
 The catalog records facts only Keras knows (constructor arguments, which are
 required, the config each default produces) so that validation and export
 never import TensorFlow. How arguments are *typed* lives in specc/vocab/registry.py.
+specc supports the Keras minor release the catalog comes from (specc/vocab/keras_version.py):
+after regenerating it from another release, update the range in pyproject.toml and the
+README (tests/test_keras_version.py fails until they agree).
 """
 
 from __future__ import annotations

@@ -33,7 +33,9 @@ class Estimate:
     largest: tuple[str, int] | None = None
 
     def describe(self) -> str:
-        """>>> Estimate(10_000_100_000, 40_000_400_000, ("float32",)).describe()
+        """The estimate in words, as the budget's messages give it.
+
+        >>> Estimate(10_000_100_000, 40_000_400_000, ("float32",)).describe()
         '10,000,100,000 parameters (40.0 GB as float32)'
         """
         form = f" as {' and '.join(self.dtypes)}" if self.dtypes else ""
@@ -85,9 +87,8 @@ def within(make: Callable, max_params: int | None):
         except Exception as exc:  # MemoryError, TensorFlow's ResourceExhaustedError
             if type(exc).__name__ not in ("MemoryError", "ResourceExhaustedError"):
                 raise
-            raise SpecError(Problem(
-                f"not enough memory to make the weights of {size.describe()}",
-                path="model",
+            raise SpecError(Problem.at_path(
+                ("model",), f"not enough memory to make the weights of {size.describe()}",
             )) from None
         return model
     finally:
@@ -107,7 +108,7 @@ def check_constant_operation(op, args: list) -> None:
         return
     try:
         values = _count(op.compute_output_spec(*args).shape)
-    except Exception:  # Keras refuses the arguments: _guarded says why, when it runs
+    except Exception:  # Keras refuses the arguments: complaints.guarded says why, when it runs
         return
     if values > MAX_CONSTANT_VALUES:
         raise SpecError(Problem(
@@ -123,10 +124,9 @@ def check(size: Estimate, max_params: int) -> None:
     largest = ""
     if size.largest is not None and size.largest[1] * 2 > size.params:
         largest = f"; most are in layer '{size.largest[0]}' ({size.largest[1]:,})"
-    raise SpecError(Problem(
-        f"the model has about {size.describe()}, over the budget of {max_params:,}"
-        f"{largest}; raise it with --max-params",
-        path="model",
+    raise SpecError(Problem.at_path(
+        ("model",), f"the model has about {size.describe()}, over the budget of "
+        f"{max_params:,}{largest}; raise it with --max-params",
     ))
 
 
@@ -138,8 +138,10 @@ def _count(shape) -> int:
 
 
 def _size(nbytes: int) -> str:
-    """>>> _size(40_000_400_000), _size(40)
-    ('40.0 GB', '40 B')
+    """A number of bytes in decimal units, one decimal place.
+
+    >>> _size(40_000_400_000), _size(220_200), _size(40)
+    ('40.0 GB', '220.2 kB', '40 B')
     """
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if nbytes >= scale:

@@ -12,10 +12,10 @@ import numpy
 from keras import ops
 
 from specc.vocab import plugins
-from specc.errors import SpecError, suggest
+from specc.errors import SpecError
 from specc.vocab.expr import evaluate, parse_penalty
 from specc.vocab.floats import short_float  # noqa: F401  (re-exported)
-from specc.vocab.penalties import FORMS, from_keras_config  # noqa: F401  (re-exported)
+from specc.vocab.penalties import FORMS, from_keras_config, to_config  # noqa: F401  (re-exported)
 
 
 def _as_float(value, dtype):
@@ -100,27 +100,8 @@ def to_keras(spec):
     """
     if spec is None:
         return None
+    form, arguments = to_config(spec)
     try:
-        if isinstance(spec, str) and spec in ("l1", "l2"):
-            return CLASSES[spec]()
-        if isinstance(spec, dict):
-            keys = set(spec)
-            if keys == {"expr"}:
-                return ExprRegularizer(spec["expr"])
-            if "custom" in keys:
-                params = {k: v for k, v in spec.items() if k != "custom"}
-                return CustomRegularizer(spec["custom"], **params)
-            if "orthogonal" in keys and keys <= {"orthogonal", "mode"}:
-                return CLASSES["orthogonal"](factor=spec["orthogonal"], mode=spec.get("mode", "rows"))
-            if keys in ({"l1"}, {"l2"}):
-                (key,) = keys
-                return CLASSES[key](spec[key])
-            if keys == {"l1", "l2"}:
-                return CLASSES["l1_l2"](l1=spec["l1"], l2=spec["l2"])
+        return CLASSES[form](**arguments)
     except ValueError as e:  # Keras's own checks: negative factors, bad mode
         raise SpecError(f"invalid regularizer {spec!r}: {e}") from e
-    raise SpecError(
-        f"unknown regularizer {spec!r}; expected 'l1', 'l2' or a table with "
-        "l1/l2, orthogonal, expr or custom",
-        suggestion=suggest(spec, ["l1", "l2"]),
-    )

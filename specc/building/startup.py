@@ -20,6 +20,8 @@ import sys
 import tempfile
 from contextlib import contextmanager
 
+from specc.vocab import keras_version
+
 # absl's C++ log line: severity letter, MMDD, time (epoch seconds before absl is
 # initialized), thread id, file:line]
 _LOG_LINE = re.compile(r"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\]\s]+:\d+\] ")
@@ -29,9 +31,19 @@ _ABSL_PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is call
 def import_keras():
     """``import keras`` and probe the devices, keeping back TensorFlow's start-up log lines.
 
+    A Keras that specc's catalog does not describe is refused with a SpecError:
+    before the import when its installed metadata says so, after it otherwise.
+
     >>> import_keras().__name__  # doctest: +SKIP
     'keras'
     """
+    keras_version.check_installed()
+    keras = _import_keras()
+    keras_version.check(keras.__version__)
+    return keras
+
+
+def _import_keras():
     level = log_level()
     if "keras" in sys.modules or level == 0:
         import keras

@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import graphlib
 import heapq
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from specc.vocab import registry
-from specc.errors import SpecError, suggest
 from specc.checking.spec import Apply, Nested, Op, Spec
+from specc.errors import Problem, SpecError, suggest
+from specc.vocab import registry
+from specc.vocab.names import (default_index, default_input_names, default_name, default_names,
+                               split_ref)
 
 Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
-
-
-def to_snake_case(name: str) -> str:
-    """Keras's own rule for default layer names: ``to_snake_case("Conv2D") == "conv2d"``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 @dataclass
@@ -95,58 +89,14 @@ def output_count(layer: Any, layers_by_name: dict[str, Any]) -> int | None:
     return 1
 
 
-def split_ref(ref: str) -> tuple[str, int | None]:
-    """``"lstm:1"`` -> ("lstm", 1): tensor 1 of a layer with several outputs."""
-    name, _, index = ref.partition(":")
-    return (name, int(index)) if index.isdigit() else (ref, None)
-
-
 def input_names(spec: Spec) -> list[str]:
     return default_input_names([i.name for i in spec.inputs])
-
-
-def default_input_names(written: list[str | None]) -> list[str]:
-    """The inputs' names: as written, else Keras's (input_layer, input_layer_1, ...)."""
-    if len(written) == 1 and written[0] is None:
-        return ["input_layer"]
-    return [name or f"input_layer_{n}" for n, name in enumerate(written)]
-
-
-def default_name(kind: str) -> str:
-    """The name Keras gives the first unnamed layer of this type: ``dense``."""
-    return to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
 
 
 def layer_names(spec: Spec) -> list[str]:
     """Explicit names as written; the others named the way Keras would (dense, dense_1, ...)."""
     return default_names([(layer.name, getattr(layer, "type", None)) for layer in spec.layers],
                          taken=set(input_names(spec)))
-
-
-def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
-    """Names for (name, type) pairs: the written name, else Keras's default for the
-    type in order (dense, dense_1, ...), never one already taken. No name and no
-    type (a table that is not a layer) gives None."""
-    taken = taken | {name for name, _ in layers if isinstance(name, str) and name}
-    counts: dict[str, int] = {}
-    names: list[str | None] = []
-    for name, kind in layers:
-        if isinstance(name, str) and name:
-            names.append(name)
-            continue
-        if not isinstance(kind, str):
-            names.append(None)
-            continue
-        base = default_name(kind)
-        while True:
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            candidate = base if n == 0 else f"{base}_{n}"
-            if candidate not in taken:
-                break
-        taken.add(candidate)
-        names.append(candidate)
-    return names
 
 
 def names_implied(spec: Spec) -> list[bool]:
@@ -163,8 +113,7 @@ def names_implied(spec: Spec) -> list[bool]:
     free: dict[str, int] = {}
     implied = []
     for layer in spec.layers:
-        base = to_snake_case(registry.canonical_layer(layer.type) or layer.type.removeprefix("ops.")) \
-            if not isinstance(layer, Apply) else None
+        base = default_name(layer.type) if not isinstance(layer, Apply) else None
         if base is None:
             implied.append(False)
             continue
@@ -179,22 +128,12 @@ def names_implied(spec: Spec) -> list[bool]:
             implied.append(False)
             continue
         # Left out, the name would be the first of n, n+1... that no other layer takes.
-        own = _index_of(layer.name, base)
+        own = default_index(layer.name, base)
         ok = own is not None and n <= own < free[base]
         if ok:
             counts[base] = own + 1
         implied.append(ok)
     return implied
-
-
-def _index_of(name: str, base: str) -> int | None:
-    """``dense`` -> 0, ``dense_3`` -> 3 for base ``dense``; None for any other name."""
-    if name == base:
-        return 0
-    number = name.removeprefix(f"{base}_")
-    if number != name and number.isdigit() and number[0] != "0":
-        return int(number)
-    return None
 
 
 def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
@@ -207,39 +146,6 @@ def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
     for index, layer in enumerate(spec.layers):
         if isinstance(layer, Nested):
             issues += wiring_problems(layer.spec, (*at, "layers", index, "spec"))
-    return issues
-
-
-def call_problems(spec: Spec, at: tuple = ()) -> list[Issue]:
-    """Keys of ``inputs`` and ``call`` tables that the layer's ``call()`` does not take.
-
-    The path of each issue is the key at fault (of this spec and of nested ones).
-    """
-    issues: list[Issue] = []
-    by_name = dict(zip(layer_names(spec), spec.layers))
-    for index, layer in enumerate(spec.layers):
-        if isinstance(layer, Nested):
-            issues += call_problems(layer.spec, (*at, "layers", index, "spec"))
-        target = by_name.get(layer.apply) if isinstance(layer, Apply) else layer
-        if target is None or isinstance(target, (Nested, Op, Apply)):
-            continue  # a model's call takes its own inputs; operations take tensors in order
-        cls = registry.canonical_layer(target.type)
-        args = registry.call_arguments(cls)
-        where = (*at, "layers", index)
-        for key in layer.inputs if isinstance(layer.inputs, dict) else ():
-            if key in args["options"]:
-                issues.append(((*where, "inputs", key), f"call argument '{key}' of {cls} takes "
-                               "a constant, not a tensor: write it in the layer's 'call' table",
-                               None))
-            elif key not in args["tensors"]:
-                issues.append(((*where, "inputs", key), f"unknown call argument '{key}' for {cls}; "
-                               f"its call takes {', '.join(args['tensors'])}",
-                               suggest(key, args["tensors"])))
-        every = [*args["tensors"], *args["options"]]
-        for key in getattr(layer, "call", None) or {}:
-            if key not in every:
-                issues.append(((*where, "call", key), f"unknown call argument '{key}' for {cls}; "
-                               f"its call takes {', '.join(every)}", suggest(key, every)))
     return issues
 
 
@@ -432,40 +338,4 @@ def graph(spec: Spec) -> Graph:
     try:
         return resolve(spec)
     except _Wiring as exc:
-        from specc.reading.load import format_path
-        from specc.errors import Problem
-
-        raise SpecError([Problem(m, path=format_path(p), suggestion=s) for p, m, s in exc.issues])
-
-
-def output_names(spec: Spec) -> list[str]:
-    """The names Keras gives a model's outputs: the table's keys, else the output layers'."""
-    outputs = spec.model.outputs or [layer_names(spec)[-1]]
-    if isinstance(outputs, dict):
-        return list(outputs)
-    return [split_ref(ref)[0] for ref in outputs]
-
-
-def compile_problems(spec: Spec) -> list[Issue]:
-    """[compile] values given per output must name the model's outputs, as Keras checks at fit."""
-    if spec.compile is None:
-        return []
-    names = output_names(spec)
-    issues: list[Issue] = []
-    for key in ("loss", "metrics", "weighted_metrics", "loss_weights"):
-        value = getattr(spec.compile, key)
-        where = ("compile", key)
-        if isinstance(value, dict):
-            unknown = [((*where, k), f"unknown output '{k}'", suggest(k, names))
-                       for k in value if k not in names]
-            missing = [repr(n) for n in names if n not in value]
-            if key == "loss" and missing and not unknown:
-                unknown.append((where, f"no loss for output {', '.join(missing)}: a table of "
-                                "losses names every output", None))
-            issues += unknown
-        elif isinstance(value, list) and len(value) > len(names) and (
-                key in ("loss", "loss_weights") or any(isinstance(v, list) for v in value)):
-            # A flat list of metrics is for every output; a list of lists has one per output.
-            issues.append((where, f"expected at most {len(names)} entries, one per output, "
-                           f"received {len(value)}", None))
-    return issues
+        raise SpecError([Problem.at_path(p, m, suggestion=s) for p, m, s in exc.issues]) from None

@@ -3,19 +3,22 @@
     python -m specc.checking.schema            # rewrite schemas/specc.schema.json
     python -m specc.checking.schema --check    # exit 1 when the committed file is stale
 
-pydantic's output is reshaped for editors and for speed: the unions every
-layer repeats (regularizer, initializer, constraint, activation, dtype, None)
-become shared definitions, the choice of a layer class becomes a switch on
-"type", and numbers are checked to be finite as pydantic checks them.
+pydantic's output is reshaped for editors, for speed and for size: the unions
+every layer repeats (regularizer, initializer, constraint, activation, dtype,
+None) become shared definitions, so do the kinds of arguments
+(specc/checking/schema_shared.py), the choice of a layer class becomes a switch
+on "type", and numbers are checked to be finite as pydantic checks them. The
+file grows linearly with the number of classes (tests/test_schema.py).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import get_args
 
-from specc.checking.validate import SCHEMA_PATH
+from specc.checking import schema_shared
+from specc.checking.schema_file import SCHEMA_PATH
+from specc.vocab.values import NONE_DOC
 
 SCHEMA_ID = "https://specc.dev/schemas/specc.schema.json"
 REGENERATE = "python -m specc.checking.schema"
@@ -33,7 +36,7 @@ def generate() -> dict:
                             SourceSpec, Spec, _defaults_model)
 
     # Layers are validated by a hand-written dispatch, so their models are listed
-    # here for their definitions; schema._dispatch_layers writes the switch.
+    # here for their definitions; schema_shared.dispatch_layers writes the switch.
     # Editors read the spec as written (SourceSpec): blocks, defaults, templates.
     # The unions spec.py builds lazily are the fields of one more model, whose
     # definition _share turns into one shared definition per union.
@@ -45,16 +48,22 @@ def generate() -> dict:
     schema = {"$ref": "#/$defs/SourceSpec", **schema}
     schema = _share(schema)
     del schema["$defs"]["LazyUnions"]
-    schema = _dispatch_layers(schema)
+    schema = _union_refs(schema)
     schema = _templates(schema)
     schema = _finite_numbers(schema)
-    return {
+    defs = schema["$defs"]
+    schema_shared.share_layer_arguments(defs)
+    schema_shared.dispatch_layers(defs)
+    schema_shared.share_defaults(defs)
+    schema_shared.share_object_arguments(defs)
+    schema_shared.drop_property_titles(defs)
+    return _ref_siblings({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         **schema,
         "title": "specc model spec",
         "description": "A Keras model as data: inputs, layers, regularizers and compile settings.",
-    }
+    })
 
 
 def _walk(node, change):
@@ -69,9 +78,10 @@ def _walk(node, change):
 def _share(schema: dict) -> dict:
     """Name the unions that every layer repeats once, in $defs, and refer to them."""
     from specc.vocab import registry
+    from specc.vocab.values import NONE_WORD
 
     shared_defs: dict[str, dict] = {}
-    enums = {"NoneToken": ["None", None], "ActivationName": registry.ACTIVATIONS,
+    enums = {"NoneToken": [NONE_WORD, None], "ActivationName": registry.ACTIVATIONS,
              "DtypeName": registry.DTYPES}
     unions = {"#/$defs/L1": "Regularizer", "#/$defs/InitializerConstant": "Initializer",
               "#/$defs/ConstraintMaxNorm": "Constraint",
@@ -107,7 +117,7 @@ def _share(schema: dict) -> dict:
 
 
 _SHARED_DOCS = {
-    "NoneToken": {"description": 'Keras None: TOML has no null, so it is written "None"'},
+    "NoneToken": {"description": NONE_DOC},
     "ActivationName": {"description": "a Keras activation function name", "examples": ["relu"]},
     "DtypeName": {"description": "a Keras dtype name", "examples": ["float32"]},
     "Initializer": {
@@ -149,52 +159,15 @@ _SHARED_DOCS = {
 }
 
 
-def _dispatch_layers(schema: dict) -> dict:
-    """Replace pydantic's oneOf over every layer class by a switch on "type".
+def _union_refs(schema: dict) -> dict:
+    """The markers spec.py leaves for its hand-made unions become references, and the
+    oneOf pydantic writes over every layer class a reference to the switch on "type"
+    (schema_shared.dispatch_layers writes both switches)."""
+    from specc.checking.spec import LAYER_MODELS, RECURRENT
 
-    A oneOf makes validators try every class and report "not valid under any
-    of the given schemas"; a switch checks one class, and editors complete
-    "type" from a single enum. The switch is a balanced tree of if/then/else,
-    so a layer costs a handful of checks instead of one per class.
-    """
-    from specc.vocab import registry
-    from specc.checking.spec import LAYER_MODELS, RECURRENT, Nested
-
-    defs = schema["$defs"]
     unions = {
         "Layer": sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply", "Op", "Nested"]),
         "RecurrentLayer": sorted(f"#/$defs/{name}" for name in RECURRENT),
-    }
-    cases = [([name, *info.get("aliases", [])], f"#/$defs/{name}")
-             for name, info in registry.LAYERS.items()]
-    cases.append((list(get_args(Nested.model_fields["type"].annotation)), "#/$defs/Nested"))
-    cases += [([f"ops.{name}"], f"#/$defs/{_op_def(defs, name, info)}")
-              for name, info in registry.OPS.items()]
-    names = sorted(n for names, _ in cases for n in names)
-    defs["Layer"] = {
-        "title": "Layer",
-        "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
-        'or {apply = "name"} to call an earlier layer again, or {block = "name"} to use a block.',
-        "type": "object",
-        "properties": {"type": {"description": "the Keras layer class", "enum": names}},
-        "if": {"required": ["apply"], "not": {"required": ["type"]}},
-        "then": {"$ref": "#/$defs/Apply"},
-        "else": {
-            "if": {"required": ["block"], "not": {"required": ["type"]}},
-            "then": {"$ref": "#/$defs/BlockUse"},
-            "else": {"required": ["type"], **_switch(sorted(cases))},
-        },
-    }
-    recurrent = sorted(case for case in cases if case[1] in unions["RecurrentLayer"])
-    defs["RecurrentLayer"] = {
-        "title": "RecurrentLayer",
-        "description": "A layer that runs over time steps, forwards or backwards: "
-        f"{', '.join(RECURRENT)}.",
-        "type": "object",
-        "properties": {"type": {"description": "the Keras layer class",
-                                "enum": sorted(n for names, _ in recurrent for n in names)}},
-        "required": ["type"],
-        **_switch(recurrent),
     }
 
     def change(node: dict) -> dict:
@@ -223,6 +196,7 @@ _LAYER_EXTRAS = {
     "defaults": {"description": "false: none of [defaults] applies to this layer",
                  "const": False},
 }
+_EXTRA_REFS = {key: {"$ref": f"#/$defs/Layer.{key}"} for key in _LAYER_EXTRAS}
 _META = ("title", "description", "default", "examples")
 
 
@@ -240,7 +214,7 @@ def _templates(schema: dict) -> dict:
         for arg, node in props.items():
             if arg != "type":
                 props[arg] = _or_template(node)
-        props.update(_LAYER_EXTRAS)
+        props.update(_EXTRA_REFS)
         # [defaults] may give any argument, a required one too: the checks after
         # expansion report one that is still missing.
         if "required" in defs[name] and name in LAYER_MODELS:
@@ -252,7 +226,8 @@ def _templates(schema: dict) -> dict:
             props[arg] = _or_template(node)
     for node in defs["Op"]["properties"].values():
         node.update(_or_template(node))
-    defs["Op"]["properties"].update(_LAYER_EXTRAS)
+    defs["Op"]["properties"].update(_EXTRA_REFS)
+    defs.update({f"Layer.{key}": node for key, node in _LAYER_EXTRAS.items()})
 
     def change(node: dict) -> dict:
         if node.pop("x-specc-defaults", None):
@@ -287,42 +262,14 @@ def _items_or_template(node: dict) -> dict:
     return node
 
 
-def _switch(cases: list[tuple[list[str], str]]) -> dict:
-    """if type in (first half) then (switch on it) else (switch on the second half)."""
-    if len(cases) == 1:
-        names, ref = cases[0]
-        return {"if": _type_in(names), "then": {"$ref": ref}}
-    half = len(cases) // 2
-    left, right = cases[:half], cases[half:]
-    return {"if": _type_in([n for names, _ in left for n in names]),
-            "then": _switch(left), "else": _switch(right)}
-
-
-def _type_in(names: list[str]) -> dict:
-    match = {"const": names[0]} if len(names) == 1 else {"enum": names}
-    return {"properties": {"type": match}, "required": ["type"]}
-
-
-def _op_def(defs: dict, name: str, info: dict) -> str:
-    """One operation's definition: the generic Op, closed to exactly its arguments."""
-    key = f"ops.{name}"
-    known = {"type": {"const": key}, **{k: True for k in defs["Op"]["properties"] if k != "type"}}
-    defs[key] = {
-        "title": key,
-        "description": f"keras.ops operation {info['class']}",
-        "$ref": "#/$defs/Op",
-        "properties": {**known, **{arg: {"title": arg} for arg in info["args"]}},
-        "additionalProperties": False,
-    }
-    return key
-
-
 def _finite_numbers(schema: dict) -> dict:
     """Every number must be finite, as pydantic requires.
 
     The bounds reject infinities. NaN passes every comparison in Python's
     jsonschema, so a number is also required not to be both >= 0 and < 0,
-    which only NaN is; JSON itself has no NaN, but TOML does.
+    which only NaN is; JSON itself has no NaN, but TOML does. (Written in place:
+    a shared definition would need a description, which editors would show on
+    hover instead of the argument's.)
     """
 
     def change(node: dict) -> dict:
@@ -338,8 +285,45 @@ def _finite_numbers(schema: dict) -> dict:
     return _walk(schema, change)
 
 
+def _ref_siblings(schema: dict) -> dict:
+    """A reference goes into an allOf where its siblings check something, or repeat a
+    key of its target.
+
+    Some validators (taplo's, for Even Better TOML) read a $ref as older drafts
+    did, ignoring what is beside it. Editors merge a $ref's target into the schema
+    around it and disagree on which side wins (VS Code's language service changed
+    its mind); with no key on both sides, every editor shows the same description
+    and default.
+    """
+    def change(node: dict) -> dict:
+        ref = node.get("$ref")
+        if not isinstance(ref, str):
+            return node
+        target = schema
+        for key in ref.removeprefix("#/").split("/"):
+            target = target[key]
+        if not set(node) & set(target) - {"$ref"} and set(node) <= {"$ref", *_META}:
+            return node
+        return {**{k: v for k, v in node.items() if k != "$ref"}, "allOf": [{"$ref": ref}]}
+
+    return _walk(schema, change)
+
+
 def render() -> str:
-    return json.dumps(generate(), indent=1, sort_keys=True) + "\n"
+    """The schema as committed: one line per definition, each written compactly.
+
+    Indenting every level made up two fifths of the file; a line per definition
+    still diffs definition by definition.
+    """
+    schema = generate()
+
+    def compact(value) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    lines = [f"{compact(key)}:{compact(value)}" for key, value in sorted(schema.items())
+             if key != "$defs"]
+    defs = [f" {compact(key)}:{compact(value)}" for key, value in sorted(schema["$defs"].items())]
+    return '{"$defs":{\n' + ",\n".join(defs) + "\n},\n" + ",\n".join(lines) + "\n}\n"
 
 
 def main(argv: list[str]) -> int:

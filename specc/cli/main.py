@@ -119,9 +119,15 @@ def validate(
 ) -> None:
     """Check specs without importing TensorFlow; report every problem at once."""
     from specc.checking.validate import load
+    from specc.vocab import keras_version
 
     if fmt not in ("text", "json"):
         raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+    try:  # once, not once per spec
+        keras_version.check_installed()
+    except SpecError as exc:
+        _report(exc, fmt)
+        raise typer.Exit(1)
     problems = []
     for path in specs:
         try:
@@ -192,7 +198,8 @@ def build(
 ) -> None:
     """Compile a spec into a .keras model file and print its summary."""
     from specc.reading.overrides import Override
-    from specc.checking.validate import load
+    from specc.reading.places import placed_in
+    from specc.checking.validate import check_file
 
     sets = list(sets or [])
     for key, value, option in (("dtype_policy", dtype_policy, "--dtype-policy"),
@@ -207,10 +214,12 @@ def build(
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
         _load_plugins(plugin)
-        parsed = load(spec, overrides=sets)
+        checked = check_file(spec, overrides=sets)
+        parsed = checked.spec
         from specc.building.build import build as build_model
 
-        model = build_model(parsed, max_params=max_params)
+        with placed_in(checked.document):
+            model = build_model(parsed, max_params=max_params)
         if weights is not None:
             from specc.exporting.weights import load_weights
 
@@ -327,14 +336,14 @@ def expand(
     """Write the flat spec: [defaults] applied, blocks inlined, expressions computed."""
     from specc.writing.dump import dumps_data
     from specc.expanding.expand import escaped
-    from specc.checking.validate import load
+    from specc.checking.validate import check_file
 
     if output is not None and output.suffix.lower() not in (".toml", ".json"):
         raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
     if output is not None and output.resolve() == spec.resolve():
         raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
     try:
-        flat = load(spec, overrides=sets or ())._document.data  # checked: it builds as it is
+        flat = check_file(spec, overrides=sets or ()).document.data  # checked: it builds as it is
     except SpecError as exc:
         _report(exc)
         raise typer.Exit(1)
@@ -435,7 +444,7 @@ def layers(
     from rich.table import Table
 
     from specc.vocab import registry
-    from specc.checking.spec import describe_layer
+    from specc.vocab.kinds import describe_layer
 
     if name is None:
         supported = Table(title=f"Supported layers ({len(registry.LAYERS)})")
@@ -490,15 +499,15 @@ def call_table(cls: str):
 
 def _shown(value) -> str:
     """A default as a spec would write it."""
-    if value is None:
-        return '"None"'
-    return json.dumps(value)
+    from specc.vocab.values import none_to_word
+
+    return json.dumps(none_to_word(value))
 
 
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the spec format."""
-    from specc.checking.validate import SCHEMA_PATH
+    from specc.checking.schema_file import SCHEMA_PATH
 
     sys.stdout.write(SCHEMA_PATH.read_text())
 

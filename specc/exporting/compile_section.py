@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from specc.errors import Problem, suggest
-from specc.exporting.values import none, nones
 from specc.vocab import registry
 from specc.vocab.floats import short_float
+from specc.vocab.values import none_to_word
 
 # compile() arguments Keras saves, with the value it saves when they are left out.
 # jit_compile="auto" is saved as what it resolved to: false on a machine without a GPU.
@@ -106,7 +106,7 @@ def _optimizer(optimizer: Any, problems: list[Problem]) -> Any:
         elif isinstance(value, float):
             value = short_float(value)  # Keras keeps them as float32: 0.001 reads 0.0010000000474974513
         if key != "name" and value != defaults.get(key):
-            args[key] = none(value)
+            args[key] = none_to_word(value)
     return {"type": cls, **args} if args else cls.lower()
 
 
@@ -156,7 +156,7 @@ def _compile_object(kind: str, value: Any, problems: list[Problem], path: str) -
         if facts is None:
             problems.append(Problem(f"argument '{key}' of {kind} {cls} is not supported by specc", path))
         else:
-            args[key] = nones(item)
+            args[key] = none_to_word(item)
     return {"type": cls, **args}  # its defaults are left out by minimal_compile
 
 
@@ -166,5 +166,6 @@ def _compile_default(key: str, value: Any, facts: dict, info: dict) -> bool:
     if key == "name" and info.get("default_name") is not None:
         return value == info["default_name"]
     # Spec data writes None as "None", a Keras config as null: compare both in words.
-    return nones(value) == nones(facts.get("config_default", facts.get("default")))
+    default = facts.get("config_default", facts.get("default"))
+    return none_to_word(value) == none_to_word(default)
 

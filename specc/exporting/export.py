@@ -12,6 +12,7 @@ checked and made minimal (minimize.py); weights.py reads the weights.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -23,7 +24,6 @@ from specc.exporting.compile_section import compile_section
 from specc.exporting.config_shape import config_problems
 from specc.exporting.minimize import drop_zero_indexes, dtype_policy, minimize
 from specc.exporting.models import model_data
-from specc.exporting.values import plain, unshared
 from specc.reading.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
 from specc.reading.load import format_path
 
@@ -50,6 +50,20 @@ def export_file(path, *, compile: bool = True,
         raise SpecError(f"cannot read Keras model: config.json {reason}", file=file) from None
     with paused():
         return _export_config(config, file, compile, is_plain=True)
+
+
+def plain(value: Any) -> Any:
+    """Tuples become lists, as they would after a trip through JSON; the ids a saved file
+    gives objects shared between layers (an LSTM and its cell) are left out. Export
+    works on such data only, as the catalog is JSON, so ``==`` compares a config value
+    with a default."""
+    return json.loads(json.dumps(value), object_hook=unshared)
+
+
+def unshared(obj: dict) -> dict:
+    """A JSON object without its shared-object id (``json.loads``'s object_hook)."""
+    obj.pop("shared_object_id", None)
+    return obj
 
 
 def _reason(exc: Exception) -> str:

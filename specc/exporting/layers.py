@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from specc.checking.graph import to_snake_case
 from specc.errors import Problem, SpecError
 from specc.exporting.config_shape import MODEL_CLASSES
-from specc.exporting.values import nones
 from specc.vocab import registry
+from specc.vocab.names import to_snake_case
+from specc.vocab.values import NONE_WORD, none_to_word
 
 
 def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
@@ -77,11 +77,14 @@ def _is_default(key: str, value: Any, info: dict) -> bool:
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
-    """Bidirectional builds this backward layer itself when none is given."""
+    """Bidirectional builds this backward layer itself when none is given: the forward
+    layer's config with go_backwards flipped, named backward_NAME where the forward
+    layer is forward_NAME (keras/src/layers/rnn/bidirectional.py)."""
     if not forward or not backward:
         return False
     f, b = dict(forward["config"]), dict(backward["config"])
-    f.pop("name"), b.pop("name")
+    if b.pop("name", None) != "backward_" + str(f.pop("name", "")).removeprefix("forward_"):
+        return False
     f["go_backwards"] = not f.get("go_backwards", False)
     return forward["class_name"] == backward["class_name"] and f == b
 
@@ -99,7 +102,7 @@ def spec_value(cls: str, key: str, value: Any) -> Any:
 def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem], path: str):
     kind = registry.arg_kind(cls, key, info)
     if value is None:
-        return "None"
+        return NONE_WORD
     if kind == "regularizer":
         from specc.vocab.penalties import from_keras_config
 
@@ -123,7 +126,7 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
     if kind == "activation" and not isinstance(value, str):
         problems.append(Problem(f"activation {value.get('class_name', value)!r} is not a Keras activation name", path=path))
         return None
-    return nones(value)
+    return none_to_word(value)
 
 
 def _dtype(value: Any) -> Any:
@@ -145,7 +148,7 @@ def _keras_object(kind: str, value: Any, problems: list[Problem], path: str):
         problems.append(Problem(f"{kind} '{cls}' is not supported by specc", path=path))
         return None
     defaults = table[cls]["args"]
-    args = {k: nones(v) for k, v in value.get("config", {}).items() if v != defaults.get(k)}
+    args = {k: none_to_word(v) for k, v in value.get("config", {}).items() if v != defaults.get(k)}
     names = [n for n in table[cls]["names"] if n.islower()]
     if not args and names:
         return names[0]
@@ -162,6 +165,6 @@ def _op(layer: dict, problems: list[Problem], path: str) -> dict:
     config = dict(layer.get("config", {}))
     name = config.pop("name", None)
     defaults = registry.OPS[key]["args"]
-    args = {k: nones(v) for k, v in config.items() if k in defaults and v != defaults[k]}
+    args = {k: none_to_word(v) for k, v in config.items() if k in defaults and v != defaults[k]}
     return {"type": f"ops.{key}", "name": name, **args}
 

@@ -29,7 +29,8 @@ def _rename_ref(spec: Spec, old: str, new: str) -> None:
 
 def drop_zero_indexes(spec: Spec) -> None:
     """"dense:0" is "dense" where a call returns one tensor (export writes every index)."""
-    from specc.checking.graph import output_count, split_ref
+    from specc.checking.graph import output_count
+    from specc.vocab.names import split_ref
 
     by_name = dict(zip(layer_names(spec), spec.layers))
 
@@ -84,7 +85,8 @@ def layer_objects(spec: Spec):
 def dtype_policy(spec: Spec) -> None:
     """Every layer under one dtype policy other than float32 (a model built under
     [build] dtype_policy): say it once in [build] rather than on each layer."""
-    from specc.checking.spec import DTYPE_POLICIES, BuildSection
+    from specc.checking.spec import BuildSection
+    from specc.vocab.registry import DTYPE_POLICIES
 
     layers = list(layer_objects(spec))
     policies = {layer.dtype for layer in layers}

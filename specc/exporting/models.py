@@ -7,9 +7,9 @@ from typing import Any
 from specc.errors import Problem
 from specc.exporting.config_shape import MODEL_CLASSES
 from specc.exporting.layers import layer_entry
-from specc.exporting.values import none
 from specc.exporting.wiring import (call_constants, call_inputs, histories, history_leaves,
                                     map_histories, without_unused_ops)
+from specc.vocab.values import none_to_word
 
 
 def model_data(config: dict, problems: list[Problem], where: str) -> dict:
@@ -28,7 +28,7 @@ def model_data(config: dict, problems: list[Problem], where: str) -> dict:
 
 def _input(config: dict, name: str | None) -> dict:
     shape = config.get("batch_shape") or config.get("batch_input_shape")
-    entry: dict[str, Any] = {"shape": [none(d) for d in shape[1:]]}
+    entry: dict[str, Any] = {"shape": [none_to_word(d) for d in shape[1:]]}
     if name:
         entry = {"name": name, **entry}
     if config.get("dtype") not in (None, "float32"):
@@ -47,7 +47,7 @@ def _sequential(body: dict, problems: list[Problem], where: str) -> dict:
         first, layers = layers[0]["config"], layers[1:]  # the caller's config stays as it was
         inputs.append(_input(first, first["name"]))
     elif body.get("build_input_shape"):
-        inputs.append({"shape": [none(d) for d in body["build_input_shape"][1:]]})
+        inputs.append({"shape": [none_to_word(d) for d in body["build_input_shape"][1:]]})
     else:
         problems.append(Problem("the Sequential model has no input shape: it was never built",
                                 path=where or "model"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from specc.errors import Problem, SpecError
 from specc.vocab import registry
+from specc.vocab.values import NONE_WORD
 
 
 def _is_history(value: Any) -> bool:
@@ -139,7 +140,7 @@ def _getitem_key(key: Any, name: str, problems: list[Problem], path: str) -> lis
         if isinstance(item, dict) and item.get("class_name") == "__ellipsis__":
             return "..."
         if item is None:
-            return "None"
+            return NONE_WORD
         if isinstance(item, int) and not isinstance(item, bool):
             return item
         problems.append(Problem(f"layer '{name}' indexes a tensor with {_shown(item)}, which "

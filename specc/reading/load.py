@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
-from specc.errors import SpecError
+from specc.errors import SpecError, format_path  # noqa: F401  (format_path: read from here too)
 from specc.files import open_regular
 
 Path = tuple[str | int, ...]
@@ -69,13 +69,6 @@ class Document:
         """The path in the text that the value at path was written at, and a note on
         how it got there (a block instance; see specc/expanding/expand.py). Here: path itself."""
         return tuple(path), ""
-
-
-def format_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
 
 
 def load_document(path: str | os.PathLike) -> Document:

@@ -22,6 +22,7 @@ from typing import Any
 from specc.vocab import registry
 from specc.errors import Problem, SpecError, suggest
 from specc.reading.load import Document, Path, format_path
+from specc.vocab.names import keras_names
 
 _PART = re.compile(r'(?:^|\.)(?:(?P<key>[A-Za-z0-9_-]+|\*)|"(?P<quoted>[^"]*)")'
                    r'|\[(?P<index>-?\d+|\*)\]')
@@ -93,7 +94,10 @@ def apply(doc: Document, overrides: list) -> Document:
     """The document with every override applied, in order; raises SpecError listing
     every override that does not fit the spec. Strings are parsed first.
 
-    >>> apply(doc, ["layers.dense.units=128"])  # doctest: +SKIP
+    >>> from specc.reading.load import parse_text
+    >>> doc = parse_text('[[inputs]]\\nshape = [4]\\n[[layers]]\\ntype = "Dense"\\nunits = 8\\n', "toml")
+    >>> apply(doc, ["layers.dense.units=128"]).data["layers"]
+    [{'type': 'Dense', 'units': 128}]
     """
     parsed, problems = [], []
     for item in overrides:
@@ -218,17 +222,8 @@ def _list_step(data: dict, node: list, at: Path, key: Any, override: Override) -
 def entry_names(spec: dict, kind: str) -> list[str | None]:
     """The names of a spec table's [[layers]] or [[inputs]] as Keras will call them
     (written names, else Keras's defaults: dense, dense_1, input_layer...)."""
-    from specc.checking.graph import default_input_names, default_names
-
-    def written(entries: Any, *keys: str) -> list[tuple]:
-        if not isinstance(entries, list):
-            return []
-        return [tuple(e.get(k) if isinstance(e, dict) else None for k in keys) for e in entries]
-
-    inputs = default_input_names([name for name, in written(spec.get("inputs"), "name")])
-    if kind == "inputs":
-        return inputs
-    return default_names(written(spec.get("layers"), "name", "type"), taken=set(inputs))
+    inputs, layers = keras_names(spec)
+    return inputs if kind == "inputs" else layers
 
 
 def _takes(layer: dict, key: Any) -> bool:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from specc.vocab import registry
-from specc.checking.spec import NONE_WORD
+from specc.vocab.values import word_to_none
 
 DEFAULT = object()  # an argument left at Keras's default (shown as absent)
 _RANK = re.compile(r"([123])D")  # Conv2D, Conv2DTranspose, ConvLSTM2D
@@ -79,22 +79,13 @@ def _argument(cls: str, key: str, value: Any) -> Any:
         inner = registry.canonical_layer(value["type"])
         out = {"type": inner, **arguments(inner, {k: v for k, v in value.items()
                                                   if k not in ("type", "name")})}
-        from specc.checking.graph import to_snake_case
+        from specc.vocab.names import to_snake_case
 
         name = str(value.get("name", "")).removeprefix("forward_")
         if name and name != to_snake_case(inner):
             out["name"] = name
         return out
     return value
-
-
-def word_to_none(value: Any) -> Any:
-    """The spec's "None" word as None, everywhere in a value."""
-    if isinstance(value, list):
-        return [word_to_none(v) for v in value]
-    if isinstance(value, dict):
-        return {k: word_to_none(v) for k, v in value.items()}
-    return None if value == NONE_WORD else value
 
 
 def _padding(value: Any, rank: int) -> Any:

@@ -13,7 +13,8 @@ from specc.vocab import registry
 from specc.checking.graph import resolve
 from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.writing.dump import to_data
-from specc.reporting.diff_args import arguments, normal_compile, word_to_none
+from specc.reporting.diff_args import arguments, normal_compile
+from specc.vocab.values import word_to_none
 from specc.reporting.rules_base import is_multi
 from specc.reporting.shapes import summarize, tensor_shape
 

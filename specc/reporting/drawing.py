@@ -24,7 +24,8 @@ from pathlib import Path
 from specc.vocab import registry
 from specc.errors import SpecError
 from specc.files import write_atomically
-from specc.checking.graph import graph as resolve, leaves, split_ref
+from specc.checking.graph import graph as resolve, leaves
+from specc.vocab.names import split_ref
 from specc.reporting.printing import params_text, shape_text
 from specc.reporting.shapes import LayerShape, summarize
 from specc.checking.spec import Apply, Nested, Op, Spec, parse_layer

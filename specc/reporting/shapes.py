@@ -10,7 +10,7 @@ is reported as unknown with the reason; its count is then missing from the
 totals, which say so.
 
 >>> from specc.checking.validate import load
->>> [(l.name, l.output_shape, l.params) for l in infer(load("specs/tutorial_dropout.toml"))][:2]  # doctest: +SKIP
+>>> [(l.name, l.output_shape, l.params) for l in infer(load("specs/tutorial_dropout.toml"))][:2]
 [('input_layer', (None, 784), 0), ('dense', (None, 64), 50240)]
 """
 
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from specc.vocab import registry
-from specc.checking.graph import Graph, graph as resolve, leaves, split_ref
+from specc.checking.graph import Graph, graph as resolve, leaves
+from specc.vocab.names import split_ref
 from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.reporting.rules import layer_output
 from specc.reporting.rules_base import Shape, Unknown, Weights, is_multi
@@ -63,7 +64,8 @@ class Summary:
 def infer(spec: Spec) -> list[LayerShape]:
     """Every input and layer of a valid spec with its output shape and parameters.
 
-    >>> infer(spec)[1]  # doctest: +SKIP
+    >>> from specc.checking.validate import load
+    >>> infer(load("specs/tutorial_dropout.toml"))[1]  # doctest: +ELLIPSIS
     LayerShape(name='dense', type='Dense', inputs=('input_layer',), output_shape=(None, 64), params=50240, ...)
     """
     return list(summarize(spec).layers)

@@ -1,3 +1,4 @@
 """The spec's vocabulary: layer kinds and their arguments (the generated catalog),
-regularizer/initializer/constraint forms, the penalty expression language, plugins.
+regularizer/initializer/constraint forms, the penalty (expr) and
+value (arithmetic) expression languages, plugins.
 Imports no other stage."""

@@ -42,6 +42,15 @@ LAYER_ALIASES = {alias: name for name, info in LAYERS.items() for alias in info.
 INITIALIZER_NAMES = {alias: name for name, info in INITIALIZERS.items() for alias in info["names"]}
 CONSTRAINT_NAMES = {alias: name for name, info in CONSTRAINTS.items() for alias in info["names"]}
 
+# Each kind of Keras object a spec writes as a name or {type = "Class", ...} ->
+# (its classes, the other names that pick a class: "he_normal" -> HeNormal).
+OBJECTS: dict[str, tuple[dict[str, dict], dict[str, str]]] = {
+    "initializer": (INITIALIZERS, INITIALIZER_NAMES),
+    "constraint": (CONSTRAINTS, CONSTRAINT_NAMES),
+    "optimizer": (OPTIMIZERS, {}), "schedule": (SCHEDULES, {}),
+    "loss": (LOSS_CLASSES, {}), "metric": (METRIC_CLASSES, {}),
+}
+
 DEFAULT_FACTOR = 0.01  # what Keras uses for L1(), L2() and the bare "l1"/"l2"
 
 DTYPES = [
@@ -49,6 +58,10 @@ DTYPES = [
     "uint8", "uint16", "uint32", "uint64", "bool", "string", "complex64", "complex128",
     "mixed_float16", "mixed_bfloat16",
 ]
+# Keras dtype policies a model can be built under (keras.config.set_dtype_policy).
+DTYPE_POLICIES = ["float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16"]
+# tf.distribute strategies whose scope a model can be built and compiled in (building/build.py).
+STRATEGIES = ["mirrored", "multi_worker_mirrored", "tpu"]
 
 # Argument name -> kind; the kinds are turned into types in spec.py.
 KIND_BY_NAME = {

@@ -6,23 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from specc.checking.spec import NONE_WORD, Spec
+from specc.checking.spec import Spec
+from specc.vocab.values import none_to_word
+
 
 def to_data(spec: Spec) -> dict:
     """Plain data for a spec: unset arguments left out, None written as "None"."""
     data = spec.model_dump(by_alias=True, exclude_unset=True)
     return none_to_word(data)
-
-
-def none_to_word(value: Any) -> Any:
-    """None written as the spec's "None" word, everywhere in a value."""
-    if value is None:
-        return NONE_WORD
-    if isinstance(value, dict):
-        return {k: none_to_word(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [none_to_word(v) for v in value]
-    return value
 
 
 def dumps(spec: Spec, fmt: str = "toml", schema: str | None = None) -> str:

@@ -14,6 +14,10 @@ import re
 from typing import Any
 
 from specc.vocab import registry
+from specc.vocab.names import keras_names
+from specc.vocab.values import NONE_WORD
+from specc.expanding.blocks import param_type
+from specc.expanding.defaults import WRAPPED
 from specc.expanding.expand import escaped, has_braces
 
 # Keys of a layer table that are not constructor arguments.
@@ -92,7 +96,7 @@ def _layers(entries: list) -> list[dict]:
         if not isinstance(layer, dict) or not isinstance(layer.get("type"), str):
             continue
         found.append(layer)
-        stack.extend(layer[k] for k in ("backward_layer", "layer") if isinstance(layer.get(k), dict))
+        stack.extend(layer[k] for k in reversed(WRAPPED) if isinstance(layer.get(k), dict))
     return found
 
 
@@ -286,7 +290,7 @@ def _params(runs: list[list[dict]]) -> tuple[dict, dict]:
             key = json.dumps(values, sort_keys=True)
             if key not in by_values:
                 name = arg if arg not in params else f"{arg}_{sum(p.startswith(arg) for p in params) + 1}"
-                params[name] = (_kind(values), values)
+                params[name] = (param_type(values), values)
                 by_values[key] = name
             columns[(position, arg)] = by_values[key]
     return params, columns
@@ -303,16 +307,8 @@ def _default(layer_type: str, arg: str) -> Any:
         return _UNKNOWN
     value = info["default"]
     if value is None:
-        return "None"
+        return NONE_WORD
     return value if isinstance(value, (bool, int, float, str, list)) else _UNKNOWN
-
-
-def _kind(values: list) -> str:
-    kinds = {type(v) for v in values}
-    table = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "table"}
-    if len(kinds) == 1 and next(iter(kinds)) in table:
-        return table[next(iter(kinds))]
-    return "float" if kinds <= {int, float} else "any"
 
 
 def _block_name(prefix: str, taken: dict) -> str:
@@ -343,11 +339,8 @@ def _same_model(flat: dict, factored: dict) -> bool:
 
 
 def _wired(data: dict) -> list:
-    from specc.checking.graph import default_input_names, default_names
-
     layers = data["layers"]
-    inputs = default_input_names([i.get("name") for i in data.get("inputs", [])])
-    names = default_names([(l.get("name"), l.get("type", "")) for l in layers], set(inputs))
+    inputs, names = keras_names(data)
     out = []
     for k, layer in enumerate(layers):
         refs = layer.get("inputs") or ([inputs[0]] if k == 0 else [names[k - 1]])
