@@ -3,6 +3,7 @@
     python benchmarks/bench_commands.py            # everything; writes benchmarks/RESULTS.md
     python benchmarks/bench_commands.py --models MLP --sizes 10 100 --repeat 1 \\
         --build-repeat 1 --scale-repeat 1 --results -          # a smoke run (CI)
+    python benchmarks/bench_commands.py --only validate --results -   # 1, 1b and start-up only
 
 Every ratio is specc / Keras measured in the same run, the two sides run in
 turn in each round, after one untimed warm-up run of each:
@@ -183,21 +184,25 @@ def foreign(modules: list[str]) -> list[str]:
     return [m for m in modules if m.split(".")[0] in FOREIGN]
 
 
+def bench_validate(name: str, workdir: Path, repeat: int) -> dict:
+    py = sys.executable
+    specc_validate = [py, "-m", "specc", "validate", str(workdir / f"{name}.toml")]
+    return {"validate": sides({"specc": specc_validate, "keras": [py, "-c", IMPORT_TF]}, repeat),
+            "validate_modules": imported(specc_validate)}
+
+
 def bench_processes(name: str, workdir: Path, repeat: int, build_repeat: int) -> dict:
     py = sys.executable
-    spec, model, config = (workdir / f"{name}{s}" for s in (".toml", ".keras", ".config.json"))
-    out = workdir / "out"
-    specc_validate = [py, "-m", "specc", "validate", str(spec)]
+    model, config = (workdir / f"{name}{s}" for s in (".keras", ".config.json"))
+    spec, out = workdir / f"{name}.toml", workdir / "out"
     specc_export = [py, "-m", "specc", "export", str(model), "-o", f"{out}.toml"]
-    validate = sides({"specc": specc_validate, "keras": [py, "-c", IMPORT_TF]}, repeat)
     export = sides({"specc": specc_export,
                     "keras": [py, "-c", KERAS_EXPORT, str(model), f"{out}.json"]}, repeat)
     build = sides({"specc": [py, "-m", "specc", "build", str(spec), "-o", f"{out}.specc.keras"],
                    "keras": [py, "-c", KERAS_BUILD, str(config), f"{out}.keras.keras"]},
                   build_repeat)
-    validate_modules, export_modules = imported(specc_validate), imported(specc_export)
-    return {"validate": validate, "export": export, "build": build,
-            "validate_modules": validate_modules, "export_modules": export_modules}
+    return {**bench_validate(name, workdir, repeat), "export": export, "build": build,
+            "export_modules": imported(specc_export)}
 
 
 def bench_start(repeat: int) -> dict[str, dict[str, list[float]]]:
@@ -312,20 +317,30 @@ PROCESS_HEADER = ["model", "layers", "specc (ms)", "specc range", "Keras (ms)", 
                   "specc peak RSS (MB)", "Keras peak RSS (MB)"]
 
 
+def listed(results: dict) -> tuple[str, ...]:
+    """The commands whose imports were listed: validate alone under --only validate."""
+    if all("export" in r["processes"] for r in results.values()):
+        return ("validate", "export")
+    return ("validate",)
+
+
 def tables(results: dict, scaling: dict | None, start: dict | None) -> list[tuple[str, str]]:
     out = []
+    full = results and "export" in listed(results)  # not --only validate
     if results:
-        rows = [[name, str(len(r["processes"]["validate_modules"])),
-                 str(len(foreign(r["processes"]["validate_modules"]))),
-                 str(len(r["processes"]["export_modules"])),
-                 str(len(foreign(r["processes"]["export_modules"])))]
+        rows = [[name, *(str(n) for step in listed(results)
+                         for n in (len(r["processes"][f"{step}_modules"]),
+                                   len(foreign(r["processes"][f"{step}_modules"]))))]
                 for name, r in results.items()]
         out += [
             ("1. `specc validate M.toml` vs `python -c \"import tensorflow\"` (processes)",
              table(PROCESS_HEADER, process_rows(results, "validate"))),
             ("1b. Modules imported (`python -X importtime`): TensorFlow/Keras ones must be 0",
-             table(["model", "validate: modules", "validate: TensorFlow/Keras",
-                    "export: modules", "export: TensorFlow/Keras"], rows)),
+             table(["model", *(f"{step}: {what}" for step in listed(results)
+                               for what in ("modules", "TensorFlow/Keras"))], rows)),
+        ]
+    if full:
+        out += [
             ("2. `specc export M.keras` vs `keras.models.load_model` + `to_json` (processes)",
              table(PROCESS_HEADER, process_rows(results, "export"))),
             ("3. `specc build M.toml` vs `keras.models.model_from_json` + `save` (processes)",
@@ -377,9 +392,11 @@ def verdicts(results: dict, scaling: dict | None, start: dict | None) -> list[li
         top = max(rss, key=rss.get)
         add(f"validate peak RSS <= {TARGETS['validate_rss_mb']} MB", rss[top],
             TARGETS["validate_rss_mb"], f"{rss[top]:.0f} MB ({top})")
-        tf = sum(len(foreign(r["processes"][k])) for r in results.values()
-                 for k in ("validate_modules", "export_modules"))
-        add("no TensorFlow/Keras module imported by validate or export", tf, 0, f"{tf} modules")
+        tf = sum(len(foreign(r["processes"][f"{k}_modules"])) for r in results.values()
+                 for k in listed(results))
+        add(f"no TensorFlow/Keras module imported by {' or '.join(listed(results))}", tf, 0,
+            f"{tf} modules")
+    if results and "export" in listed(results):  # not --only validate
         value, shown = worst("export")
         add(f"export <= {TARGETS['export']} x load_model + to_json", value, TARGETS["export"], shown)
         value, shown = worst("build")
@@ -482,6 +499,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale-build-repeat", type=int, default=1,
                         help="timed builds per scaling point: minutes at 10,000 layers "
                         "(default: %(default)s)")
+    parser.add_argument("--only", choices=["validate"],
+                        help="only validate and start-up: no export, build, in-process or "
+                        "scaling figures (with --results -, to re-measure those rows)")
     parser.add_argument("--results", default=str(HERE / "RESULTS.md"),
                         help="Markdown file to write, '-' for none (default: benchmarks/RESULTS.md)")
     args = parser.parse_args(argv)
@@ -497,16 +517,20 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.models:
             t = time.perf_counter()
             layers, params = prepare(name, workdir)
-            results[name] = {
-                "layers": layers, "params": params,
-                "processes": bench_processes(name, workdir, args.repeat, args.build_repeat),
-                "in_process": bench_export.bench_model(name, args.repeat, args.build_repeat,
-                                                       workdir, make=lambda: make(name)),
-            }
+            if args.only:
+                results[name] = {"layers": layers, "params": params,
+                                 "processes": bench_validate(name, workdir, args.repeat)}
+            else:
+                results[name] = {
+                    "layers": layers, "params": params,
+                    "processes": bench_processes(name, workdir, args.repeat, args.build_repeat),
+                    "in_process": bench_export.bench_model(name, args.repeat, args.build_repeat,
+                                                           workdir, make=lambda: make(name)),
+                }
             print(f"{name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
             gc.collect()
         scaling = (bench_scaling(args.sizes, args.scale_repeat, args.scale_build_repeat, workdir)
-                   if args.sizes else None)
+                   if args.sizes and not args.only else None)
     total = time.perf_counter() - start
     load_after = os.getloadavg()
 

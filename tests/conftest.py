@@ -145,7 +145,7 @@ def cli():
     """Run the specc CLI in-process: ``cli("validate", path)`` -> click Result."""
     from typer.testing import CliRunner
 
-    from specc.cli.main import app
+    from specc.cli.app import app
 
     runner = CliRunner()
 

@@ -37,6 +37,22 @@ def test_bench_commands_smoke_run(tmp_path):
     assert "| MLP | 10 |" in report  # 10 layers, in each process table
 
 
+@pytest.mark.slow
+def test_bench_commands_only_validate(tmp_path):
+    """--only validate: the validate and start-up figures alone, each with its target."""
+    results = tmp_path / "RESULTS.md"
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--only", "validate", "--models", "MLP", "--repeat", "1",
+         "--results", str(results)], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = results.read_text()
+    assert "## 1. `specc validate M.toml`" in report and "| MLP | 10 |" in report
+    assert "`specc --version` and `specc --help`" in report
+    assert "| no TensorFlow/Keras module imported by validate | 0 modules | yes |" in report
+    for absent in ("## 2. ", "## 3. ", "## 4. ", "## 5. ", "export <=", "build (processes)"):
+        assert absent not in report
+
+
 def test_bench_checks_smoke_run():
     run = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_checks.py"), "--sizes", "10", "20",

@@ -275,3 +275,93 @@ def test_unknown_plugin(cli, tmp_path):
     result = cli("build", spec, "--plugin", "no_such_module_for_specc")
     assert result.exit_code == 1
     assert "cannot import plugin 'no_such_module_for_specc'" in result.stderr
+
+
+# -- validate's fast path (specc/cli/main.py): what typer would print, without typer -------
+
+def _typer(args, capsys):
+    """The command line through typer alone: (exit code, stdout, stderr)."""
+    from specc.cli.app import app
+
+    with pytest.raises(SystemExit) as exit:
+        app([str(a) for a in args], prog_name="specc")
+    out, err = capsys.readouterr()
+    return exit.value.code, out, err
+
+
+@pytest.mark.parametrize("args", [
+    [SPECS / "cnn.toml"],
+    [SPECS / "cnn.toml", SPECS / "tutorial_dropout.toml"],
+    ["BAD", SPECS / "cnn.toml", "BAD2"],
+    ["--format", "json", SPECS / "cnn.toml"],
+    ["--format=json", "BAD", SPECS / "cnn.toml"],
+    [SPECS / "cnn.toml", "--format", "text", "BAD"],
+    ["--set", "layers[0].filters=0", SPECS / "cnn.toml"],
+    ["--set=layers[0].filters=4", "--set", "layers[1].pool_size=3", SPECS / "cnn.toml"],
+    ["--format", "json", "--set", "layers.nope.units=1", SPECS / "cnn.toml"],
+    [ROOT / "no_such_spec.toml"],
+], ids=["one", "two", "bad", "json", "json-bad", "text-bad", "set-bad", "sets", "set-json",
+        "missing-file"])
+def test_fast_validate_prints_what_typer_prints(tmp_path, capsys, args):
+    from specc.cli import validate
+
+    bad = {"BAD": write(tmp_path, "bad.toml", BAD["wrong_type"][0]),
+           "BAD2": write(tmp_path, "bad2.toml", BAD["cycle"][0])}
+    args = [str(bad.get(a, a)) for a in args]
+    code = validate.fast(args)
+    out, err = capsys.readouterr()
+    assert code is not None, "the fast path should take these arguments"
+    assert (code, out, err) == _typer(["validate", *args], capsys)
+    assert out or err
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--help"], ["specs/cnn.toml", "--bogus"], ["-x", "specs/cnn.toml"], ["--format"],
+    ["specs/cnn.toml", "--format", "xml"], ["--format", "--set", "specs/cnn.toml"],
+    ["--set=", "specs/cnn.toml"], ["--", "specs/cnn.toml"], ["-"], [""],
+    ["specs/\x1b[31mcnn.toml"], ["specs/cnn.toml", "--set", "a=\n1"],
+])
+def test_fast_validate_leaves_everything_else_to_typer(args):
+    from specc.cli import validate
+
+    assert validate.fast(args) is None
+
+
+def test_fast_validate_takes_only_options_typer_gives_validate():
+    import typer.main
+
+    from specc.cli import validate
+    from specc.cli.app import app
+
+    command = typer.main.get_command(app).commands["validate"]
+    options = {name: param for param in command.params for name in param.opts}
+    for name in validate.OPTIONS:
+        assert not options[name].is_flag and options[name].multiple == (name == "--set")
+
+
+@pytest.mark.parametrize("args", [["validate", "specs/cnn.toml"], ["--version"]])
+def test_validate_and_version_run_without_typer(args):
+    """The commands an editor or a hook runs on every save import neither typer nor rich."""
+    code = ("import sys\nfrom specc.cli.main import run\n"
+            f"sys.argv = ['specc', *{args!r}]\n"
+            "try:\n    run()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'click', 'rich'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+
+
+def test_the_command_line_turns_pydantic_plugins_off_unless_told(monkeypatch, capsys):
+    """specc's models are its own: its process does not look for pydantic plugins."""
+    from specc.cli.main import run
+
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "PYDANTIC_DISABLE_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)  # restored afterwards, as run() changes them
+    monkeypatch.setattr(sys, "argv", ["specc", "--version"])
+    for given, kept in ((None, "1"), ("logfire", "logfire")):
+        if given is not None:
+            monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", given)
+        with pytest.raises(SystemExit) as exit:
+            run()
+        assert exit.value.code == 0 and os.environ["PYDANTIC_DISABLE_PLUGINS"] == kept
+    assert capsys.readouterr().out == f"specc {specc.__version__}\n" * 2

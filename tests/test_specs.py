@@ -96,7 +96,7 @@ def test_validate_does_not_import_tensorflow(tmp_path):
     code = f"""
 import sys
 from typer.testing import CliRunner
-from specc.cli.main import app
+from specc.cli.app import app
 runner = CliRunner()
 good = runner.invoke(app, ["validate", *{[str(p) for p in FILES]!r}])
 assert good.exit_code == 0, good.output

@@ -11,9 +11,6 @@ loaded already, the classes are registered at once. Nothing else changes.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import sys
 import warnings
 
@@ -37,7 +34,10 @@ def _register() -> None:
                       stacklevel=2)
 
 
-class _AfterKeras(importlib.abc.MetaPathFinder):
+# The finder and the loader below only follow importlib's protocols: importing
+# importlib.abc for their base classes would cost every ``import specc`` (and
+# ``specc validate``) a few milliseconds of importlib.resources and tempfile.
+class _AfterKeras:
     """Finds nothing itself; wraps the loader of the top-level ``keras`` package.
 
     It stays in place until Keras is really executed: TensorFlow asks
@@ -50,6 +50,8 @@ class _AfterKeras(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name != "keras" or self.finding:
             return None
+        import importlib.util
+
         self.finding = True  # the search below asks every finder, this one too
         try:
             spec = importlib.util.find_spec("keras")
@@ -60,7 +62,7 @@ class _AfterKeras(importlib.abc.MetaPathFinder):
         return spec
 
 
-class _RegisterAfter(importlib.abc.Loader):
+class _RegisterAfter:
     def __init__(self, loader, finder: _AfterKeras):
         self.loader = loader
         self.finder = finder

@@ -1,31 +1,25 @@
 """Read a TOML or JSON spec and remember where every key and value sits in the text.
 
-tomllib and json return plain data without positions, so after they accept the
-text a small scanner walks it again, only to record (line, column) per path.
-The scanner trusts that the text is valid and is lenient about everything else.
+tomllib and json return plain data without positions; the positions of the
+keys and values (specc/reading/positions.py) are found when a problem needs one.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime
 import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from specc.errors import SpecError, format_path  # noqa: F401  (format_path: read from here too)
 from specc.files import open_regular
-
-Path = tuple[str | int, ...]
-Pos = tuple[int, int]
+from specc.reading.positions import Path, Pos, Positions
 
 _TOML_ERROR = re.compile(r"^(.*) \(at (?:line (\d+), column (\d+)|end of document)\)$", re.S)
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_TOML_SCALAR = re.compile(r"[^,\]}\n#]*")
-_JSON_WS = " \t\r\n"
 # Tables and lists nested deeper than this are refused as soon as a file is
 # read. A spec nests about three levels per nested model and one per wrapper.
 MAX_DEPTH = 64
@@ -37,8 +31,8 @@ MAX_SPEC_BYTES = 64 * 2**20
 class Document:
     data: dict
     file: str
-    keys: dict[Path, Pos] = field(default_factory=dict)
-    values: dict[Path, Pos] = field(default_factory=dict)
+    keys: Mapping[Path, Pos] = field(default_factory=dict)
+    values: Mapping[Path, Pos] = field(default_factory=dict)
     text: str = ""  # the source, for positions inside a string value
     # Paths set by --set overrides (specc/reading/overrides.py) -> the argument that set them.
     overrides: dict[Path, str] = field(default_factory=dict)
@@ -109,7 +103,6 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
             raise _toml_error(str(e), text, file) from None
         except (ValueError, RecursionError, MemoryError) as e:
             raise _parser_limit(e, "TOML", file) from None
-        scanner = _TomlScanner(text)
     elif fmt == "json":
         # An editor shows the BOM as nothing, so columns are counted without it.
         text = text.removeprefix("\ufeff")
@@ -122,11 +115,10 @@ def parse_text(text: str, fmt: str, file: str = "<string>") -> Document:
         if not isinstance(data, dict):
             line, column = _line_col(text, len(text) - len(text.lstrip()))
             raise SpecError("expected a JSON object at the top level", file=file, line=line, column=column)
-        scanner = _JsonScanner(text)
     else:
         raise SpecError(f"unsupported spec format '{fmt}': expected toml or json", file=file)
-    scanner.run()
-    return Document(data, file, scanner.keys, scanner.values, text)
+    found = Positions(text, fmt)
+    return Document(data, file, found.keys, found.values, text)
 
 
 def _plain_scalars(values: list) -> bool:
@@ -207,178 +199,3 @@ def _toml_error(message: str, text: str, file: str) -> SpecError:
 def _line_col(text: str, pos: int) -> Pos:
     line = text.count("\n", 0, pos)
     return line + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
-class _Scanner:
-    def __init__(self, text: str):
-        self.text, self.i = text, 0
-        self.keys: dict[Path, Pos] = {}
-        self.values: dict[Path, Pos] = {}
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def pos(self) -> Pos:
-        line = bisect.bisect_right(self._starts, self.i)
-        return line, self.i - self._starts[line - 1] + 1
-
-    def peek(self, n: int = 1) -> str:
-        return self.text[self.i : self.i + n]
-
-    def walk(self, path: Path) -> None:
-        """Scan the value at path, and every array and table inside it.
-
-        An explicit stack, not recursion: the nesting depth comes from the text.
-        """
-        stack: list[list] = []  # [closing character, path, entries so far, is a table]
-        self.begin(path, stack)
-        while stack:
-            self.skip(newlines=True)
-            c = self.peek()
-            if c == ",":
-                self.i += 1
-                continue
-            frame = stack[-1]
-            if c in (frame[0], ""):
-                self.i += 1
-                stack.pop()
-                continue
-            frame[2] += 1
-            self.begin(self.member(frame[1]) if frame[3] else (*frame[1], frame[2] - 1), stack)
-
-    def begin(self, path: Path, stack: list[list]) -> None:
-        """Note where the value at path starts; open an array or table, or scan a scalar."""
-        self.values[path] = self.pos()
-        c = self.peek()
-        if c in ("[", "{"):
-            self.i += 1
-            stack.append(["]" if c == "[" else "}", path, 0, c == "{"])
-        elif c in ("\"", "'"):
-            self.string()
-        else:
-            self.scalar()
-
-
-class _TomlScanner(_Scanner):
-    def run(self) -> None:
-        table: Path = ()
-        elements: dict[Path, int] = {}  # array-of-tables path -> elements so far
-        while True:
-            self.skip(newlines=True)
-            if self.i >= len(self.text):
-                return
-            if self.peek() != "[":
-                self.walk(self.member(table))
-                continue
-            start, is_array = self.pos(), self.peek(2) == "[["
-            self.i += 2 if is_array else 1
-            parts = self.key()
-            table = ()
-            for n, (name, where) in enumerate(parts):
-                table += (name,)
-                last = n == len(parts) - 1
-                if last and is_array:
-                    elements[table] = elements.get(table, 0) + 1
-                # An array of tables stays at its first header; each element at its own.
-                self.note(table, start if last else where, first=not last or is_array)
-                if table in elements:
-                    table += (elements[table] - 1,)
-            if is_array:
-                self.note(table, start)
-            self.skip()
-            self.i += 2 if is_array else 1
-
-    def note(self, path: Path, where: Pos, first: bool = False) -> None:
-        if first:
-            self.keys.setdefault(path, where)
-            self.values.setdefault(path, where)
-        else:
-            self.keys[path] = self.values[path] = where
-
-    def skip(self, newlines: bool = False) -> None:
-        """Skip blanks and comments (and line ends too when newlines)."""
-        while self.i < len(self.text):
-            c = self.text[self.i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.i += 1
-            elif c == "#":
-                end = self.text.find("\n", self.i)
-                self.i = len(self.text) if end < 0 else end
-            else:
-                return
-
-    def key(self) -> list[tuple[str, Pos]]:
-        parts = []
-        while True:
-            self.skip()
-            where, start = self.pos(), self.i
-            if self.peek() in ("\"", "'"):
-                self.string()
-                name = tomllib.loads("k = " + self.text[start : self.i])["k"]
-            else:
-                match = _BARE_KEY.match(self.text, self.i)
-                self.i = match.end() if match else self.i + 1
-                name = self.text[start : self.i]
-            parts.append((name, where))
-            self.skip()
-            if self.peek() != ".":
-                return parts
-            self.i += 1
-
-    def member(self, table: Path) -> Path:
-        """Read ``key =`` (dotted keys included) and return the path of its value."""
-        path = table
-        for name, where in self.key():
-            path += (name,)
-            # Tables made implicitly by a dotted key sit at their part of the key.
-            self.note(path, where, first=True)
-        self.keys[path] = where
-        self.i += 1  # the "="
-        self.skip()
-        return path
-
-    def scalar(self) -> None:
-        # Numbers, booleans and dates (which may contain a space) end at one of these.
-        self.i = max(_TOML_SCALAR.match(self.text, self.i).end(), self.i + 1)
-
-    def string(self) -> None:
-        quote = self.peek()
-        delim = quote * 3 if self.peek(3) == quote * 3 else quote
-        self.i += len(delim)
-        while self.i < len(self.text):
-            if quote == '"' and self.peek() == "\\":
-                self.i += 2
-            elif self.text.startswith(delim, self.i):
-                self.i += len(delim)
-                # A multi-line string may end with up to two more quotes of content.
-                for _ in range(2 if len(delim) == 3 else 0):
-                    self.i += self.peek() == quote
-                return
-            else:
-                self.i += 1
-
-
-class _JsonScanner(_Scanner):
-    def run(self) -> None:
-        self.skip()
-        self.walk(())
-        del self.values[()]  # the root has no position worth reporting
-
-    def skip(self, newlines: bool = True) -> None:
-        while self.i < len(self.text) and self.text[self.i] in _JSON_WS:
-            self.i += 1
-
-    def string(self) -> str:
-        value, self.i = json.decoder.scanstring(self.text, self.i + 1)
-        return value
-
-    def scalar(self) -> None:
-        while self.i < len(self.text) and self.text[self.i] not in ",]}" + _JSON_WS:
-            self.i += 1
-
-    def member(self, path: Path) -> Path:
-        where = self.pos()
-        path += (self.string(),)
-        self.keys[path] = where
-        self.skip()
-        self.i += 1  # the ":"
-        self.skip()
-        return path

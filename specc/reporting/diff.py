@@ -23,7 +23,7 @@ from specc.checking.spec import Spec
 from specc.checking.validate import load
 from specc.exporting.export import export_file
 from specc.vocab.values import none_to_word
-from specc.writing.fmt import inline_toml
+from specc.writing.layout import inline_toml
 from specc.reporting.diff_args import DEFAULT
 from specc.reporting.diff_form import normal_form
 from specc.reporting.diff_match import Change, Diff, compare, with_params

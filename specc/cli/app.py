@@ -1,0 +1,43 @@
+"""The command line as typer sees it: the app, its --version, and every command module.
+
+Each command lives in its own module (specc/cli/<command>.py) and adds itself
+with ``register(app)``; the order below is the order of ``specc --help``.
+"""
+
+from typing import Annotated
+
+import typer
+
+from specc import __version__
+from specc.cli import build, diff, expand, export, fmt, graph, layers, schema, summary, validate
+
+COMMANDS = (validate, fmt, build, export, expand, summary, graph, diff, layers, schema)
+
+app = typer.Typer(
+    name="specc",
+    help="Compile declarative TOML/JSON model specs into tf.keras models, and back.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    # Plain help and usage errors: rich's formatting (markdown, tracebacks) triples
+    # the time of `specc --help`, which must feel instant.
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"specc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """specc: Keras models as reviewable data."""
+
+
+for _command in COMMANDS:
+    _command.register(app)

@@ -1,0 +1,106 @@
+"""specc validate: check specs without TensorFlow, every problem at once.
+
+Editors and pre-commit hooks run it on every save, so it also has a fast path
+(``fast``) that skips typer: see specc/cli/main.py.
+"""
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+from specc.cli.output import out, report
+from specc.errors import SpecError
+
+FORMATS = ("text", "json")
+OPTIONS = ("--format", "--set")  # each takes a value; --set may repeat
+
+
+def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None]) -> int:
+    """Load each spec; print ``PATH: ok`` for each good one (text) and every problem
+    of the others; the exit code."""
+    from specc.checking.validate import load
+    from specc.vocab import keras_version
+
+    try:  # once, not once per spec
+        keras_version.check_installed()
+    except SpecError as exc:
+        report(exc, fmt)
+        return 1
+    problems = []
+    for path in specs:
+        try:
+            load(path, overrides=sets or ())
+        except SpecError as exc:
+            problems.extend(exc.problems)
+        else:
+            if fmt == "text":
+                echo(f"{path}: ok")
+    if problems:
+        report(SpecError(problems), fmt)
+        return 1
+    if fmt == "json":
+        out.print_json("[]")
+    return 0
+
+
+def fast(args: list[str]) -> int | None:
+    """``specc validate ARGS`` run without typer, or None when typer must parse ARGS.
+
+    Taken: spec paths, ``--format X``, ``--format=X``, ``--set X`` and ``--set=X``,
+    every word plain printable text (so printing it is what click's echo prints).
+    Anything else (help, another option, a missing or wrong value) is left to
+    typer, the one description of the command line, which reports usage errors.
+    """
+    specs, sets, fmt = [], [], "text"
+    words = iter(args)
+    for word in words:
+        if not _plain(word):
+            return None
+        if not word.startswith("-"):
+            specs.append(Path(word))
+            continue
+        name, equals, value = word.partition("=")
+        if name not in OPTIONS:
+            return None
+        if not equals:
+            value = next(words, "")
+            if value.startswith("-") or not _plain(value):
+                return None
+        if not value:
+            return None
+        if name == "--format":
+            fmt = value
+        else:
+            sets.append(value)
+    if not specs or fmt not in FORMATS:
+        return None
+    return check(specs, fmt, sets, echo=lambda line: print(line, flush=True))
+
+
+def _plain(word: str) -> bool:
+    try:
+        word.encode(sys.stdout.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return word.isprintable() and word != ""
+
+
+def register(app) -> None:
+    # typer is imported only here, when the whole command line is built: the fast
+    # path never imports it.
+    import typer
+
+    from specc.cli.options import Sets
+
+    @app.command()
+    def validate(
+        specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json).")],
+        fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+        sets: Sets = None,
+    ) -> None:
+        """Check specs without importing TensorFlow; report every problem at once."""
+        if fmt not in FORMATS:
+            raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
+        if code := check(specs, fmt, sets, echo=typer.echo):
+            raise typer.Exit(code)
