@@ -43,9 +43,21 @@ def test_direct_writer_equals_tomlkit_on_values_and_keys(value):
 def test_shapes_the_direct_writer_leaves_to_tomlkit():
     # A list of tables and any section it does not know are written by tomlkit.
     listed = {"inputs": [{"shape": [1]}], "layers": [{"type": "X", "v": [{"a": 1}, {"b": 2}]}]}
-    other = {"inputs": [{"shape": [1]}], "defaults": {"Dense": {"units": 2}}}
+    other = {"inputs": [{"shape": [1]}], "defaults": {"units": 2}}
     for data in (listed, other):
         assert toml_text(data) == tomlkit_text(data)
+
+
+def test_direct_writer_equals_tomlkit_on_defaults_per_layer_type():
+    data = {"model": {"name": "m"}, "inputs": [{"shape": [1]}],
+            "defaults": {"Conv2D": {"use_bias": False, "kernel_initializer": {
+                "type": "VarianceScaling", "scale": 2.0, "mode": "fan_out"}}, "Dense": {"units": 2},
+                "odd name": {"rate": 0.5}},
+            "layers": [{"type": "Dense"}], "compile": {"loss": "mse"}}
+    text = toml_text(data)
+    assert text == tomlkit_text(data)
+    assert '\n[defaults.Conv2D]\nuse_bias = false\nkernel_initializer = {type = "VarianceScaling",' \
+        in text
 
 
 def test_dumps_of_a_nested_model_is_the_committed_layout():

@@ -21,7 +21,8 @@ import tensorflow as tf
 import keras
 from specc.building.build import build
 from specc.writing.dump import dumps
-from specc.exporting.export import copy_weights_from_file, export_file
+from specc.exporting.export import export_file
+from specc.exporting.weights import copy_weights_from_file
 from specc.reading.load import parse_text
 from specc.checking.validate import validate_document
 

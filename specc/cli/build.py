@@ -54,7 +54,9 @@ def register(app) -> None:
             with placed_in(checked.document):
                 model = build_model(parsed, max_params=max_params)
             if weights is not None:
-                _load_weights(model, weights)
+                from specc.exporting.weights import load_weights
+
+                load_weights(model, weights)
             write_atomically(target, lambda tmp: _save(model, parsed, tmp))
         except SpecError as exc:
             report(exc)
@@ -70,13 +72,6 @@ def _save(model, spec, path: str) -> None:
 
     model.save(path)
     record_spec(path, dumps(spec))
-
-
-def _load_weights(model, path: Path) -> None:
-    try:
-        model.load_weights(path)
-    except Exception as exc:  # h5py and Keras raise many kinds
-        raise SpecError(f"cannot load weights: {' '.join(str(exc).split())[:300]}", file=str(path))
 
 
 def summary_table(model):

@@ -29,16 +29,15 @@ def register(app) -> None:
             help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
         )] = DEFAULT_MAX_CONFIG_BYTES,
         no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
-        factor: Annotated[bool, typer.Option("--factor", help="Write repeated sub-graphs as [blocks] and arguments shared by every layer of a type once, in [defaults].")] = False,
+        factor: Annotated[bool, typer.Option("--factor", help="Also write repeated sub-graphs as [blocks] (an argument value most layers of a type share is always written once, in [defaults]).")] = False,
     ) -> None:
         """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
         from specc.exporting import keras2
-        from specc.exporting.export import copy_weights_from_file as copy_keras3, export_file as export_keras3
-        from specc.writing.dump import dump, dumps
+        from specc.exporting.export import export_file as export_keras3
+        from specc.exporting.weights import copy_weights
 
         legacy = model.suffix.lower() in keras2.SUFFIXES
         export_file = keras2.export_file if legacy else export_keras3
-        copy_weights_from_file = keras2.copy_weights_from_h5 if legacy else copy_keras3
         if legacy and weights is not None and model.suffix.lower() == ".json":
             raise typer.BadParameter("a .json model holds no weights: export its .h5 file",
                                      param_hint="--weights")
@@ -60,14 +59,9 @@ def register(app) -> None:
 
                 load_plugins(plugin)  # the rebuilt model needs the user's penalties
                 rebuilt = build_model(spec, max_params=max_params)
-                copy_weights_from_file(rebuilt, model)
+                copy_weights(rebuilt, model)
                 write_atomically(weights, rebuilt.save_weights)
-            if factor:
-                _write_factored(spec, output, schema_ref)
-            elif output is not None:
-                dump(spec, output, schema_ref)
-            else:
-                sys.stdout.write(dumps(spec, schema=schema_ref))
+            _write_factored(spec, output, schema_ref, blocks=factor)
         except SpecError as exc:
             report(exc)
             raise typer.Exit(1)
@@ -75,11 +69,11 @@ def register(app) -> None:
             typer.echo(f"wrote {output}")
 
 
-def _write_factored(spec, output: Path | None, schema_ref: str | None) -> None:
+def _write_factored(spec, output: Path | None, schema_ref: str | None, blocks: bool) -> None:
     from specc.writing.factor import dumps_factored
 
     fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
-    text = dumps_factored(spec, fmt, schema_ref)
+    text = dumps_factored(spec, fmt, schema_ref, blocks=blocks)
     if output is None:
         sys.stdout.write(text)
         return

@@ -24,24 +24,45 @@ def config_problems(config: Any) -> list[Problem]:
     >>> config_problems([])[0].message
     'expected a JSON object with class_name and config, received a list'
     """
-    limits = plain_data_problems(config, MAX_CONFIG_DEPTH)
-    if limits:
-        return [Problem(message, format_path(path)) for path, message in limits]
     problems: list[Problem] = []
     if not _is_model(config, (), problems):
-        return problems
-    # Only tables are checked: a list's numbers and strings are never put on the stack.
+        return _limits(config) or problems
+    # One walk checks the structure and looks for what reading/load.py's limits refuse
+    # (depth, 64-bit integers, values JSON has no word for); only when it sees one is
+    # the exact walk run, for its messages in document order.
+    beyond = False
     stack: list[tuple[tuple, Any]] = [((), config)]
     while stack:
         path, value = stack.pop()
-        items = value.items() if isinstance(value, dict) else enumerate(value)
         if isinstance(value, dict):
-            _object(path, value, problems)
-            if value.get("class_name") in MODEL_CLASSES and isinstance(value.get("config"), dict) \
-                    and isinstance(value["config"].get("layers"), list):
-                _model_body(path, value, problems)
-        stack.extend(((*path, k), v) for k, v in items if isinstance(v, (dict, list)))
-    return problems
+            items = value.items()
+            if "class_name" in value:
+                _object(path, value, problems)
+                if value["class_name"] in MODEL_CLASSES and isinstance(value.get("config"), dict) \
+                        and isinstance(value["config"].get("layers"), list):
+                    _model_body(path, value, problems)
+        else:
+            items = enumerate(value)
+        for key, item in items:
+            kind = type(item)
+            if kind is dict or kind is list:
+                if len(path) + 1 >= MAX_CONFIG_DEPTH:
+                    beyond = True
+                elif item:  # an empty one holds nothing to check
+                    stack.append(((*path, key), item))
+            elif kind is int:
+                beyond = beyond or not -(2 ** 63) <= item < 2 ** 64
+            elif kind not in _JSON_SCALARS:
+                beyond = True
+    return (beyond and _limits(config)) or problems
+
+
+_JSON_SCALARS = frozenset((str, float, bool, type(None)))
+
+
+def _limits(config: Any) -> list[Problem]:
+    return [Problem(message, format_path(path))
+            for path, message in plain_data_problems(config, MAX_CONFIG_DEPTH)]
 
 
 def _is_model(config: Any, path: tuple, problems: list[Problem]) -> bool:
@@ -55,25 +76,23 @@ def _is_model(config: Any, path: tuple, problems: list[Problem]) -> bool:
 
 def _object(path: tuple, value: dict, problems: list[Problem]) -> None:
     """A serialized Keras object: {class_name, config, module, registered_name}."""
-    if "class_name" not in value:
-        return
-    where = format_path(path)
+    messages = []
     if not isinstance(value["class_name"], str):
-        problems.append(Problem(f"class_name must be a string, received {_what(value['class_name'])}",
-                                where))
+        messages.append(f"class_name must be a string, received {_what(value['class_name'])}")
     for key in ("module", "registered_name"):
         if value.get(key) is not None and not isinstance(value[key], str):
-            problems.append(Problem(f"{key} must be a string, received {_what(value[key])}", where))
+            messages.append(f"{key} must be a string, received {_what(value[key])}")
     if "module" in value and value["module"] is None and value.get("class_name") != "__keras_tensor__":
-        problems.append(Problem("module must be a string, received null", where))
+        messages.append("module must be a string, received null")
     if "config" in value and not isinstance(value["config"], (dict, str)):
-        problems.append(Problem(f"config must be a JSON object, received {_what(value['config'])}",
-                                where))
+        messages.append(f"config must be a JSON object, received {_what(value['config'])}")
     if value.get("class_name") == "__keras_tensor__":
         history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
         if not _is_history(history):
-            problems.append(Problem("a tensor's keras_history must be [layer name, node, tensor]",
-                                    where))
+            messages.append("a tensor's keras_history must be [layer name, node, tensor]")
+    if messages:  # the place is written out only for a problem: most objects have none
+        where = format_path(path)
+        problems.extend(Problem(message, where) for message in messages)
 
 
 def _model_body(path: tuple, model: dict, problems: list[Problem]) -> None:

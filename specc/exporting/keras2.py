@@ -20,11 +20,11 @@ from typing import Any
 
 from specc.vocab import registry
 from specc.errors import Problem, SpecError
+from specc.exporting.config_shape import MODEL_CLASSES
 
 SUFFIXES = (".h5", ".hdf5", ".json")
 # A model's architecture is kilobytes to a few megabytes; more is not a model config.
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
-_MODELS = ("Sequential", "Functional", "Model")
 # Keys any Keras 2 layer config may carry that Keras 3 has moved or dropped; the
 # input shape becomes the model's input.
 _SHAPE_KEYS = ("batch_input_shape", "input_shape", "batch_size")
@@ -129,7 +129,7 @@ def to_keras3(config: dict, problems: list[Problem] | None = None) -> dict:
     problems = [] if problems is None else problems
     config = copy.deepcopy(config)
     cls = config.get("class_name")
-    if cls not in _MODELS:
+    if cls not in MODEL_CLASSES:
         problems.append(Problem(f"'{cls}' is not a Sequential or functional Keras model",
                                 path="model"))
         return config
@@ -257,7 +257,7 @@ def _object(module: str, cls: str, config: dict) -> dict:
 def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
     cls = layer.get("class_name")
     config = dict(layer.get("config", {}))
-    if cls in _MODELS:
+    if cls in MODEL_CLASSES:
         nested = to_keras3(layer, problems)
         nested["config"]["name"] = config.get("name")
         return nested
@@ -316,80 +316,3 @@ def _argument(key: str, value: dict, problems: list[Problem], path: str) -> dict
     config.pop("dtype", None)  # Keras 1/2.0 initializers carried one
     return {"module": value.get("module") or module, "class_name": cls, "config": config,
             "registered_name": value.get("registered_name")}
-
-
-# ---- weights -------------------------------------------------------------------
-
-def copy_weights_from_h5(model, path) -> None:
-    """Set ``model``'s weights (rebuilt from the exported spec) from a Keras 2 ``.h5``,
-    layer by layer by name, as Keras 2 saved them; shapes are checked before reading."""
-    import h5py
-
-    file = os.fspath(path)
-    problems: list[Problem] = []
-    try:
-        with h5py.File(file, "r") as h5:
-            group = h5["model_weights"] if "model_weights" in h5 else h5
-            for layer in model.layers:
-                if not layer.weights:
-                    continue
-                if layer.name not in group:
-                    problems.append(Problem(f"no weights for layer '{layer.name}'"))
-                    continue
-                _copy(layer, group[layer.name], _weight_names(group[layer.name]), problems)
-    except (OSError, KeyError, ValueError) as exc:
-        raise SpecError(f"cannot read weights: {exc}", file=file) from None
-    if problems:
-        raise SpecError(Problem(p.message, file=file) for p in problems)
-
-
-def _weight_names(group) -> list[str]:
-    return [n.decode() if isinstance(n, bytes) else str(n)
-            for n in group.attrs.get("weight_names", [])]
-
-
-def _dataset(group, name: str):
-    """The dataset at name, only when it is stored in this file: every part of the path
-    a hard link, no external storage (an .h5 file could point anywhere)."""
-    import h5py
-
-    node = group
-    for part in name.split("/"):
-        if not isinstance(node, h5py.Group) or part not in node:
-            return None
-        if not isinstance(node.get(part, getlink=True), h5py.HardLink):
-            return None
-        node = node[part]
-    if not isinstance(node, h5py.Dataset) or node.external or node.dtype.kind not in "fiub":
-        return None
-    return node
-
-
-def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
-    """A nested model's group lists all its layers' weights, "<layer>/<weight>"; each
-    inner layer takes its own, in its own order (Keras 2 listed the model's trainable
-    weights before the others, Keras 3 goes layer by layer)."""
-    if hasattr(layer, "layers"):
-        for inner in layer.layers:
-            if inner.weights:
-                _copy(inner, group, [n for n in names if n.startswith(f"{inner.name}/")],
-                      problems)
-        return
-    expected = [tuple(w.shape) for w in layer.weights]
-    if len(names) != len(expected):
-        problems.append(Problem(f"layer '{layer.name}' has {len(expected)} weights, the file "
-                                f"{len(names)}"))
-        return
-    arrays = []
-    for name, shape in zip(names, expected):
-        dataset = _dataset(group, name)
-        if dataset is None:
-            problems.append(Problem(f"weight '{name}' of layer '{layer.name}' is not a dataset "
-                                    "stored in the file (a link or external data is not read)"))
-            return
-        if tuple(dataset.shape) != shape:
-            problems.append(Problem(f"weight '{name}' of layer '{layer.name}' has shape "
-                                    f"{tuple(dataset.shape)}, the model {shape}"))
-            return
-        arrays.append(dataset[()])
-    layer.set_weights(arrays)

@@ -42,7 +42,7 @@ def _default(cls: str, key: str) -> Any:
         return "float32"
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return None  # a default Keras derives from other arguments: only None means it
-    from specc.exporting.export import spec_value
+    from specc.exporting.layers import spec_value
 
     return spec_value(cls, key, info.get("config_default", info.get("default")))
 
@@ -135,7 +135,7 @@ def _is_mirror(forward: Any, backward: Any) -> bool:
 
 def normal_compile(data: dict) -> dict:
     """A [compile] section in normal form: Keras's defaults left out, the optimizer a table."""
-    from specc.exporting.export import minimal_compile
+    from specc.exporting.compile_section import minimal_compile
 
     out = minimal_compile(data)
     optimizer = out.get("optimizer", "rmsprop")

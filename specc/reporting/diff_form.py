@@ -80,7 +80,7 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
 def _under_policy(spec: Spec) -> Spec:
     """The spec with [build] dtype_policy written on each layer that sets no dtype of its
     own, as Keras saves a model built under it (and export reads it back)."""
-    from specc.exporting.export import layer_objects
+    from specc.exporting.minimize import layer_objects
 
     policy = spec.build.dtype_policy if spec.build else None
     if policy is None:

@@ -82,6 +82,12 @@ def _write_document(data: dict, prefix: str, lines: list[str]) -> bool:
         elif key in ("model", "compile") and isinstance(value, dict):
             if not _write_table(f"[{prefix}{key}]", value, None, lines):
                 return False
+        elif key == "defaults" and not prefix and isinstance(value, dict) \
+                and all(isinstance(table, dict) for table in value.values()):
+            # [defaults.Conv2D] per layer type (what export writes); other shapes go to tomlkit.
+            for name, table in value.items():
+                if not _write_table(f"[defaults.{_key(name)}]", table, None, lines):
+                    return False
         else:
             return False
     return True

@@ -1,10 +1,10 @@
-"""Spec data -> shorter spec data (what ``specc export --factor`` writes): repeated
-sub-graphs as [blocks], and each argument that every layer of a type gives with
-the same value said once in [defaults].
+"""Spec data -> shorter spec data: an argument value that most layers of a type
+repeat said once in [defaults] (what ``specc export`` writes), and with
+``--factor`` first repeated sub-graphs as [blocks].
 
 The result expands back to the same flat spec: [defaults.TYPE] reaches every
-layer of TYPE, wrapped layers included, so only arguments shared by all of
-them move, and only for types with at least two layers.
+layer of TYPE, wrapped layers included, so only an argument that all of them set
+moves, and a layer that sets another value keeps its own.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ _NOT_ARGUMENTS = ("type", "name", "inputs", "call")
 
 
 def factor_defaults(data: dict) -> dict:
-    """``data`` with the arguments shared by every layer of a type moved to [defaults].
+    """``data`` with each argument value that most layers of a type repeat said once, in
+    [defaults.TYPE]. Only an argument that every layer of the type sets moves (one left
+    to Keras would get the value too), and a layer with another value keeps its own.
 
     >>> factor_defaults({"inputs": [{"shape": [4]}], "layers": [
     ...     {"type": "Dense", "units": 4, "use_bias": False},
@@ -42,21 +44,48 @@ def factor_defaults(data: dict) -> dict:
             by_type.setdefault(cls, []).append(layer)
     defaults: dict[str, dict] = {}
     for cls, layers in by_type.items():
-        if len(layers) < 2:
-            continue
-        shared = {key: value for key, value in layers[0].items() if key not in _NOT_ARGUMENTS
-                  and not has_braces(value)  # a block parameter, or an escaped brace
-                  and all(key in other and _same(other[key], value) for other in layers[1:])}
-        if shared:
-            defaults[cls] = shared
-            for layer in layers:
-                for key in shared:
-                    del layer[key]
+        for key, (value, holders) in (_shared(layers) if len(layers) >= 2 else {}).items():
+            defaults.setdefault(cls, {})[key] = value
+            for layer in holders:
+                del layer[key]
     if not defaults:
         return data
     ordered = {k: v for k, v in data.items() if k not in ("layers", "blocks")}
     blocks = {"blocks": data["blocks"]} if "blocks" in data else {}
     return {**ordered, "defaults": defaults, **blocks, "layers": data["layers"]}
+
+
+def _shared(layers: list[dict]) -> dict:
+    """{argument: (value, the layers that give it)} for each argument that every one of
+    ``layers`` sets and more than half of them, two at least, set to one value."""
+    shared: dict[str, tuple] = {}
+    for key in layers[0]:
+        if key in _NOT_ARGUMENTS or not all(key in layer for layer in layers):
+            continue
+        groups: dict[Any, tuple] = {}  # the value's identity -> (value, the layers giving it)
+        for layer in layers:
+            identity = _identity(layer[key])
+            if identity is not None:
+                groups.setdefault(identity, (layer[key], []))[1].append(layer)
+        if groups:
+            value, holders = max(groups.values(), key=lambda group: len(group[1]))
+            if len(holders) >= 2 and 2 * len(holders) > len(layers):
+                shared[key] = (value, holders)
+    return shared
+
+
+def _identity(value: Any) -> Any:
+    """What two equal spec values share (1, 1.0 and True are equal in Python, not in a
+    spec); None for a block parameter or an escaped brace, which stay on their layer."""
+    if isinstance(value, str):
+        return None if "{" in value or "}" in value else (str, value)
+    if isinstance(value, (bool, int, float)):
+        return (type(value), value)
+    return None if has_braces(value) else (list, _text(value))  # a list or a table
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
 
 
 def _layers(entries: list) -> list[dict]:
@@ -75,14 +104,17 @@ def _same(a: Any, b: Any) -> bool:
     # 1 == 1.0 == True in Python; a spec tells them apart.
     if a is _UNKNOWN or b is _UNKNOWN:
         return a is b
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    return _text(a) == _text(b)
 
 
-def dumps_factored(spec, fmt: str = "toml", schema: str | None = None) -> str:
-    """A Spec as text with its shared arguments in [defaults]."""
+def dumps_factored(spec, fmt: str = "toml", schema: str | None = None, *,
+                   blocks: bool = True) -> str:
+    """A Spec as text with its shared arguments in [defaults] and, with ``blocks``,
+    its repeated sub-graphs as [blocks] (``specc export`` and ``specc export --factor``)."""
     from specc.writing.dump import dumps_data, to_data
 
-    return dumps_data(factor_defaults(factor_blocks(escaped(to_data(spec)))), fmt, schema)
+    data = escaped(to_data(spec))
+    return dumps_data(factor_defaults(factor_blocks(data) if blocks else data), fmt, schema)
 
 
 # ---- repeated sub-graphs as blocks --------------------------------------------

@@ -1,0 +1,170 @@
+"""One serialized layer -> a spec layer table: its class looked up in the registry,
+its config less Keras's defaults, initializers and constraints in spec shorthand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from specc.errors import Problem, SpecError
+from specc.exporting.config_shape import MODEL_CLASSES
+from specc.vocab import registry
+from specc.vocab.names import to_snake_case
+from specc.vocab.values import NONE_WORD, none_to_word
+
+
+def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
+    cls = layer.get("class_name")
+    module = layer.get("module") or ""
+    config = layer.get("config", {})
+    if cls in MODEL_CLASSES and module.split(".")[0] == "keras":
+        from specc.exporting.models import model_data  # a model used as a layer: recursion
+
+        inner = model_data(layer, problems, f"{path}.spec.")
+        name = config.get("name")
+        inner.get("model", {}).pop("name", None)
+        if not inner.get("model", True):
+            inner.pop("model")
+        return {"type": "Model", "name": name, "spec": inner}
+    if module.startswith("keras.src.ops"):
+        return _op(layer, problems, path)
+    info = registry.LAYERS.get(cls, {})
+    # tf.keras's AlphaDropout, RandomHeight, ... are saved as keras._legacy.layers.
+    known_module = module in ("keras.layers", info.get("module"), info.get("tf_keras_module"))
+    # A custom get_config() may leave the name out; a functional model records it beside.
+    name = (config.get("name") if isinstance(config, dict) else None) or layer.get("name") or "?"
+    if not known_module or layer.get("registered_name") not in (None, cls):
+        problems.append(Problem(
+            f"layer '{name}' is the custom class '{layer.get('registered_name') or cls}', "
+            "which specc cannot represent (register it or rewrite it with Keras layers)", path=path))
+        return {"type": cls}
+    if cls in registry.REFUSED or cls not in registry.LAYERS:
+        reason = registry.REFUSED.get(cls, "not in specc's registry")
+        problems.append(Problem(f"layer '{name}' is a {cls}: {reason}", path=path))
+        return {"type": cls}
+    return {"type": cls, "name": config.get("name"), **layer_arguments(cls, config, problems, path)}
+
+
+def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) -> dict:
+    """The spec arguments of one layer: its config minus defaults, in spec shorthand."""
+    args = registry.layer_args(cls)
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in ("name",) or (key == "quantization_config" and value is None):
+            continue
+        info = args.get(key)
+        if info is None:
+            if key in registry.LAYERS[cls].get("config_only", []):
+                continue
+            problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
+            continue
+        if _is_default(key, value, info):
+            continue
+        converted = _argument(cls, key, value, info, problems, f"{path}.{key}")
+        if key == "backward_layer" and _is_mirror(config.get("layer"), value):
+            continue
+        out[key] = converted
+    return out
+
+
+def _is_default(key: str, value: Any, info: dict) -> bool:
+    if "required" in info:
+        return False
+    if key == "dtype":
+        return _dtype(value) in (None, "float32")  # policies serialize in several shapes
+    if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
+        return value is None  # a derived default (strides = pool_size) must be written out
+    return value == info.get("config_default", info.get("default"))
+
+
+def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
+    """Bidirectional builds this backward layer itself when none is given: the forward
+    layer's config with go_backwards flipped, named backward_NAME where the forward
+    layer is forward_NAME (keras/src/layers/rnn/bidirectional.py)."""
+    if not forward or not backward:
+        return False
+    f, b = dict(forward["config"]), dict(backward["config"])
+    if b.pop("name", None) != "backward_" + str(f.pop("name", "")).removeprefix("forward_"):
+        return False
+    f["go_backwards"] = not f.get("go_backwards", False)
+    return forward["class_name"] == backward["class_name"] and f == b
+
+
+def spec_value(cls: str, key: str, value: Any) -> Any:
+    """One argument of a layer's Keras config written as a spec writes it.
+
+    >>> spec_value("Dense", "kernel_initializer", {"class_name": "GlorotUniform",
+    ...            "module": "keras.initializers", "config": {"seed": None}})
+    'glorot_uniform'
+    """
+    return _argument(cls, key, value, registry.layer_args(cls)[key], [], key)
+
+
+def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem], path: str):
+    kind = registry.arg_kind(cls, key, info)
+    if value is None:
+        return NONE_WORD
+    if kind == "regularizer":
+        from specc.vocab.penalties import from_keras_config
+
+        try:
+            return from_keras_config(value)
+        except SpecError as exc:
+            problems.extend(Problem(p.message, path) for p in exc.problems)
+            return None
+    if kind in ("initializer", "constraint"):
+        return _keras_object(kind, value, problems, path)
+    if kind == "layer":
+        inner = layer_entry(value, problems, path)
+        if cls == "Bidirectional" and isinstance(inner.get("name"), str):
+            # Bidirectional prefixes the wrapped layer's name itself.
+            inner["name"] = inner["name"].removeprefix("forward_")
+        if inner.get("name") == to_snake_case(inner["type"]):
+            del inner["name"]  # the name build gives a wrapped layer anyway
+        return inner
+    if kind == "dtype":
+        return _dtype(value)
+    if kind == "activation" and not isinstance(value, str):
+        problems.append(Problem(f"activation {value.get('class_name', value)!r} is not a Keras activation name", path=path))
+        return None
+    return none_to_word(value)
+
+
+def _dtype(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value.get("config", {}).get("name")
+    return value
+
+
+def _keras_object(kind: str, value: Any, problems: list[Problem], path: str):
+    """An initializer or constraint as a name ("he_normal") or {type = ..., args}."""
+    table = registry.INITIALIZERS if kind == "initializer" else registry.CONSTRAINTS
+    if isinstance(value, str):
+        return value
+    cls = value.get("class_name")
+    module = value.get("module", "")
+    # tf.random_uniform_initializer and the like: TensorFlow's classes, Keras's arguments.
+    tf_module = table.get(cls, {}).get("tf_module")
+    if cls not in table or not (module.startswith(f"keras.{kind}s") or module == tf_module):
+        problems.append(Problem(f"{kind} '{cls}' is not supported by specc", path=path))
+        return None
+    defaults = table[cls]["args"]
+    args = {k: none_to_word(v) for k, v in value.get("config", {}).items() if v != defaults.get(k)}
+    names = [n for n in table[cls]["names"] if n.islower()]
+    if not args and names:
+        return names[0]
+    return {"type": cls, **args}
+
+
+def _op(layer: dict, problems: list[Problem], path: str) -> dict:
+    cls = layer.get("class_name")
+    module = layer.get("module")
+    key = next((k for k, v in registry.OPS.items() if v["class"] == cls and v["module"] == module), None)
+    if key is None:
+        problems.append(Problem(f"operation '{module}.{cls}' is not supported by specc", path=path))
+        return {"type": f"ops.{cls}"}
+    config = dict(layer.get("config", {}))
+    name = config.pop("name", None)
+    defaults = registry.OPS[key]["args"]
+    args = {k: none_to_word(v) for k, v in config.items() if k in defaults and v != defaults[k]}
+    return {"type": f"ops.{key}", "name": name, **args}
+
