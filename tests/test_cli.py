@@ -365,3 +365,105 @@ def test_the_command_line_turns_pydantic_plugins_off_unless_told(monkeypatch, ca
             run()
         assert exit.value.code == 0 and os.environ["PYDANTIC_DISABLE_PLUGINS"] == kept
     assert capsys.readouterr().out == f"specc {specc.__version__}\n" * 2
+
+
+# -- export's fast path: the same output, files and exit codes as typer, without typer ------
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A keras-io example (the simple MNIST convnet, compiled) as a .keras file, and a
+    .keras file holding a Lambda layer, which export refuses."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("saved")
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=(2, 2)),
+        keras.layers.Flatten(),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model.save(folder / "mnist.keras")
+    i = keras.Input((4,), name="x")
+    keras.Model(i, keras.layers.Lambda(lambda t: t * 2, name="double")(i)).save(
+        folder / "lambda.keras")
+    (folder / "broken.keras").write_text("not a zip file")
+    return folder
+
+
+@pytest.mark.parametrize("args", [
+    ["mnist.keras"],
+    ["mnist.keras", "-o", "OUT.toml"],
+    ["--output=OUT.json", "mnist.keras"],
+    ["mnist.keras", "--output", "OUT.json", "--no-compile"],
+    ["mnist.keras", "--factor", "--schema", "../schemas/specc.schema.json"],
+    ["--schema=x.json", "mnist.keras", "-o", "elsewhere.toml", "-o", "OUT.toml"],
+    ["lambda.keras"],
+    ["broken.keras", "-o", "OUT.toml"],
+    ["missing.keras"],
+], ids=["print", "toml", "json", "no-compile", "factor-schema", "last-o", "lambda", "broken",
+        "missing"])
+def test_fast_export_does_what_typer_does(saved, tmp_path, capsys, args):
+    from specc.cli import export
+
+    args = [str(tmp_path / "OUT").join(a.split("OUT")) if "OUT" in a else
+            str(saved / a) if a.endswith(".keras") else a for a in args]
+    written = tmp_path / ("OUT.json" if any(a.endswith("OUT.json") for a in args) else "OUT.toml")
+
+    def outcome(code, out, err):
+        """The exit code, what was printed and what was written (then removed)."""
+        text = written.read_text() if written.exists() else None
+        written.unlink(missing_ok=True)
+        return code, out, err, text
+
+    code = export.fast(args)
+    assert code is not None, "the fast path should take these arguments"
+    fast = outcome(code, *capsys.readouterr())
+    assert fast == outcome(*_typer(["export", *args], capsys))
+    code, out, err, text = fast
+    refused = any(word in "".join(args) for word in ("lambda", "broken", "missing"))
+    assert code == (1 if refused else 0)
+    assert ("problem found" in err) if refused else (out and (text or 'type = "Conv2D"' in out))
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--help"], ["M", "M"], ["M", "--weights", "w.weights.h5"], ["M", "-o", "x.txt"],
+    ["M", "-o", "M"], ["M", "-o"], ["M", "-oout.toml"], ["M", "-o=out.toml"], ["M", "--factor=1"],
+    ["M", "--max-config-bytes", "10"], ["--", "M"], ["M", "--plugin", "x"], ["M", "--bogus"],
+    ["M", "-o", "-x.toml"], ["M", "--schema", ""], ["spec\x1b[31m.keras"],
+], ids=str)
+def test_fast_export_leaves_everything_else_to_typer(args):
+    from specc.cli import export
+
+    assert export.fast(["m.keras" if a == "M" else a for a in args]) is None
+
+
+def test_fast_export_takes_only_options_typer_gives_export():
+    import typer.main
+
+    from specc.cli import export
+    from specc.cli.app import app
+
+    command = typer.main.get_command(app).commands["export"]
+    options = {name: param for param in command.params for name in param.opts}
+    for name in export.OPTIONS:
+        assert not options[name].is_flag and not options[name].multiple
+    for name in export.FLAGS:
+        assert options[name].is_flag
+    assert set(options["-o"].opts) == {"-o", "--output"}
+
+
+def test_export_runs_without_typer(saved):
+    code = ("import sys\nfrom specc.cli.main import run\n"
+            f"sys.argv = ['specc', 'export', {str(saved / 'mnist.keras')!r}]\n"
+            "try:\n    run()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'typer', 'click', 'rich', 'tensorflow', 'keras'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert 'type = "Conv2D"' in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout

@@ -1,20 +1,53 @@
-"""specc export: a .keras model file (or a Keras 2 .h5/.json one), read as data, into a spec."""
+"""specc export: a .keras model file (or a Keras 2 .h5/.json one), read as data, into a spec.
+
+CI jobs run it on big models, so its common forms also have a fast path
+(``fast``) that skips typer: see specc/cli/main.py.
+"""
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
 from specc.building.budget import DEFAULT_MAX_PARAMS
+from specc.cli import words
 from specc.cli.output import report
 from specc.errors import SpecError
 from specc.files import write_atomically
 from specc.reading.archive import DEFAULT_MAX_CONFIG_BYTES
 
+# The options of the fast path (spelling -> name): the rest (--weights, which builds
+# the model with TensorFlow, --plugin, --max-params, --max-config-bytes) go to typer.
+OPTIONS = {"-o": "output", "--output": "output", "--schema": "schema"}
+FLAGS = {"--no-compile": "no_compile", "--factor": "factor"}
+
+
+def fast(args: list[str]) -> int | None:
+    """``specc export ARGS`` run without typer, or None when typer must parse ARGS.
+
+    Taken: one model path, ``-o``/``--output``, ``--schema``, ``--no-compile`` and
+    ``--factor`` in the forms specc/cli/words.py takes, when typer would find nothing
+    wrong with them (``usage_problem``); anything else is left to typer.
+    """
+    parsed = words.parse(args, OPTIONS, FLAGS)
+    if parsed is None:
+        return None
+    models, values = parsed
+    if len(models) != 1:
+        return None
+    model = Path(models[0])
+    output = Path(values["output"][-1]) if "output" in values else None  # as click, the last
+    if usage_problem(model, output, None) is not None:
+        return None
+    return export_model(model, output, schema_ref=values.get("schema", [None])[-1],
+                        compile="no_compile" not in values, factor="factor" in values,
+                        echo=lambda line: print(line, flush=True))
+
 
 def register(app) -> None:
     import typer  # when the whole command line is built (see validate.py)
 
-    from specc.cli.options import MaxParams, Plugins, count, load_plugins
+    from specc.cli.options import MaxParams, Plugins, count
 
     @app.command()
     def export(
@@ -32,41 +65,62 @@ def register(app) -> None:
         factor: Annotated[bool, typer.Option("--factor", help="Also write repeated sub-graphs as [blocks] (an argument value most layers of a type share is always written once, in [defaults]).")] = False,
     ) -> None:
         """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
-        from specc.exporting import keras2
-        from specc.exporting.export import export_file as export_keras3
-        from specc.exporting.weights import copy_weights
+        wrong = usage_problem(model, output, weights)
+        if wrong is not None:
+            raise typer.BadParameter(wrong[0], param_hint=wrong[1])
+        code = export_model(model, output, weights=weights, plugin=plugin, max_params=max_params,
+                            schema_ref=schema_ref, max_config_bytes=max_config_bytes,
+                            compile=not no_compile, factor=factor, echo=typer.echo)
+        if code:
+            raise typer.Exit(code)
 
-        legacy = model.suffix.lower() in keras2.SUFFIXES
-        export_file = keras2.export_file if legacy else export_keras3
-        if legacy and weights is not None and model.suffix.lower() == ".json":
-            raise typer.BadParameter("a .json model holds no weights: export its .h5 file",
-                                     param_hint="--weights")
 
-        if output is not None and output.suffix.lower() not in (".toml", ".json"):
-            raise typer.BadParameter("the spec file must end in .toml or .json", param_hint="--output")
-        if weights is not None and not str(weights).endswith(".weights.h5"):
-            raise typer.BadParameter("the weights file must end in .weights.h5", param_hint="--weights")
-        for target in (output, weights):
-            if target is not None and target.resolve() == model.resolve():
-                raise typer.BadParameter("the output would overwrite the model", param_hint="--output")
-        try:
-            if legacy:
-                spec = export_file(model, compile=not no_compile)
-            else:
-                spec = export_file(model, compile=not no_compile, max_config_bytes=max_config_bytes)
-            if weights is not None:
-                from specc.building.build import build as build_model
+def usage_problem(model: Path, output: Path | None, weights: Path | None) -> tuple[str, str] | None:
+    """What is wrong with the command line (a message and the option it is about), or None."""
+    if model.suffix.lower() == ".json" and weights is not None:
+        return "a .json model holds no weights: export its .h5 file", "--weights"
+    if output is not None and output.suffix.lower() not in (".toml", ".json"):
+        return "the spec file must end in .toml or .json", "--output"
+    if weights is not None and not str(weights).endswith(".weights.h5"):
+        return "the weights file must end in .weights.h5", "--weights"
+    for target in (output, weights):
+        if target is not None and target.resolve() == model.resolve():
+            return "the output would overwrite the model", "--output"
+    return None
 
-                load_plugins(plugin)  # the rebuilt model needs the user's penalties
-                rebuilt = build_model(spec, max_params=max_params)
-                copy_weights(rebuilt, model)
-                write_atomically(weights, rebuilt.save_weights)
-            _write_factored(spec, output, schema_ref, blocks=factor)
-        except SpecError as exc:
-            report(exc)
-            raise typer.Exit(1)
-        if output is not None:
-            typer.echo(f"wrote {output}")
+
+def export_model(model: Path, output: Path | None, *, weights: Path | None = None,
+                 plugin: list[str] | None = None, max_params: int = DEFAULT_MAX_PARAMS,
+                 schema_ref: str | None = None,
+                 max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES, compile: bool = True,
+                 factor: bool = False, echo: Callable[[str], None]) -> int:
+    """Export ``model`` (after ``usage_problem``): print or write the spec, and the weights
+    too when asked; report problems; the exit code."""
+    from specc.exporting import keras2
+
+    try:
+        if model.suffix.lower() in keras2.SUFFIXES:
+            spec = keras2.export_file(model, compile=compile)
+        else:
+            from specc.exporting.export import export_file
+
+            spec = export_file(model, compile=compile, max_config_bytes=max_config_bytes)
+        if weights is not None:
+            from specc.building.build import build as build_model
+            from specc.cli.options import load_plugins
+            from specc.exporting.weights import copy_weights
+
+            load_plugins(plugin)  # the rebuilt model needs the user's penalties
+            rebuilt = build_model(spec, max_params=max_params)
+            copy_weights(rebuilt, model)
+            write_atomically(weights, rebuilt.save_weights)
+        _write_factored(spec, output, schema_ref, blocks=factor)
+    except SpecError as exc:
+        report(exc)
+        return 1
+    if output is not None:
+        echo(f"wrote {output}")
+    return 0
 
 
 def _write_factored(spec, output: Path | None, schema_ref: str | None, blocks: bool) -> None:

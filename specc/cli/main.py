@@ -1,10 +1,11 @@
 """The entry point of the console script and of ``python -m specc``.
 
 The commands an editor or a pre-commit hook runs on every save (``specc
-validate FILES``, ``specc --version``) start without typer: importing it and
-building its pydantic-checked parameters is about a tenth of validate's time.
-Every other command line, and any validate line the fast path does not take
-(help, usage errors), goes to typer (specc/cli/app.py).
+validate FILES``, ``specc --version``) and the common forms of ``specc export``
+(a CI job's) start without typer: importing it and building its pydantic-checked
+parameters is about a tenth of validate's time and of export's. Every other
+command line, and any validate or export line a fast path does not take (help,
+usage errors, export's --weights), goes to typer (specc/cli/app.py).
 """
 
 import os
@@ -39,13 +40,14 @@ def _fast(args: list[str]) -> int | None:
 
             print(f"specc {__version__}", flush=True)
             return 0
-        if args[:1] == ["validate"]:
-            from specc.cli import validate
+        if args[:1] in (["validate"], ["export"]):
+            from specc.cli import export, validate
 
-            # Imports and the check make only long-lived objects or plain trees:
+            command = validate if args[0] == "validate" else export
+            # Imports and the command make only long-lived objects or plain trees:
             # the cycle collector would walk them again and again for nothing.
             with paused():
-                return validate.fast(args[1:])
+                return command.fast(args[1:])
     # As typer's own main does for every command.
     except KeyboardInterrupt:
         return 130

@@ -4,16 +4,17 @@ Editors and pre-commit hooks run it on every save, so it also has a fast path
 (``fast``) that skips typer: see specc/cli/main.py.
 """
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+from specc.cli import words
 from specc.cli.output import out, report
 from specc.errors import SpecError
 
 FORMATS = ("text", "json")
-OPTIONS = ("--format", "--set")  # each takes a value; --set may repeat
+# The options of the fast path (spelling -> name), each taking a value; --set may repeat.
+OPTIONS = {"--format": "format", "--set": "set"}
 
 
 def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None]) -> int:
@@ -47,43 +48,19 @@ def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None]) -> int
 def fast(args: list[str]) -> int | None:
     """``specc validate ARGS`` run without typer, or None when typer must parse ARGS.
 
-    Taken: spec paths, ``--format X``, ``--format=X``, ``--set X`` and ``--set=X``,
-    every word plain printable text (so printing it is what click's echo prints).
-    Anything else (help, another option, a missing or wrong value) is left to
-    typer, the one description of the command line, which reports usage errors.
+    Taken: spec paths, ``--format X``, ``--format=X``, ``--set X`` and ``--set=X``
+    (the forms specc/cli/words.py takes). Anything else (help, another option, a
+    missing or wrong value) is left to typer, which reports usage errors.
     """
-    specs, sets, fmt = [], [], "text"
-    words = iter(args)
-    for word in words:
-        if not _plain(word):
-            return None
-        if not word.startswith("-"):
-            specs.append(Path(word))
-            continue
-        name, equals, value = word.partition("=")
-        if name not in OPTIONS:
-            return None
-        if not equals:
-            value = next(words, "")
-            if value.startswith("-") or not _plain(value):
-                return None
-        if not value:
-            return None
-        if name == "--format":
-            fmt = value
-        else:
-            sets.append(value)
+    parsed = words.parse(args, OPTIONS)
+    if parsed is None:
+        return None
+    specs, values = parsed
+    fmt = values.get("format", ["text"])[-1]  # as click, the last one
     if not specs or fmt not in FORMATS:
         return None
-    return check(specs, fmt, sets, echo=lambda line: print(line, flush=True))
-
-
-def _plain(word: str) -> bool:
-    try:
-        word.encode(sys.stdout.encoding or "utf-8")
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return word.isprintable() and word != ""
+    return check([Path(s) for s in specs], fmt, values.get("set", []),
+                 echo=lambda line: print(line, flush=True))
 
 
 def register(app) -> None:
