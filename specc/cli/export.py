@@ -13,7 +13,6 @@ from specc.building.budget import DEFAULT_MAX_PARAMS
 from specc.cli import words
 from specc.cli.output import report
 from specc.errors import SpecError
-from specc.files import write_atomically
 from specc.reading.archive import DEFAULT_MAX_CONFIG_BYTES
 
 # The options of the fast path (spelling -> name): the rest (--weights, which builds
@@ -106,14 +105,11 @@ def export_model(model: Path, output: Path | None, *, weights: Path | None = Non
 
             spec = export_file(model, compile=compile, max_config_bytes=max_config_bytes)
         if weights is not None:
-            from specc.building.build import build as build_model
             from specc.cli.options import load_plugins
-            from specc.exporting.weights import copy_weights
+            from specc.exporting.weights import write_weights
 
             load_plugins(plugin)  # the rebuilt model needs the user's penalties
-            rebuilt = build_model(spec, max_params=max_params)
-            copy_weights(rebuilt, model)
-            write_atomically(weights, rebuilt.save_weights)
+            write_weights(spec, model, weights, max_params=max_params)
         _write_factored(spec, output, schema_ref, blocks=factor)
     except SpecError as exc:
         report(exc)
@@ -124,11 +120,11 @@ def export_model(model: Path, output: Path | None, *, weights: Path | None = Non
 
 
 def _write_factored(spec, output: Path | None, schema_ref: str | None, blocks: bool) -> None:
-    from specc.writing.factor import dumps_factored
-
-    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
-    text = dumps_factored(spec, fmt, schema_ref, blocks=blocks)
     if output is None:
-        sys.stdout.write(text)
+        from specc.writing.factor import dumps_factored
+
+        sys.stdout.write(dumps_factored(spec, "toml", schema_ref, blocks=blocks))
         return
-    write_atomically(output, lambda tmp: Path(tmp).write_text(text))
+    from specc.writing.saving import write_spec
+
+    write_spec(spec, output, schema=schema_ref, blocks=blocks)
