@@ -180,7 +180,10 @@ def minimize(data: dict) -> dict:
                           and not any("inputs" in e or not _is_chain_layer(e) for e in chained))
     if "kind" in model and (model["kind"] == "sequential") == implied_sequential:
         model = _without(model, "kind")
-    return _with_nested({**data, "model": model, "inputs": inputs, "layers": chained}, minimize)
+    minimal = {**data, "inputs": inputs, "layers": chained}
+    if "model" in data:  # a [model] table the data did not have would be written out
+        minimal["model"] = model
+    return _with_nested(minimal, minimize)
 
 
 def _is_chain_layer(entry: dict) -> bool:
