@@ -462,26 +462,8 @@ def test_export_runs_without_typer(saved):
             f"sys.argv = ['specc', 'export', {str(saved / 'mnist.keras')!r}]\n"
             "try:\n    run()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'typer', 'click', 'rich', 'tensorflow', 'keras'} | "
-            "({'importlib.metadata'} & set(sys.modules))))")
+            "{'typer', 'click', 'rich', 'tensorflow', 'keras'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert 'type = "Conv2D"' in result.stdout
     assert result.stdout.splitlines()[-1] == "[]", result.stdout
-
-
-@pytest.mark.parametrize("setting", ["1", "logfire"])
-def test_pydantic_plugins_are_searched_for_only_when_on(setting):
-    """With plugins off, the command line stands in for pydantic's plugin loader (which
-    imports importlib.metadata): it answers no plugins, as pydantic's would; any other
-    name it is asked for is the real loader's. With plugins on, the loader is pydantic's."""
-    code = ("import sys\nfrom specc.cli import main\nmain._skip_plugin_search()\n"
-            "from pydantic.plugin._loader import get_plugins\n"
-            "print(list(get_plugins()), 'importlib.metadata' in sys.modules)\n"
-            "from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP\n"
-            "print(PYDANTIC_ENTRY_POINT_GROUP, 'importlib.metadata' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT, env={**os.environ, "PYDANTIC_DISABLE_PLUGINS": setting})
-    assert result.returncode == 0, result.stderr
-    searched = "False" if setting == "1" else "True"
-    assert result.stdout.splitlines() == [f"[] {searched}", "pydantic True"]

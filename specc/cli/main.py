@@ -10,7 +10,6 @@ usage errors, export's --weights), goes to typer (specc/cli/app.py).
 
 import os
 import sys
-import types
 
 from specc.collector import paused
 
@@ -23,40 +22,12 @@ def run() -> None:
     # specc's pydantic models are its own: looking for pydantic plugins (reading every
     # installed package's entry points) would cost validate about 10 ms.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
-    _skip_plugin_search()
     code = _fast(sys.argv[1:])
     if code is None:
         from specc.cli.app import app
 
         app(prog_name="specc")  # exits
     sys.exit(code)
-
-
-# pydantic's plugin loader, a private module, imports importlib.metadata (about 5% of
-# an export) even when plugins are off. Then a stand-in takes its place, whose
-# get_plugins() answers what pydantic's answers for those settings: no plugins.
-_LOADER = "pydantic.plugin._loader"
-_OFF = ("__all__", "1", "true")  # the settings pydantic reads as all plugins off
-
-
-def _skip_plugin_search() -> None:
-    """Stand in for pydantic's plugin loader while plugins are off."""
-    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _OFF or _LOADER in sys.modules:
-        return
-    loader = types.ModuleType(_LOADER)
-    loader.get_plugins = lambda: ()
-    loader.__getattr__ = _real_loader
-    sys.modules[_LOADER] = loader
-
-
-def _real_loader(name: str):
-    """Any other name a later pydantic asks the loader for: the real loader's."""
-    import importlib
-
-    if name.startswith("__"):  # the import system asks for __path__ and such
-        raise AttributeError(name)
-    del sys.modules[_LOADER]
-    return getattr(importlib.import_module(_LOADER), name)
 
 
 def _fast(args: list[str]) -> int | None:
