@@ -32,11 +32,12 @@ def load(path, overrides=()):
     return _load(path, overrides)
 
 
-def build(spec, **options):
+def build(spec, *, weights=None, **options):
     """Compile a Spec, or a spec file, into a keras.Model (imports TensorFlow).
 
     Given a file, problems Keras finds are placed at their line, as ``specc build``
     places them; a Spec has no file, so they name only their path (``layers[3]``).
+    ``weights``: a ``.weights.h5`` file to load (``specc build --weights``).
 
     >>> model = specc.build("specs/cnn.toml", max_params=10**6)  # doctest: +SKIP
     """
@@ -45,20 +46,39 @@ def build(spec, **options):
     from specc.building.build import build as _build
 
     if not isinstance(spec, (str, os.PathLike)):
-        return _build(spec, **options)
-    from specc.checking.validate import check_file
-    from specc.reading.places import placed_in
+        model = _build(spec, **options)
+    else:
+        from specc.checking.validate import check_file
+        from specc.reading.places import placed_in
 
-    checked = check_file(spec)
-    with placed_in(checked.document):
-        return _build(checked.spec, **options)
+        checked = check_file(spec)
+        with placed_in(checked.document):
+            model = _build(checked.spec, **options)
+    if weights is not None:
+        from specc.exporting.weights import load_weights
+
+        load_weights(model, weights)
+    return model
 
 
-def export(model, *, compile: bool = True):
+def save(model, path, spec=None):
+    """Save a built model as a ``.keras`` file, atomically, with the spec it was built
+    from recorded inside (what ``specc build`` writes).
+
+    >>> specc.save(model, "cnn.keras", spec)  # doctest: +SKIP
+    """
+    from specc.writing.saving import save as _save
+
+    _save(model, path, spec)
+
+
+def export(model, *, compile: bool = True, weights=None):
     """The Spec of a ``keras.Model``, or of a ``.keras`` file (a path, read as data),
     or of a Keras 2 ``.h5`` or ``model.to_json()`` ``.json`` file.
 
     ``compile=False`` leaves the compile settings out: the architecture alone.
+    ``weights``: for a model file, also write its weights to this ``.weights.h5``
+    file (``specc export --weights``; this rebuilds the model, so imports TensorFlow).
 
     >>> spec = specc.export("model.keras", compile=False)  # doctest: +SKIP
     """
@@ -67,11 +87,44 @@ def export(model, *, compile: bool = True):
     from specc.exporting import keras2
     from specc.exporting.export import export as _export, export_file
 
-    if isinstance(model, (str, os.PathLike)):
-        if os.fspath(model).lower().endswith(keras2.SUFFIXES):
-            return keras2.export_file(model, compile=compile)
-        return export_file(model, compile=compile)
-    return _export(model, compile=compile)
+    if not isinstance(model, (str, os.PathLike)):
+        if weights is not None:
+            raise TypeError("weights= goes with a model file; a live model has its own")
+        return _export(model, compile=compile)
+    if os.fspath(model).lower().endswith(keras2.SUFFIXES):
+        spec = keras2.export_file(model, compile=compile)
+    else:
+        spec = export_file(model, compile=compile)
+    if weights is not None:
+        from specc.exporting.weights import write_weights
+
+        write_weights(spec, model, weights)
+    return spec
+
+
+def dumps(spec, fmt: str = "toml", *, schema=None, factor: bool = False) -> str:
+    """A Spec as TOML or JSON text, as ``specc export`` writes it: an argument value
+    most layers of a type share is written once, in [defaults]; ``factor=True`` also
+    writes repeated sub-graphs as [blocks] (``--factor``). ``schema``: a path or URL
+    of specc.schema.json for editors.
+
+    >>> import specc
+    >>> print(specc.dumps(specc.load("specs/tutorial_dropout.toml")).splitlines()[0])
+    [model]
+    """
+    from specc.writing.factor import dumps_factored
+
+    return dumps_factored(spec, fmt, schema, blocks=factor)
+
+
+def dump(spec, path, *, schema=None, factor: bool = False) -> None:
+    """Write a Spec to a ``.toml`` or ``.json`` file, atomically (see ``dumps``).
+
+    >>> specc.dump(spec, "model.toml")  # doctest: +SKIP
+    """
+    from specc.writing.saving import write_spec
+
+    write_spec(spec, path, schema=schema, blocks=factor)
 
 
 def summary(spec):
@@ -96,6 +149,43 @@ def draw(spec, path, **options):
     return _draw(spec, path, **options)
 
 
+def schema() -> dict:
+    """The JSON Schema of the spec format (``specc schema``).
+
+    >>> import specc
+    >>> specc.schema()["$id"]
+    'https://specc.dev/schemas/specc.schema.json'
+    """
+    import json
+
+    from specc.checking.schema_file import SCHEMA_PATH
+
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def layers(name=None) -> dict:
+    """The layer types a spec can use and those it refuses, or one type's arguments
+    (``specc layers [NAME]``); SpecError for an unknown type.
+
+    >>> import specc
+    >>> specc.layers("Dense")["arguments"][0]["name"]
+    'units'
+    >>> specc.layers()["refused"]["Lambda"]
+    'runs an arbitrary Python function'
+    """
+    from specc.vocab import registry
+
+    if name is None:
+        return {"supported": {layer: list(info.get("aliases", []))
+                              for layer, info in registry.LAYERS.items()},
+                "refused": dict(registry.REFUSED)}
+    from specc.vocab.kinds import describe_layer
+
+    rows = describe_layer(name)
+    layer = registry.canonical_layer(name)
+    return {"type": layer, "arguments": rows, "call": registry.call_arguments(layer)}
+
+
 # Public names whose modules import pydantic (or more): imported on first use.
 _LAZY = {"Spec": "specc.checking.spec", "diff_models": "specc.reporting.diff",
          "expand": "specc.expanding.expand", "format_file": "specc.writing.fmt",
@@ -115,5 +205,6 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "expand", "export",
-           "format_file", "format_text", "load", "register_regularizer", "summary", "__version__"]
+__all__ = ["Problem", "Spec", "SpecError", "build", "diff_models", "draw", "dump", "dumps",
+           "expand", "export", "format_file", "format_text", "layers", "load",
+           "register_regularizer", "save", "schema", "summary", "__version__"]

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 from specc.building.budget import DEFAULT_MAX_PARAMS
 from specc.cli.output import out, report
 from specc.errors import SpecError
-from specc.files import write_atomically
+from specc.writing.saving import save
 
 
 def register(app) -> None:
@@ -57,21 +57,12 @@ def register(app) -> None:
                 from specc.exporting.weights import load_weights
 
                 load_weights(model, weights)
-            write_atomically(target, lambda tmp: _save(model, parsed, tmp))
+            save(model, target, parsed)
         except SpecError as exc:
             report(exc)
             raise typer.Exit(1)
         out.print(summary_table(model))
         out.print(f"wrote {target}")
-
-
-def _save(model, spec, path: str) -> None:
-    """The .keras file, with the spec it was built from (overrides applied) inside."""
-    from specc.files import record_spec
-    from specc.writing.dump import dumps
-
-    model.save(path)
-    record_spec(path, dumps(spec))
 
 
 def summary_table(model):

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 from specc.building.budget import DEFAULT_MAX_PARAMS
 from specc.cli.output import report
 from specc.errors import SpecError
-from specc.files import write_atomically
 from specc.reading.archive import DEFAULT_MAX_CONFIG_BYTES
 
 
@@ -34,7 +33,7 @@ def register(app) -> None:
         """Turn a .keras model file (or a Keras 2 .h5/.json one) into a spec (TOML or JSON)."""
         from specc.exporting import keras2
         from specc.exporting.export import export_file as export_keras3
-        from specc.exporting.weights import copy_weights
+        from specc.exporting.weights import write_weights
 
         legacy = model.suffix.lower() in keras2.SUFFIXES
         export_file = keras2.export_file if legacy else export_keras3
@@ -55,12 +54,8 @@ def register(app) -> None:
             else:
                 spec = export_file(model, compile=not no_compile, max_config_bytes=max_config_bytes)
             if weights is not None:
-                from specc.building.build import build as build_model
-
                 load_plugins(plugin)  # the rebuilt model needs the user's penalties
-                rebuilt = build_model(spec, max_params=max_params)
-                copy_weights(rebuilt, model)
-                write_atomically(weights, rebuilt.save_weights)
+                write_weights(spec, model, weights, max_params=max_params)
             _write_factored(spec, output, schema_ref, blocks=factor)
         except SpecError as exc:
             report(exc)
@@ -70,11 +65,11 @@ def register(app) -> None:
 
 
 def _write_factored(spec, output: Path | None, schema_ref: str | None, blocks: bool) -> None:
-    from specc.writing.factor import dumps_factored
-
-    fmt = "json" if output is not None and output.suffix.lower() == ".json" else "toml"
-    text = dumps_factored(spec, fmt, schema_ref, blocks=blocks)
     if output is None:
-        sys.stdout.write(text)
+        from specc.writing.factor import dumps_factored
+
+        sys.stdout.write(dumps_factored(spec, "toml", schema_ref, blocks=blocks))
         return
-    write_atomically(output, lambda tmp: Path(tmp).write_text(text))
+    from specc.writing.saving import write_spec
+
+    write_spec(spec, output, schema=schema_ref, blocks=blocks)

@@ -130,3 +130,17 @@ def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
             return
         arrays.append(dataset[()])
     layer.set_weights(arrays)
+
+
+def write_weights(spec, model_path, weights_path, *, max_params=None) -> None:
+    """The weights of the model file ``model_path`` as a ``.weights.h5`` file that
+    ``specc build --weights`` (or ``specc.build(..., weights=...)``) reads: the model
+    is rebuilt from its exported ``spec`` and filled from the file (imports TensorFlow)."""
+    from specc.building.build import build
+    from specc.files import write_atomically
+
+    if not str(weights_path).endswith(".weights.h5"):
+        raise SpecError("the weights file must end in .weights.h5", file=str(weights_path))
+    rebuilt = build(spec, max_params=max_params)
+    copy_weights(rebuilt, model_path)
+    write_atomically(weights_path, rebuilt.save_weights)
