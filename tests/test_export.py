@@ -484,3 +484,51 @@ def test_braces_in_exported_strings_read_back_as_written(tmp_path):
     spec = specc.load(path)
     assert [spec.inputs[0].name, *(layer.name for layer in spec.layers)] == ["in{put}", "head{1}", "out}"]
     assert [layer.name for layer in build(spec).layers] == ["head{1}", "out}"]
+
+
+def test_export_minimizes_spec_data_and_types_it_once():
+    """Keras config -> plain data -> minimal data -> Spec (issue 9): each step returns new
+    data and leaves what it was given as it was; the Spec is that data, typed."""
+    from copy import deepcopy
+
+    from specc.exporting.export import plain
+    from specc.exporting.minimize import drop_zero_indexes, dtype_policy, minimize
+    from specc.exporting.models import model_data
+    from specc.writing.dump import to_data
+
+    keras.backend.clear_session()
+    i = keras.Input((5, 3))
+    _, h, c = layers.LSTM(4, return_sequences=True, return_state=True)(i)
+    shared = layers.Dense(2)
+    model = keras.Model(i, layers.Add()([shared(h), shared(c)]))
+    data = model_data(plain(keras.saving.serialize_keras_object(model)), [], "")
+    steps = []
+    for step in (drop_zero_indexes, minimize, dtype_policy):
+        given = deepcopy(data)
+        data = step(given)
+        steps.append(given)
+    assert steps[0]["layers"][3]["inputs"] == ["dense:0", "dense_call_1:0"]
+    assert steps[1]["layers"][3]["inputs"] == ["dense", "dense_call_1"]  # Dense has one output
+    assert data == {
+        "model": {"name": "functional"},  # the kind follows from the shared call
+        "inputs": [{"shape": [5, 3]}],
+        "layers": [{"type": "LSTM", "return_sequences": True, "return_state": True, "units": 4},
+                   {"type": "Dense", "units": 2, "inputs": ["lstm:1"]},  # LSTM has three
+                   {"apply": "dense", "name": "dense_call_1", "inputs": ["lstm:2"]},
+                   {"type": "Add", "inputs": ["dense", "dense_call_1"]}]}
+    assert to_data(export(model)) == data
+
+
+def test_duplicate_names_are_reported_not_minimized_away():
+    from specc.exporting.export import export_config
+
+    def dense(name):
+        return {"module": "keras.layers", "class_name": "Dense", "config": {"name": name, "units": 2}}
+
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer",
+         "config": {"batch_shape": [None, 4], "name": "input_layer"}}, dense("dense"), dense("dense")]}}
+    with pytest.raises(SpecError) as info:
+        export_config(config)
+    assert [(p.path, p.message) for p in info.value.problems] == [
+        ("layers[1].name", "the exported spec is not wired right: duplicate name 'dense'")]

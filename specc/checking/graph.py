@@ -15,8 +15,7 @@ from typing import Any
 from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.errors import Problem, SpecError, suggest
 from specc.vocab import registry
-from specc.vocab.names import (default_index, default_input_names, default_name, default_names,
-                               split_ref)
+from specc.vocab.names import default_input_names, default_names, implied_names, split_ref
 
 Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
 
@@ -101,39 +100,9 @@ def layer_names(spec: Spec) -> list[str]:
 
 def names_implied(spec: Spec) -> list[bool]:
     """For each layer, whether its explicit name is the one layer_names would give it
-    anyway, so that a spec may leave the name out and every name stays the same.
-
-    One pass, in the order names are given: leaving out an implied name changes
-    no other layer's name, so each layer is decided on its own.
-    """
-    taken = {layer.name for layer in spec.layers if layer.name} | set(input_names(spec))
-    counts: dict[str, int] = {}
-    # base -> the first index from counts[base] on whose name is not taken (counts only grow,
-    # and every index below it down to counts[base] is taken, so it holds until passed).
-    free: dict[str, int] = {}
-    implied = []
-    for layer in spec.layers:
-        base = default_name(layer.type) if not isinstance(layer, Apply) else None
-        if base is None:
-            implied.append(False)
-            continue
-        n = counts.get(base, 0)
-        if free.get(base, -1) < n:
-            m = n
-            while (base if m == 0 else f"{base}_{m}") in taken:
-                m += 1
-            free[base] = m
-        if not layer.name:  # layer_names gives it the first untaken name
-            counts[base] = free[base] + 1
-            implied.append(False)
-            continue
-        # Left out, the name would be the first of n, n+1... that no other layer takes.
-        own = default_index(layer.name, base)
-        ok = own is not None and n <= own < free[base]
-        if ok:
-            counts[base] = own + 1
-        implied.append(ok)
-    return implied
+    anyway (``vocab.names.implied_names`` on the typed spec)."""
+    return implied_names([(layer.name, None if isinstance(layer, Apply) else layer.type)
+                          for layer in spec.layers], input_names(spec))
 
 
 def wiring_problems(spec: Spec, at: tuple = ()) -> list[Issue]:

@@ -5,8 +5,8 @@ imported or called. Every class is looked up in specc's registry, and whatever
 the registry does not know is refused, all offenders listed at once.
 
 The steps, each its own module: models.py (inputs, layers, wiring.py's calls),
-layers.py (one layer's arguments), compile_section.py, then the typed Spec is
-checked and made minimal (minimize.py); weights.py reads the weights.
+layers.py (one layer's arguments), compile_section.py, then the spec data is made
+minimal (minimize.py), typed once and its wiring checked; weights.py reads the weights.
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ def _export_config(config: dict, file: str | None, compile: bool, is_plain: bool
                         f"({type(exc).__name__}: {_reason(exc)})", file=file) from None
     if problems:
         raise SpecError(Problem(p.message, p.path, file or p.file) for p in problems)
+    # All minimal on plain data, then typed once: nothing edits the Spec after.
+    data = dtype_policy(minimize(drop_zero_indexes(data)))
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:  # a bug in specc, or a Keras config specc cannot express
@@ -113,11 +115,8 @@ def _export_config(config: dict, file: str | None, compile: bool, is_plain: bool
             first.setdefault(e["loc"][:2], e)
         raise SpecError(Problem(f"the exported spec does not validate: {e['msg']}",
                                 format_path(e["loc"][:2]), file) for e in first.values()) from None
-    drop_zero_indexes(spec)
     issues = wiring_problems(spec)
     if issues:
         raise SpecError(Problem(f"the exported spec is not wired right: {message}",
                                 format_path(at), file) for at, message, _ in issues)
-    minimize(spec)
-    dtype_policy(spec)
     return spec

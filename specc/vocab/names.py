@@ -67,6 +67,47 @@ def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:
     return names
 
 
+def implied_names(layers: list[tuple], inputs: list[str]) -> list[bool]:
+    """For (name, type) pairs (type None: not a layer Keras names, a shared call), whether
+    each written name is the one ``default_names`` would give it anyway, so that a spec
+    may leave it out and every name stays the same.
+
+    One pass, in the order names are given: leaving out an implied name changes
+    no other layer's name, so each layer is decided on its own.
+
+    >>> implied_names([("dense", "Dense"), ("dense_1", "Dense"), ("dense_5", "Dense")], ["x"])
+    [True, True, False]
+    """
+    taken = {name for name, _ in layers if isinstance(name, str) and name} | set(inputs)
+    counts: dict[str, int] = {}
+    # base -> the first index from counts[base] on whose name is not taken (counts only grow,
+    # and every index below it down to counts[base] is taken, so it holds until passed).
+    free: dict[str, int] = {}
+    implied = []
+    for name, kind in layers:
+        base = default_name(kind) if isinstance(kind, str) else None
+        if base is None:
+            implied.append(False)
+            continue
+        n = counts.get(base, 0)
+        if free.get(base, -1) < n:
+            m = n
+            while (base if m == 0 else f"{base}_{m}") in taken:
+                m += 1
+            free[base] = m
+        if not (isinstance(name, str) and name):  # default_names gives it the first untaken name
+            counts[base] = free[base] + 1
+            implied.append(False)
+            continue
+        # Left out, the name would be the first of n, n+1... that no other layer takes.
+        own = default_index(name, base)
+        ok = own is not None and n <= own < free[base]
+        if ok:
+            counts[base] = own + 1
+        implied.append(ok)
+    return implied
+
+
 def default_index(name: str, base: str) -> int | None:
     """``dense`` -> 0, ``dense_3`` -> 3 for base ``dense``; None for any other name."""
     if name == base:
