@@ -67,3 +67,15 @@ def test_bench_checks_smoke_run():
         ["| budget: build() refuses a 10,000,100,000-parameter Dense (s, median)", "1"],
         ["| budget: peak memory grown while refusing it (MB)", "1"],
     ]
+
+
+def test_bench_build_smoke_run():
+    """bench_build.py on the MLP, in process only: one row, specc and Keras side by side."""
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_build.py"), "--models", "MLP",
+         "--repeat", "1", "--process-repeat", "0"], capture_output=True, text=True, cwd=ROOT,
+        timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("| MLP |")]
+    assert len(rows) == 1 and len(rows[0]) == 6
+    assert "Processes" not in run.stdout  # --process-repeat 0: no process table

@@ -155,3 +155,29 @@ def test_alias_builds_its_class_and_exports_under_the_class_name(alias):
     model = build(_validated(data))
     assert type(model.get_layer("subject")) is layer_class(name)
     assert f'type = "{name}"' in dumps(export(model), "toml")
+
+
+def test_build_reads_the_typed_layers_and_validates_nothing_again(monkeypatch):
+    """Issue 9: a wrapped layer (and its initializer) is built from the typed spec, not
+    dumped to a dict and validated a second time."""
+    from pydantic import BaseModel
+
+    spec = _validated({"inputs": [{"shape": [5, 3]}], "layers": [
+        {"type": "Bidirectional", "backward_layer": {"type": "GRU", "units": 2, "go_backwards": True,
+                            "return_sequences": True},
+         "layer": {"type": "LSTM", "units": 4, "return_sequences": True, "kernel_initializer": {"type": "Orthogonal", "gain": 2.0}}},
+        {"type": "TimeDistributed", "layer": {"type": "Dense", "units": 3, "name": "inner"}},
+    ]})
+
+    def refused(*args, **kwargs):
+        raise AssertionError("build validated or dumped a typed layer again")
+
+    monkeypatch.setattr(BaseModel, "model_validate", classmethod(refused))
+    monkeypatch.setattr(BaseModel, "model_dump", refused)
+    model = build(spec)
+    bidirectional, distributed = model.layers[-2:]
+    assert type(bidirectional.forward_layer).__name__ == "LSTM"
+    assert bidirectional.forward_layer.units == 4
+    assert bidirectional.forward_layer.cell.kernel_initializer.get_config()["gain"] == 2.0
+    assert type(bidirectional.backward_layer).__name__ == "GRU"
+    assert distributed.layer.name == "inner" and distributed.layer.units == 3

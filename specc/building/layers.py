@@ -1,12 +1,23 @@
-"""A spec layer -> one Keras layer object: look up the class, pass the arguments."""
+"""A typed spec layer -> one Keras layer object: look up the class, pass the arguments.
+
+The typed layer already holds typed values (a wrapped layer is a typed layer,
+an initializer a typed table): they are read as they are, never dumped to
+data and validated again.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+
+from pydantic import BaseModel
 
 from specc.vocab import registry
 from specc.vocab.names import to_snake_case
 from specc.checking.spec import Nested, Op
+
+# Fields of every typed layer that are not constructor arguments.
+_NOT_ARGUMENTS = frozenset(("type", "name", "inputs", "call"))
 
 
 def make_layer(layer: Any, name: str | None):
@@ -22,15 +33,18 @@ def make_layer(layer: Any, name: str | None):
         cls = getattr(importlib.import_module(info["module"]), info["class"])
         return cls(**(layer.model_extra or {}), name=name)
     cls_name = registry.canonical_layer(layer.type)
-    data = layer.model_dump(exclude_unset=True, by_alias=True)
+    kinds = _kinds(cls_name)
+    given = layer.model_fields_set
+    # In the order the fields are declared, as model_dump gives them.
     args = {
-        arg: _value(cls_name, arg, value)
-        for arg, value in data.items() if arg not in ("type", "name", "inputs", "call")
+        arg: _value(kinds[arg], value)
+        for arg, value in layer.__dict__.items() if arg in given and arg not in _NOT_ARGUMENTS
     }
-    name = name or data.get("name")
+    name = name or layer.name
     return layer_class(cls_name)(**args, **({"name": name} if name else {}))
 
 
+@cache
 def layer_class(name: str):
     """The Keras class of a registry layer (a few live outside keras.layers)."""
     import importlib
@@ -41,35 +55,51 @@ def layer_class(name: str):
     return found or getattr(importlib.import_module(registry.LAYERS[name]["module"]), name)
 
 
-def _value(layer: str, arg: str, value: Any) -> Any:
-    """Turn a spec value into what the Keras constructor takes."""
-    import keras
+@cache
+def _kinds(layer: str) -> dict[str, str]:
+    """The kind of each constructor argument of a registry layer class."""
+    return {arg: registry.arg_kind(layer, arg, info)
+            for arg, info in registry.LAYERS[layer]["args"].items()}
 
-    from specc.building.regularizers import to_keras
 
+def _value(kind: str, value: Any) -> Any:
+    """Turn a typed spec value into what the Keras constructor takes."""
     if value is None:
         return None
-    kind = registry.arg_kind(layer, arg, registry.LAYERS[layer]["args"][arg])
     if kind == "regularizer":
-        return to_keras(value)
-    if kind in ("initializer", "constraint"):
-        # Instantiate from the registry ourselves: Keras's own string lookup
-        # fails for some names ("constant").
-        if isinstance(value, str):
-            value = {"type": value}
-        module = keras.initializers if kind == "initializer" else keras.constraints
-        table, names = registry.OBJECTS[kind]
-        cls = names.get(value["type"], value["type"])
-        assert cls in table  # validated: only registry names reach here
-        return getattr(module, cls)(**{k: v for k, v in value.items() if k != "type"})
-    if kind == "layer":
-        from specc.checking.spec import parse_layer
+        from specc.building.regularizers import to_keras
 
-        inner = parse_layer(value)
-        if isinstance(inner, Nested):
-            return make_layer(inner, inner.name)
+        # The vocabulary's forms read a regularizer as the spec writes it.
+        return to_keras(value.model_dump(exclude_unset=True)
+                        if isinstance(value, BaseModel) else value)
+    if kind in ("initializer", "constraint"):
+        return _keras_object(kind, value)
+    if kind == "layer":
+        if isinstance(value, Nested):
+            return make_layer(value, value.name)
         # Keras would number an unnamed wrapped layer per process (lstm_7): name it as a fresh one.
-        return make_layer(inner, inner.name or to_snake_case(registry.canonical_layer(inner.type)))
+        return make_layer(value, value.name or to_snake_case(registry.canonical_layer(value.type)))
     if kind in ("ints", "shape", "nested_ints", "axis") and isinstance(value, list):
         return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value
+
+
+def _keras_object(kind: str, value: Any):
+    """An initializer or constraint: a Keras name, or a typed {type = "Class", ...} table.
+
+    Instantiated from the registry here: Keras's own string lookup fails for
+    some names ("constant").
+    """
+    import keras
+
+    module = keras.initializers if kind == "initializer" else keras.constraints
+    table, names = registry.OBJECTS[kind]
+    if isinstance(value, str):
+        type_name, args = value, {}
+    else:
+        given = value.model_fields_set
+        type_name = value.type
+        args = {k: v for k, v in value.__dict__.items() if k in given and k != "type"}
+    cls = names.get(type_name, type_name)
+    assert cls in table  # validated: only registry names reach here
+    return getattr(module, cls)(**args)
