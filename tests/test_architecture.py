@@ -81,3 +81,13 @@ def test_the_layout_check_sees_a_violation(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from specc.cli.main import run\n")
     assert _imports(module) == {"specc.cli.main", "specc.cli.main.run"}
+
+
+def test_every_stage_package_is_installed():
+    """A wheel carries only the packages pyproject.toml lists: a new stage must be there."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+                 ["tool"]["setuptools"]["packages"])
+    present = {_name(init) for init in PACKAGE.rglob("__init__.py")}
+    assert present <= listed, present - listed
