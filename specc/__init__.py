@@ -78,23 +78,20 @@ def export(model, *, compile: bool = True, weights=None):
 
     ``compile=False`` leaves the compile settings out: the architecture alone.
     ``weights``: for a model file, also write its weights to this ``.weights.h5``
-    file (``specc export --weights``; this rebuilds the model, so imports TensorFlow).
+    file (``specc export --weights``; this rebuilds the model within ``build``'s default
+    parameter budget, so imports TensorFlow).
 
     >>> spec = specc.export("model.keras", compile=False)  # doctest: +SKIP
     """
     import os
 
-    from specc.exporting import keras2
-    from specc.exporting.export import export as _export, export_file
+    from specc.exporting.export import export as _export, export_any_file
 
     if not isinstance(model, (str, os.PathLike)):
         if weights is not None:
             raise TypeError("weights= goes with a model file; a live model has its own")
         return _export(model, compile=compile)
-    if os.fspath(model).lower().endswith(keras2.SUFFIXES):
-        spec = keras2.export_file(model, compile=compile)
-    else:
-        spec = export_file(model, compile=compile)
+    spec = export_any_file(model, compile=compile)
     if weights is not None:
         from specc.exporting.weights import write_weights
 

@@ -95,15 +95,10 @@ def export_model(model: Path, output: Path | None, *, weights: Path | None = Non
                  factor: bool = False, echo: Callable[[str], None]) -> int:
     """Export ``model`` (after ``usage_problem``): print or write the spec, and the weights
     too when asked; report problems; the exit code."""
-    from specc.exporting import keras2
+    from specc.exporting.export import export_any_file
 
     try:
-        if model.suffix.lower() in keras2.SUFFIXES:
-            spec = keras2.export_file(model, compile=compile)
-        else:
-            from specc.exporting.export import export_file
-
-            spec = export_file(model, compile=compile, max_config_bytes=max_config_bytes)
+        spec = export_any_file(model, compile=compile, max_config_bytes=max_config_bytes)
         if weights is not None:
             from specc.cli.options import load_plugins
             from specc.exporting.weights import write_weights

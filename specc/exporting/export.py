@@ -28,6 +28,19 @@ from specc.reading.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive
 from specc.reading.load import format_path
 
 
+def export_any_file(path, *, compile: bool = True,
+                    max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
+    """The Spec of a model file: a ``.keras`` file, or a Keras 2 ``.h5``/``.hdf5``/``.json``
+    one (by its suffix), each read as data."""
+    import os
+
+    from specc.exporting import keras2  # it builds on this module
+
+    if os.fspath(path).lower().endswith(keras2.SUFFIXES):
+        return keras2.export_file(path, compile=compile)
+    return export_file(path, compile=compile, max_config_bytes=max_config_bytes)
+
+
 def export_file(path, *, compile: bool = True,
                 max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
     """Read a ``.keras`` file's architecture as data and turn it into a Spec.

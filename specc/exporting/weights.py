@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from specc.building.budget import DEFAULT_MAX_PARAMS
 from specc.errors import Problem, SpecError
 from specc.reading.archive import check_weights, open_archive
 
@@ -132,7 +133,8 @@ def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
     layer.set_weights(arrays)
 
 
-def write_weights(spec, model_path, weights_path, *, max_params=None) -> None:
+def write_weights(spec, model_path, weights_path, *,
+                  max_params: int | None = DEFAULT_MAX_PARAMS) -> None:
     """The weights of the model file ``model_path`` as a ``.weights.h5`` file that
     ``specc build --weights`` (or ``specc.build(..., weights=...)``) reads: the model
     is rebuilt from its exported ``spec`` and filled from the file (imports TensorFlow)."""
