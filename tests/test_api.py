@@ -4,14 +4,13 @@ every command), checked against the command's own output in a fresh process."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
 
 import specc
+from conftest import random_array, run_specc
 from specc.cli.app import COMMANDS, app
 
 # Each command -> the public functions that do its work.
@@ -20,11 +19,6 @@ API_OF_COMMAND = {
     "export": ["export", "dump", "dumps"], "expand": ["expand"], "summary": ["summary"],
     "graph": ["draw"], "diff": ["diff_models"], "layers": ["layers"], "schema": ["schema"],
 }
-
-
-def _specc(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "specc", *map(str, args)], capture_output=True,
-                          text=True, timeout=300, cwd=cwd)
 
 
 def test_every_command_has_its_functions_in_the_api():
@@ -36,7 +30,7 @@ def test_every_command_has_its_functions_in_the_api():
 
 
 def test_schema_is_what_specc_schema_prints():
-    done = _specc("schema")
+    done = run_specc("schema")
     assert done.returncode == 0
     assert specc.schema() == json.loads(done.stdout)
 
@@ -46,7 +40,7 @@ def test_layers_lists_what_specc_layers_prints():
     assert described["type"] == "Conv2D"
     names = [row["name"] for row in described["arguments"]]
     assert names[:2] == ["filters", "kernel_size"]  # the required ones first
-    shown = _specc("layers", "Conv2D").stdout
+    shown = run_specc("layers", "Conv2D").stdout
     assert all(name in shown for name in names)
     every = specc.layers()
     assert "AvgPool2D" in every["supported"]["AveragePooling2D"]
@@ -73,7 +67,7 @@ def built(tmp_path_factory):
 
 def test_save_writes_what_specc_build_writes(built, tmp_path):
     folder, spec, model = built
-    assert _specc("build", "specs/cnn.toml", "-o", tmp_path / "cli.keras").returncode == 0
+    assert run_specc("build", "specs/cnn.toml", "-o", tmp_path / "cli.keras").returncode == 0
     with zipfile.ZipFile(folder / "cnn.keras") as ours, \
             zipfile.ZipFile(tmp_path / "cli.keras") as theirs:
         assert ours.read("specc.toml") == theirs.read("specc.toml")
@@ -86,13 +80,13 @@ def test_dumps_and_dump_write_what_specc_export_writes(built, tmp_path):
     folder, _, _ = built
     exported = specc.export(folder / "cnn.keras")
     for fmt in ("toml", "json"):
-        done = _specc("export", folder / "cnn.keras", "-o", tmp_path / f"cli.{fmt}")
+        done = run_specc("export", folder / "cnn.keras", "-o", tmp_path / f"cli.{fmt}")
         assert done.returncode == 0, done.stderr
         specc.dump(exported, tmp_path / f"api.{fmt}")
         expected = (tmp_path / f"cli.{fmt}").read_text()
         assert (tmp_path / f"api.{fmt}").read_text() == expected
         assert specc.dumps(exported, fmt) == expected
-    assert specc.dumps(exported) == _specc("export", folder / "cnn.keras").stdout
+    assert specc.dumps(exported) == run_specc("export", folder / "cnn.keras").stdout
     (tmp_path / "keep.yaml").write_text("old")
     with pytest.raises(specc.SpecError, match="must end in .toml or .json"):
         specc.dump(exported, tmp_path / "keep.yaml")
@@ -105,8 +99,8 @@ def test_export_weights_then_build_weights_gives_the_same_predictions(built, tmp
     spec = specc.export(folder / "cnn.keras", weights=weights)
     specc.dump(spec, tmp_path / "cnn.toml")
     rebuilt = specc.build(tmp_path / "cnn.toml", weights=weights)
-    x = np.random.default_rng(0).random((2, *model.input_shape[1:]), dtype="float32")
+    x = random_array((2, *model.input_shape[1:]))
     np.testing.assert_array_equal(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0))
     # The command line reads the same weights file.
-    done = _specc("build", tmp_path / "cnn.toml", "--weights", weights, "-o", tmp_path / "w.keras")
+    done = run_specc("build", tmp_path / "cnn.toml", "--weights", weights, "-o", tmp_path / "w.keras")
     assert done.returncode == 0, done.stderr
