@@ -207,3 +207,61 @@ def test_schema_accepts_a_large_spec_and_finds_one_mistake_in_it():
     assert _schema().is_valid(spec)
     spec["layers"] = [*layers[:150], {"type": "Dropout", "rate": 1.5}, *layers[151:]]
     assert [list(e.absolute_path)[:2] for e in _schema().iter_errors(spec)] == [["layers", 150]]
+
+
+# ---- the source check of an expanded spec ---------------------------------------
+
+
+def _problems_both_ways(path: Path):
+    """The schema's problems with a spec as written, checking all of it and checking
+    only the part load checks (None when the spec does not expand and type)."""
+    from specc.checking.validate import _as_written, _schema_problems
+    from specc.expanding.expand import expand_document
+    from specc.reading.load import load_document
+
+    try:
+        source = load_document(path)
+        flat = expand_document(source)
+        Spec.model_validate(flat.data)
+    except (SpecError, ValidationError):
+        return None
+    if flat is source:
+        return None
+    shown = lambda problems: [str(p) for p in problems]  # noqa: E731
+    return shown(_schema_problems(source)), shown(_schema_problems(source, _as_written(source, flat)))
+
+
+def _with_layer_left_out(data: dict, at: int) -> dict:
+    """data with a misspelt layer, left out by `if = false`, inserted at index at."""
+    layers = list(data["layers"])
+    layers.insert(at, {"type": "Dense", "unitz": 3, "if": False})
+    return {**data, "layers": layers}
+
+
+def test_load_checks_as_written_what_expansion_rewrote_and_nothing_less(tmp_path):
+    """`load` checks against the schema only the layers expansion rewrote, [defaults],
+    [blocks] and [constants]: a plain layer unchanged in the flat spec was checked
+    there. Every corpus spec that expands and types, and each with a misspelt
+    layer that expansion leaves out put at its start, middle and end, gets the same
+    problems either way."""
+    compared = found = 0
+    for folder in (VALID, INVALID):
+        for name in _specs(folder):
+            try:
+                data = _data(folder / name)
+            except ValueError:  # not TOML or JSON: nothing to expand
+                continue
+            cases = [folder / name]
+            if isinstance(data, dict) and isinstance(data.get("layers"), list) and data["layers"]:
+                for at in sorted({0, len(data["layers"]) // 2, len(data["layers"])}):
+                    case = tmp_path / f"{len(cases)}_{name.replace('/', '_')}.json"
+                    case.write_text(json.dumps(_with_layer_left_out(data, at)))
+                    cases.append(case)
+            for case in cases:
+                both = _problems_both_ways(case)
+                if both is None:
+                    continue
+                compared += 1
+                found += bool(both[0])
+                assert both[1] == both[0], case
+    assert compared >= 200 and found >= 200, (compared, found)
