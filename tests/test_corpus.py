@@ -213,11 +213,13 @@ def test_schema_accepts_a_large_spec_and_finds_one_mistake_in_it():
 
 
 def _problems_both_ways(path: Path):
-    """The schema's problems with a spec as written, checking all of it and checking
-    only the part load checks (None when the spec does not expand and type)."""
-    from specc.checking.validate import _as_written, _schema_problems
+    """The paths of the schema's problems with a spec as written, checking all of it,
+    and of those load finds checking what the flat spec does not vouch for (None when
+    the spec does not expand and type)."""
+    from specc.checking.source import (_rewritten_layers, _schema_errors, _sections_kept,
+                                       source_problems)
     from specc.expanding.expand import expand_document
-    from specc.reading.load import load_document
+    from specc.reading.load import format_path, load_document
 
     try:
         source = load_document(path)
@@ -227,8 +229,14 @@ def _problems_both_ways(path: Path):
         return None
     if flat is source:
         return None
-    shown = lambda problems: [str(p) for p in problems]  # noqa: E731
-    return shown(_schema_problems(source)), shown(_schema_problems(source, _as_written(source, flat)))
+    everything = []
+    for error in _schema_errors(source.data):
+        at = tuple(error.absolute_path)
+        if "propertyNames" in error.absolute_schema_path:  # the name is the value at fault
+            at += (error.instance,)
+        everything.append(format_path(at))
+    quick = _rewritten_layers(source, flat) == [] and _sections_kept(source.data, flat.data)
+    return sorted(everything), sorted(p.path for p in source_problems(source, flat)), quick
 
 
 def _with_layer_left_out(data: dict, at: int) -> dict:
@@ -240,11 +248,14 @@ def _with_layer_left_out(data: dict, at: int) -> dict:
 
 def test_load_checks_as_written_what_expansion_rewrote_and_nothing_less(tmp_path):
     """`load` checks against the schema only the layers expansion rewrote, [defaults],
-    [blocks] and [constants]: a plain layer unchanged in the flat spec was checked
-    there. Every corpus spec that expands and types, and each with a misspelt
-    layer that expansion leaves out put at its start, middle and end, gets the same
-    problems either way."""
-    compared = found = 0
+    [blocks] and [constants] (a plain layer unchanged in the flat spec was checked
+    there), and only the names of [defaults] when nothing else was rewritten. Every
+    corpus spec that expands and types, and each with a misspelt layer that expansion
+    leaves out put at its start, middle and end, and each with a misspelt argument in
+    a [defaults] table no layer uses, has problems at the same paths either way."""
+    from specc.writing.factor import dumps_factored
+
+    compared = found = quick = 0
     for folder in (VALID, INVALID):
         for name in _specs(folder):
             try:
@@ -252,10 +263,19 @@ def test_load_checks_as_written_what_expansion_rewrote_and_nothing_less(tmp_path
             except ValueError:  # not TOML or JSON: nothing to expand
                 continue
             cases = [folder / name]
+            if folder is VALID:  # as `specc export` writes it: shared arguments in [defaults]
+                data = json.loads(dumps_factored(load(folder / name), "json", blocks=False))
+                cases.append(tmp_path / f"factored_{name.replace('/', '_')}.json")
+                cases[-1].write_text(json.dumps(data))
             if isinstance(data, dict) and isinstance(data.get("layers"), list) and data["layers"]:
-                for at in sorted({0, len(data["layers"]) // 2, len(data["layers"])}):
+                variants = [_with_layer_left_out(data, at)
+                            for at in sorted({0, len(data["layers"]) // 2, len(data["layers"])})]
+                if isinstance(data.get("defaults"), dict):  # for a type no layer is of
+                    defaults = {**data["defaults"], "ZeroPadding3D": {"paddin": 1}}
+                    variants.append({**data, "defaults": defaults})
+                for variant in variants:
                     case = tmp_path / f"{len(cases)}_{name.replace('/', '_')}.json"
-                    case.write_text(json.dumps(_with_layer_left_out(data, at)))
+                    case.write_text(json.dumps(variant))
                     cases.append(case)
             for case in cases:
                 both = _problems_both_ways(case)
@@ -263,5 +283,6 @@ def test_load_checks_as_written_what_expansion_rewrote_and_nothing_less(tmp_path
                     continue
                 compared += 1
                 found += bool(both[0])
+                quick += both[2]
                 assert both[1] == both[0], case
-    assert compared >= 200 and found >= 200, (compared, found)
+    assert compared >= 200 and found >= 200 and quick >= 10, (compared, found, quick)

@@ -373,7 +373,7 @@ def test_reference_statements_hold():
 
 
 def test_the_schema_reads_blocks_and_defaults_as_editors_see_them():
-    from specc.checking.validate import _validator
+    from specc.checking.source import _validator
 
     def accepted(block_layer, defaults=None):
         data = {"inputs": [{"shape": [4]}], "defaults": defaults or {},

@@ -167,14 +167,24 @@ def _unknown_key(doc: Document, path: tuple, owner_kind: str | None) -> Problem:
         return place(doc, path, f"unknown key '{key}': a shared layer (apply) takes only "
                      "name and inputs", key=True)
     if owner_kind == "layer" and owner in registry.LAYERS:
-        renamed, hint = registry.old_arg(owner, key)
-        if renamed or hint:
-            return place(doc, path, f"unknown argument '{key}' for {owner}: "
-                         f"{hint or 'Keras 3 renamed it'}", key=True, suggestion=renamed)
+        message, suggestion = unknown_argument(owner, key, choices)
+        return place(doc, path, message, key=True, suggestion=suggestion)
     if owner_kind in OBJECT_KINDS:
         return place(doc, path, f"unknown argument '{key}' for {owner}", key=True,
                      suggestion=suggest(key, choices))
     return place(doc, path, f"unknown key '{key}'", key=True, suggestion=suggest(key, choices))
+
+
+def unknown_argument(layer: str, key: str, choices: list[str]) -> tuple[str, str | None]:
+    """What to say of an argument a layer class does not take, and the closest one.
+
+    >>> unknown_argument("LeakyReLU", "alpha", ["negative_slope"])
+    ("unknown argument 'alpha' for LeakyReLU: Keras 3 renamed it", 'negative_slope')
+    """
+    renamed, hint = registry.old_arg(layer, key)
+    if renamed or hint:
+        return f"unknown argument '{key}' for {layer}: {hint or 'Keras 3 renamed it'}", renamed
+    return f"unknown argument '{key}' for {layer}", suggest(key, choices)
 
 
 def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Problem]:
