@@ -1,5 +1,6 @@
 """The command line: help, version, schema, exit codes, messages, safe writes."""
 
+import ast
 import importlib.metadata
 import json
 import os
@@ -10,7 +11,7 @@ import sys
 import pytest
 
 import specc
-from conftest import ROOT, SCHEMA, SPECS
+from conftest import ROOT, SCHEMA, SPECS, run_specc
 
 HEAD = '''\
 [[inputs]]
@@ -327,28 +328,49 @@ def test_fast_validate_leaves_everything_else_to_typer(args):
     assert validate.fast(args) is None
 
 
-def test_fast_validate_takes_only_options_typer_gives_validate():
+@pytest.mark.parametrize("name", ["validate", "export", "build"])
+def test_a_fast_path_takes_only_options_typer_gives_its_command(name):
+    """Each spelling a fast path reads is an option of the command in typer, taking a
+    value (a flag when the fast path reads it as one; --set alone repeats), and the
+    spellings it reads as one option are typer's spellings of one option."""
+    import importlib
+
     import typer.main
 
-    from specc.cli import validate
     from specc.cli.app import app
 
-    command = typer.main.get_command(app).commands["validate"]
-    options = {name: param for param in command.params for name in param.opts}
-    for name in validate.OPTIONS:
-        assert not options[name].is_flag and options[name].multiple == (name == "--set")
+    module = importlib.import_module(f"specc.cli.{name}")
+    command = typer.main.get_command(app).commands[name]
+    options = {spelling: param for param in command.params for spelling in param.opts}
+    for spelling in module.OPTIONS:
+        assert not options[spelling].is_flag
+        assert options[spelling].multiple == (spelling == "--set")
+    for spelling in getattr(module, "FLAGS", {}):
+        assert options[spelling].is_flag
+    read = {**module.OPTIONS, **getattr(module, "FLAGS", {})}
+    for spelling, key in read.items():
+        same = {s for s, k in read.items() if k == key}
+        assert same <= set(options[spelling].opts), (spelling, same)
 
 
 @pytest.mark.parametrize("args", [["validate", "specs/cnn.toml"], ["--version"]])
 def test_validate_and_version_run_without_typer(args):
     """The commands an editor or a hook runs on every save import neither typer nor rich."""
+    _, imported = _run_watching(args, {"typer", "click", "rich"})
+    assert imported == []
+
+
+def _run_watching(args: list, watched: set[str]) -> tuple[str, list[str]]:
+    """``specc ARGS`` in a fresh process, which must succeed: what it printed, and which
+    of the watched top-level modules it imported."""
     code = ("import sys\nfrom specc.cli.main import run\n"
-            f"sys.argv = ['specc', *{args!r}]\n"
+            f"sys.argv = ['specc', *{[str(a) for a in args]!r}]\n"
             "try:\n    run()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'typer', 'click', 'rich'}))")
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {watched!r}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+    printed, _, modules = result.stdout.rstrip("\n").rpartition("\n")
+    return printed, ast.literal_eval(modules)
 
 
 def test_the_command_line_turns_pydantic_plugins_off_unless_told(monkeypatch, capsys):
@@ -442,28 +464,77 @@ def test_fast_export_leaves_everything_else_to_typer(args):
     assert export.fast(["m.keras" if a == "M" else a for a in args]) is None
 
 
-def test_fast_export_takes_only_options_typer_gives_export():
-    import typer.main
-
-    from specc.cli import export
-    from specc.cli.app import app
-
-    command = typer.main.get_command(app).commands["export"]
-    options = {name: param for param in command.params for name in param.opts}
-    for name in export.OPTIONS:
-        assert not options[name].is_flag and not options[name].multiple
-    for name in export.FLAGS:
-        assert options[name].is_flag
-    assert set(options["-o"].opts) == {"-o", "--output"}
-
-
 def test_export_runs_without_typer(saved):
-    code = ("import sys\nfrom specc.cli.main import run\n"
-            f"sys.argv = ['specc', 'export', {str(saved / 'mnist.keras')!r}]\n"
-            "try:\n    run()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'typer', 'click', 'rich', 'tensorflow', 'keras'}))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    printed, imported = _run_watching(["export", saved / "mnist.keras"],
+                                      {"typer", "click", "rich", "tensorflow", "keras"})
+    assert 'type = "Conv2D"' in printed and imported == []
+
+
+# -- build's fast path: the same output, file and exit code as typer, without typer ------
+
+@pytest.mark.parametrize("args", [
+    ["SPEC", "-o", "OUT.keras"],
+    ["--output=OUT.keras", "SPEC"],
+    ["SPEC", "--set", "layers[0].units=16", "--set=layers[1].rate=0.25", "-o", "OUT.keras"],
+    ["SPEC", "--set", "layers[0].units=0", "-o", "OUT.keras"],
+    ["BAD", "-o", "OUT.keras"],
+    ["missing.toml", "-o", "OUT.keras"],
+], ids=["o", "output", "sets", "set-bad", "bad", "missing"])
+def test_fast_build_does_what_typer_does(tmp_path, capsys, args):
+    import zipfile
+
+    from specc.cli import build
+
+    bad = write(tmp_path, "bad.toml", BAD["wrong_type"][0])
+    args = [str(tmp_path / "OUT").join(a.split("OUT")) if "OUT" in a else
+            str(SPECS / "tutorial_dropout.toml") if a == "SPEC" else
+            str(bad) if a == "BAD" else str(tmp_path / a) if a.endswith(".toml") else a
+            for a in args]
+    written = tmp_path / "OUT.keras"
+
+    def outcome(code, out, err):
+        """The exit code, what was printed and the spec the .keras file records (then removed)."""
+        recorded = None
+        if written.exists():
+            with zipfile.ZipFile(written) as archive:
+                recorded = [n for n in archive.namelist() if n.endswith(".toml")]
+            written.unlink()
+        return code, out, err, recorded
+
+    code = build.fast(args)
+    assert code is not None, "the fast path should take these arguments"
+    fast = outcome(code, *capsys.readouterr())
+    assert fast == outcome(*_typer(["build", *args], capsys))
+    code, out, err, recorded = fast
+    refused = any(word in " ".join(args) for word in ("units=0", "bad.toml", "missing.toml"))
+    assert code == (1 if refused else 0)
+    assert ("problem found" in err and recorded is None) if refused else (
+        f"wrote {written}" in out and recorded)
+
+
+@pytest.mark.parametrize("args", [
+    [], ["--help"], ["S", "S"], ["S", "--weights", "w.weights.h5"], ["S", "-o", "x.h5"],
+    ["S", "-o", "S"], ["S", "-o"], ["S", "-oout.keras"], ["S", "-o=out.keras"],
+    ["S", "--plugin", "x"], ["S", "--max-params", "10"], ["S", "--dtype-policy", "float32"],
+    ["S", "--strategy", "mirrored"], ["S", "--bogus"], ["--", "S"], ["S", "--set="],
+    ["spec\x1b[31m.toml"],
+], ids=str)
+def test_fast_build_leaves_everything_else_to_typer(args):
+    from specc.cli import build
+
+    assert build.fast(["specs/cnn.toml" if a == "S" else a for a in args]) is None
+
+
+def test_build_runs_without_typer(tmp_path):
+    out = tmp_path / "out.keras"
+    printed, imported = _run_watching(["build", "specs/tutorial_dropout.toml", "-o", out],
+                                      {"typer", "click"})
+    assert f"wrote {out}" in printed and imported == []
+
+
+def test_build_summary_shows_names_that_look_like_markup_as_written(tmp_path):
+    spec = write(tmp_path, "m.toml", '[model]\nname = "[red]m"\n\n[[inputs]]\nshape = [4]\n\n'
+                 '[[layers]]\ntype = "Dense"\nname = "[bold]d"\nunits = 2\n')
+    result = run_specc("build", spec, "-o", tmp_path / "m.keras")
     assert result.returncode == 0, result.stderr
-    assert 'type = "Conv2D"' in result.stdout
-    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+    assert "Model: [red]m" in result.stdout and "│ [bold]d │" in result.stdout, result.stdout

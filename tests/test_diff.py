@@ -250,3 +250,13 @@ def test_a_spec_under_a_dtype_policy_and_its_keras_file_are_the_same(tmp_path):
     exported = export_file(built)
     assert exported.build.dtype_policy == "mixed_bfloat16"
     assert (exported.layers[0].dtype, exported.layers[0].layer.dtype) == (None, None)
+
+
+def test_names_that_look_like_markup_are_shown_as_written(tmp_path):
+    """rich reads "[bold]" in a string as markup: names and titles are passed as text."""
+    head = '[[inputs]]\nshape = [4]\n\n[[layers]]\ntype = "Dense"\nname = "[bold]d"\nunits = '
+    (tmp_path / "[red]a.toml").write_text(head + "2\n")
+    (tmp_path / "b.toml").write_text(head + "3\n")
+    result = run_specc("diff", "[red]a.toml", "b.toml", cwd=tmp_path, COLUMNS="120")
+    assert result.returncode == 1, result.stderr
+    assert "[red]a.toml -> b.toml" in result.stdout and "[bold]d" in result.stdout, result.stdout

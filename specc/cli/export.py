@@ -28,13 +28,10 @@ def fast(args: list[str]) -> int | None:
     ``--factor`` in the forms specc/cli/words.py takes, when typer would find nothing
     wrong with them (``usage_problem``); anything else is left to typer.
     """
-    parsed = words.parse(args, OPTIONS, FLAGS)
+    parsed = words.one_path(args, OPTIONS, FLAGS)
     if parsed is None:
         return None
-    models, values = parsed
-    if len(models) != 1:
-        return None
-    model = Path(models[0])
+    model, values = parsed
     output = Path(values["output"][-1]) if "output" in values else None  # as click, the last
     if usage_problem(model, output, None) is not None:
         return None
@@ -100,7 +97,7 @@ def export_model(model: Path, output: Path | None, *, weights: Path | None = Non
     try:
         spec = export_any_file(model, compile=compile, max_config_bytes=max_config_bytes)
         if weights is not None:
-            from specc.cli.options import load_plugins
+            from specc.vocab.plugins import load_plugins
             from specc.exporting.weights import write_weights
 
             load_plugins(plugin)  # the rebuilt model needs the user's penalties

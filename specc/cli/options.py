@@ -19,15 +19,6 @@ def count(text: str) -> int:
     return int(value)
 
 
-def load_plugins(plugins: list[str] | None) -> None:
-    """Register the regularizers of installed plugins and of each --plugin module."""
-    from specc.vocab import plugins as registry
-
-    registry.load_entry_points()
-    for module in plugins or []:
-        registry.load_plugin_module(module)
-
-
 Plugins = Annotated[
     Optional[list[str]],
     typer.Option("--plugin", help="Import this Python module first (registers custom regularizers)."),

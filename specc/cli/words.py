@@ -10,6 +10,7 @@ typer, the one description of the command line, parses it and reports usage erro
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def parse(args: list[str], options: dict[str, str],
@@ -41,6 +42,16 @@ def parse(args: list[str], options: dict[str, str],
             return None
         values.setdefault(options[spelling], []).append(value)
     return words, values
+
+
+def one_path(args: list[str], options: dict[str, str], flags: dict[str, str] | None = None,
+             ) -> tuple[Path, dict[str, list]] | None:
+    """``parse`` for a command of one path (export's model, build's spec): the path and
+    the values of each option; None when typer must parse."""
+    parsed = parse(args, options, flags)
+    if parsed is None or len(parsed[0]) != 1:
+        return None
+    return Path(parsed[0][0]), parsed[1]
 
 
 def plain(word: str) -> bool:

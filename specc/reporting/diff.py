@@ -80,8 +80,9 @@ def write_json(result: Diff) -> str:
 def diff_table(result: Diff):
     """The changes as a rich table, with parameter counts when specc can count them."""
     from rich.table import Table
+    from rich.text import Text  # names and values are text, not markup: "[bold]x" is a valid name
 
-    table = Table(title=f"{result.a} -> {result.b}", title_justify="left")
+    table = Table(title=Text(f"{result.a} -> {result.b}"), title_justify="left")
     for column in ("Change", "Layer", "Type"):
         table.add_column(column, no_wrap=True)
     table.add_column("What", overflow="fold")
@@ -96,7 +97,7 @@ def diff_table(result: Diff):
             row.append(_count_change(change) if first else "")
             if change.kind not in ("added", "removed"):
                 shown_layers |= {(kind, change.layer) for kind in ("renamed", "argument", "wiring")}
-        table.add_row(*row)
+        table.add_row(*map(Text, row))
     count = len(result.changes)
     caption = f"{count} change{'s' if count != 1 else ''}"
     if result.params:

@@ -131,6 +131,14 @@ def load_entry_points() -> list[str]:
     return names
 
 
+def load_plugins(modules: list[str] | None) -> None:
+    """Register the regularizers of installed plugins and of each module named
+    (a command's --plugin)."""
+    load_entry_points()
+    for module in modules or []:
+        load_plugin_module(module)
+
+
 def load_plugin_module(module_name: str):
     """Import the module the user named with ``--plugin``; return it.
 
