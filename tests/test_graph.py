@@ -222,3 +222,19 @@ def test_a_10000_layer_spec_in_reverse_order_validates_on_the_command_line(tmp_p
     result = run_specc("validate", path)
     assert (result.returncode, result.stderr) == (
         1, f"{path}:60006:11: layers[9999].inputs[0]: unknown input 'y'\n1 problem found\n")
+    # Closed into a 10,000-layer cycle: one line naming its ends, not a line of 100 KB.
+    path.write_text(path.read_text().replace('inputs = ["y"]', f'inputs = ["d{count - 1}"]'))
+    result = run_specc("validate", path)
+    ends = [f"d{i}" for i in range(count - 1, count - 11, -1)], [f"d{i}" for i in range(9, -1, -1)]
+    cycle = " -> ".join([*ends[0], f"... ({count - 20:,} more)", *ends[1], f"d{count - 1}"])
+    assert (result.returncode, result.stderr) == (
+        1, f"{path}:12:10: layers[0].inputs: cycle: {cycle}\n1 problem found\n")
+
+
+def test_a_long_cycle_is_named_by_its_ends():
+    names = [f"d{i}" for i in range(30)]
+    layers = [dense(name, inputs=[names[i - 1]]) for i, name in enumerate(names)]
+    [problem] = problems(spec(*layers))
+    # d0 reads d29, which reads d28...
+    shown = " -> ".join(["d0", *names[:20:-1], "... (10 more)", *names[10:0:-1], "d0"])
+    assert problem == Problem(f"cycle: {shown}", "layers[0].inputs")

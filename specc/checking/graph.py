@@ -247,6 +247,25 @@ def _ref_path(index: int, layer: Any, ref: str) -> tuple:
     return ("layers", index)
 
 
+# The layers a cycle is named by at each end: the whole of a 10,000-layer cycle would
+# be a line of 100 KB.
+CYCLE_ENDS = 10
+
+
+def _cycle_text(cycle: list[str]) -> str:
+    """A cycle (its first name again at the end) as a line, its middle left out when long.
+
+    >>> _cycle_text(["a", "b", "a"])
+    'a -> b -> a'
+    >>> _cycle_text([f"d{i}" for i in range(1000)] + ["d0"]).split(" -> ")[8:13]
+    ['d8', 'd9', '... (980 more)', 'd990', 'd991']
+    """
+    if len(cycle) <= 2 * CYCLE_ENDS + 2:
+        return " -> ".join(cycle)
+    left = len(cycle) - 1 - 2 * CYCLE_ENDS
+    return " -> ".join([*cycle[:CYCLE_ENDS], f"... ({left:,} more)", *cycle[-CYCLE_ENDS - 1:]])
+
+
 def _order(nodes: list[Node], inputs: list[str]) -> list[Node]:
     """A topological order that keeps spec order wherever it can; a cycle is
     reported with its members. graphlib, not a recursive walk: a long chain
@@ -267,7 +286,7 @@ def _order(nodes: list[Node], inputs: list[str]) -> list[Node]:
         start = min(range(len(cycle)), key=lambda i: by_name[cycle[i]].index)
         cycle = cycle[start:] + cycle[:start + 1]
         first = by_name[cycle[0]]
-        raise _Wiring([(("layers", first.index, "inputs"), "cycle: " + " -> ".join(cycle), None)])
+        raise _Wiring([(("layers", first.index, "inputs"), "cycle: " + _cycle_text(cycle), None)])
     ready: list[tuple[int, str]] = []
     ordered: list[Node] = []
     while sorter.is_active():
