@@ -672,8 +672,8 @@ def test_a_write_failing_midway_is_one_line_and_keeps_the_old_output(tmp_path):
 # What validate and export may import besides the standard library: specc, its
 # command line (typer and its annotated_doc, click, rich) and its checking libraries.
 PURE = {"specc", "typer", "annotated_doc", "click", "rich", "markdown_it", "mdurl", "pygments",
-        "shellingham", "pydantic", "pydantic_core", "typing_extensions", "annotated_types", "typing_inspection",
-        "jsonschema", "jsonschema_specifications", "referencing", "rpds", "attr", "attrs",
+        "shellingham", "pydantic", "pydantic_core", "typing_extensions", "annotated_types",
+        "typing_inspection", "jsonschema", "jsonschema_specifications", "referencing", "rpds", "attr", "attrs",
         "fqdn", "idna", "isoduration", "jsonpointer", "rfc3339_validator", "rfc3986_validator",
         "rfc3987", "rfc3987_syntax", "uri_template", "webcolors", "arrow", "dateutil", "six",
         "tomlkit", "h5py", "numpy"}
