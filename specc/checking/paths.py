@@ -39,7 +39,8 @@ def kind_at(path: tuple) -> str | None:
     if not path or path[-1] == "spec":
         return "spec"  # the top, or a nested model's spec
     if "compile" in path[:-1]:  # inside [compile], of the spec or of a nested one
-        at = len(path) - 1 - path[::-1].index("compile")
+        # the last "compile" above the value: an output may be named "compile" too
+        at = len(path) - 2 - path[-2::-1].index("compile")
         if kind_at(path[:at]) == "spec":
             return _compile_kind(path[at + 1:])
     last = path[-1]

@@ -211,7 +211,7 @@ def _regularizer_keys(doc: Document, path: tuple, keys: list[tuple]) -> list[Pro
 
 
 def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
-    what = kind_at(path)
+    what = kind_at(path) or "value"
     if not isinstance(value, dict):
         named = "" if what == "layer" else f"{_a(what)} name or "
         return place(doc, path,
