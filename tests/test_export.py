@@ -532,3 +532,18 @@ def test_duplicate_names_are_reported_not_minimized_away():
         export_config(config)
     assert [(p.path, p.message) for p in info.value.problems] == [
         ("layers[1].name", "the exported spec is not wired right: duplicate name 'dense'")]
+
+
+def test_sparse_ragged_and_optional_inputs_round_trip():
+    """keras.Input's flags (issue 9's note: `optional` and `ragged` were dropped)."""
+    s = keras.Input((6,), sparse=True, name="s")
+    r = keras.Input((None,), ragged=True, dtype="int32", name="r")
+    o = keras.Input((6,), optional=True, name="o")
+    model = keras.Model([s, r, o], [layers.Dense(2, name="from_s")(s),
+                                    layers.Identity(name="from_r")(r),
+                                    layers.Dense(2, name="from_o")(o)])
+    text, rebuilt = round_trip(model)
+    for flag in ("sparse", "ragged", "optional"):
+        assert text.count(f"{flag} = true") == 1, text
+    assert [(l.sparse, l.ragged, l.optional) for l in rebuilt.layers[:3]] == [
+        (True, False, False), (False, True, False), (False, False, True)]

@@ -26,7 +26,8 @@ def _input(spec_input, name: str | None):
 
     return keras.Input(
         shape=tuple(spec_input.shape), dtype=spec_input.dtype, sparse=spec_input.sparse,
-        batch_size=spec_input.batch_size, name=name,
+        ragged=spec_input.ragged, batch_size=spec_input.batch_size, name=name,
+        optional=spec_input.optional,
     )
 
 

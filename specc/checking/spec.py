@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, create_model
+from pydantic import (BaseModel, ConfigDict, Field, JsonValue, StrictBool, create_model,
+                      model_validator)
 from typing_extensions import TypeAliasType
 
 from specc.checking.compile import (BuildSection, CompileSpec, loss_union, metric_union,
@@ -69,6 +70,11 @@ class ModelSection(Strict):
 class InputSpec(Strict):
     """[[inputs]]: one input tensor of the model."""
 
+    # The schema says "not both" too, so that editors flag it.
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"not": {
+        "required": ["sparse", "ragged"],
+        "properties": {"sparse": {"const": True}, "ragged": {"const": True}}}})
+
     name: str | None = Field(None, description="the name layers use in their inputs; needed "
                              "when there are several inputs")
     shape: list[Annotated[Union[Positive, NoneToken], Field()]] = Field(
@@ -78,7 +84,20 @@ class InputSpec(Strict):
     dtype: literal(registry.DTYPES) | None = Field(  # type: ignore[valid-type]
         None, description="the input's dtype (default: float32)")
     sparse: StrictBool = Field(False, description="whether the input is a sparse tensor")
+    ragged: StrictBool = Field(False, description="whether the input is a ragged tensor "
+                               "(TensorFlow); not with sparse")
+    optional: StrictBool = Field(False, description="whether the model may be called with "
+                                 "None for this input")
     batch_size: Positive | None = Field(None, description="a fixed batch size (default: any)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "InputSpec":
+        from pydantic_core import PydanticCustomError
+
+        if self.sparse and self.ragged:  # Keras refuses it when the model is built
+            raise PydanticCustomError("input_kind", "an input is sparse or ragged, not both",
+                                      {"suggestion": None})
+        return self
 
 
 # ---- the spec --------------------------------------------------------------

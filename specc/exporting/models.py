@@ -33,8 +33,9 @@ def _input(config: dict, name: str | None) -> dict:
         entry = {"name": name, **entry}
     if config.get("dtype") not in (None, "float32"):
         entry["dtype"] = config["dtype"]
-    if config.get("sparse"):
-        entry["sparse"] = True
+    for flag in ("sparse", "ragged", "optional"):
+        if config.get(flag):
+            entry[flag] = True
     if shape[0] is not None:
         entry["batch_size"] = shape[0]
     return entry

@@ -58,8 +58,9 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
         shown = {"name": input_name, "shape": [word_to_none(d) for d in entry["shape"]]}
         if entry.get("dtype", "float32") != "float32":
             shown["dtype"] = entry["dtype"]
-        if entry.get("sparse"):
-            shown["sparse"] = True
+        for flag in ("sparse", "ragged", "optional"):
+            if entry.get(flag):
+                shown[flag] = True
         if entry.get("batch_size") is not None:
             shown["batch_size"] = entry["batch_size"]
         inputs.append(shown)
