@@ -155,10 +155,11 @@ def cli():
     return invoke
 
 
-def run_specc(*args, cwd=ROOT, **env):
-    """The real command line in a fresh process: ``python -m specc ARGS`` -> CompletedProcess."""
+def run_specc(*args, cwd=ROOT, timeout=None, **env):
+    """The real command line in a fresh process: ``python -m specc ARGS`` -> CompletedProcess
+    (``env``: variables set for it)."""
     import subprocess
     import sys
 
     return subprocess.run([sys.executable, "-m", "specc", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env={**os.environ, **env})
+                          text=True, cwd=cwd, env={**os.environ, **env}, timeout=timeout)

@@ -43,11 +43,6 @@ def write(tmp_path, name, text):
     return path
 
 
-def run_module(*args):
-    return subprocess.run([sys.executable, "-m", "specc", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT)
-
-
 # -- help, version, schema --------------------------------------------------------
 
 def test_help(cli):
@@ -199,17 +194,17 @@ def test_build_writes_atomically(cli, tmp_path):
 # -- python -m specc --------------------------------------------------------------------
 
 def test_python_dash_m():
-    version = run_module("--version")
+    version = run_specc("--version")
     assert (version.returncode, version.stdout) == (0, f"specc {specc.__version__}\n")
-    ok = run_module("validate", "specs/tutorial_dropout.toml")
+    ok = run_specc("validate", "specs/tutorial_dropout.toml")
     assert (ok.returncode, ok.stdout) == (0, "specs/tutorial_dropout.toml: ok\n")
-    usage = run_module("validate")
+    usage = run_specc("validate")
     assert usage.returncode == 2 and "Missing argument" in usage.stderr
 
 
 def test_python_dash_m_invalid_spec(tmp_path):
     path = write(tmp_path, "bad.toml", BAD["wrong_type"][0])
-    result = run_module("validate", path)
+    result = run_specc("validate", path)
     assert result.returncode == 1
     assert re.match(rf"{re.escape(str(path))}:10:9: layers\[1\]\.units: ", result.stderr)
     assert "Traceback" not in result.stderr

@@ -10,7 +10,6 @@ docstrings and tests (each named where it is used).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -27,7 +26,7 @@ from specc.errors import SpecError
 from specc.exporting.export import export, export_file
 from specc.reading.load import parse_text
 from specc.checking.validate import validate_document
-from conftest import comparable
+from conftest import comparable, run_specc
 
 ROOT = Path(__file__).resolve().parent.parent
 schedules = keras.optimizers.schedules
@@ -446,16 +445,10 @@ def test_custom_optimizer_is_refused():
         f"cannot describe; {NO_COMPILE}"]
 
 
-def _run(*args, cwd):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "specc", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
 def test_cli_refuses_then_exports_with_no_compile(tmp_path):
     path = tmp_path / "deepspeech2.keras"
     deepspeech2().save(path)
-    refused = _run("export", path, cwd=tmp_path)
+    refused = run_specc("export", path, cwd=tmp_path, timeout=300)
     assert refused.returncode == 1
     assert "Traceback" not in refused.stderr
     # (TensorFlow's start-up lines, if any, come first: not this test's concern.)
@@ -464,7 +457,7 @@ def test_cli_refuses_then_exports_with_no_compile(tmp_path):
         f"describe; {NO_COMPILE}",
         "1 problem found"]
     out = tmp_path / "ds2.toml"
-    done = _run("export", path, "--no-compile", "-o", out, cwd=tmp_path)
+    done = run_specc("export", path, "--no-compile", "-o", out, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "[compile]" not in out.read_text()
     assert 'name = "DeepSpeech_2"' in out.read_text()
@@ -483,7 +476,7 @@ def test_cli_export_of_a_saved_file_keeps_the_compile_config(tmp_path):
                   steps_per_execution=2)
     model.save(path)
     out = tmp_path / "guide.toml"
-    done = _run("export", path, "-o", out, cwd=tmp_path)
+    done = run_specc("export", path, "-o", out, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     with zipfile.ZipFile(path) as archive:
         saved = json.loads(archive.read("config.json"))["compile_config"]

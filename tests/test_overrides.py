@@ -10,15 +10,10 @@ import zipfile
 import pytest
 
 import specc
-from conftest import ROOT, SPECS
+from conftest import ROOT, SPECS, run_specc
 from specc.reading.overrides import parse
 
 COMBINED = SPECS / "tutorial_combined.toml"  # dense, dropout, dense_1, dropout_1, probs
-
-
-def run_module(*args):
-    return subprocess.run([sys.executable, "-m", "specc", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT)
 
 
 def test_the_four_forms_of_the_issue():
@@ -149,7 +144,7 @@ def test_golden_messages(cli, case):
 def test_a_file_problem_keeps_its_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(COMBINED.read_text().replace("rate = 0.5", "rate = 2.5", 1))
-    result = run_module("validate", bad, "--set", "layers.dense.units=x")
+    result = run_specc("validate", bad, "--set", "layers.dense.units=x")
     assert result.returncode == 1
     assert result.stderr.splitlines()[:2] == [
         f"{bad}: --set layers.dense.units=x: layers[0].units: expected an integer, received 'x'",
@@ -158,7 +153,7 @@ def test_a_file_problem_keeps_its_line(tmp_path):
 
 
 def test_json_report_names_the_argument():
-    result = run_module("validate", SPEC, "--format", "json", "--set", "layers.dens.units=1")
+    result = run_specc("validate", SPEC, "--format", "json", "--set", "layers.dens.units=1")
     assert result.returncode == 1
     assert json.loads(result.stdout) == [{
         "file": SPEC, "line": None, "column": None, "path": "",
@@ -167,7 +162,7 @@ def test_json_report_names_the_argument():
 
 
 def test_summary_with_set():
-    result = run_module("summary", SPEC, "--format", "json", "--set", "layers.dense_1.units=128")
+    result = run_specc("summary", SPEC, "--format", "json", "--set", "layers.dense_1.units=128")
     assert result.returncode == 0, result.stderr
     rows = {r["name"]: r for r in json.loads(result.stdout)["layers"]}
     assert rows["dense_1"]["output_shape"] == [None, 128]
@@ -175,7 +170,7 @@ def test_summary_with_set():
 
 
 def test_validate_applies_overrides_to_every_spec():
-    result = run_module("validate", SPEC, "specs/cnn.toml", "--set", "layers[1].rate=0.25")
+    result = run_specc("validate", SPEC, "specs/cnn.toml", "--set", "layers[1].rate=0.25")
     assert result.returncode == 1  # cnn's layers[1] is a BatchNormalization
     assert result.stderr.splitlines()[0] == (
         "specs/cnn.toml: --set layers[1].rate=0.25: layers[1].rate: unknown argument 'rate' "
@@ -184,7 +179,7 @@ def test_validate_applies_overrides_to_every_spec():
 
 def test_build_records_the_final_spec(tmp_path):
     out = tmp_path / "m.keras"
-    result = run_module("build", SPEC, "-o", out, "--set", "layers.dense_1.units=128",
+    result = run_specc("build", SPEC, "-o", out, "--set", "layers.dense_1.units=128",
                         "--set", "compile.optimizer.learning_rate=1e-4")
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(out) as archive:
@@ -207,7 +202,7 @@ def test_readme_example():
     assert block is not None, "the README shows a --set run"
     spec, sets, printed = block.groups()
     args = re.findall(r"--set (\S+)", sets)
-    result = run_module("validate", spec, *[a for s in args for a in ("--set", s)])
+    result = run_specc("validate", spec, *[a for s in args for a in ("--set", s)])
     assert result.stdout + result.stderr == printed
 
 
@@ -218,7 +213,7 @@ def test_docs_examples_are_what_specc_prints():
     assert len(lines) == 3
     for line in lines:
         spec, arg = re.match(r"(\S+): --set (\S+): ", line).groups()
-        result = run_module("validate", spec, "--set", arg)
+        result = run_specc("validate", spec, "--set", arg)
         assert result.stderr.splitlines()[0] == line
 
 
@@ -246,11 +241,11 @@ def test_expand_with_set(tmp_path):
     # Overrides change the spec as written, before expansion: a constant, a layer's value.
     path = tmp_path / "blocks.toml"
     path.write_text(EXPANDING)
-    result = run_module("expand", path, "--set", "constants.width=3", "--set", "layers.dense_1.units=5")
+    result = run_specc("expand", path, "--set", "constants.width=3", "--set", "layers.dense_1.units=5")
     assert result.returncode == 0, result.stderr
     flat = tomllib.loads(result.stdout)
     assert [(layer["units"], layer["activation"]) for layer in flat["layers"]] == [(3, "relu"), (5, "relu")]
-    bad = run_module("expand", path, "--set", "layers.dense_1.units=-1")
+    bad = run_specc("expand", path, "--set", "layers.dense_1.units=-1")
     assert (bad.returncode, bad.stdout) == (1, "")
     assert bad.stderr == (f"{path}: --set layers.dense_1.units=-1: layers[1].units: "
                           "expected an integer >= 1, received -1\n1 problem found\n")

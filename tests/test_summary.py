@@ -11,18 +11,13 @@ import sys
 import pytest
 
 import specc
-from conftest import ROOT
+from conftest import ROOT, run_specc
 
 GOLDEN = ROOT / "tests" / "golden"
 # spec -> its golden files, tests/golden/NAME.summary.txt and .json; after an
 # intended change: python -m specc summary SPEC [--format json] > tests/golden/NAME.summary.txt|json
 CASES = ["specs/cnn.toml", "specs/functional_multi_input.json",
          "tests/corpus/valid/shared_layer_apply.toml"]
-
-
-def specc_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "specc", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd)
 
 
 def _golden(spec: str, suffix: str) -> str:
@@ -32,14 +27,14 @@ def _golden(spec: str, suffix: str) -> str:
 
 @pytest.mark.parametrize("spec", CASES)
 def test_text_is_golden(spec):
-    result = specc_cli("summary", spec)
+    result = run_specc("summary", spec)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == _golden(spec, "txt")
 
 
 @pytest.mark.parametrize("spec", CASES)
 def test_json_is_golden(spec):
-    result = specc_cli("summary", spec, "--format", "json")
+    result = run_specc("summary", spec, "--format", "json")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == _golden(spec, "json")
     data = json.loads(result.stdout)
@@ -74,7 +69,7 @@ units = 4
 def test_unknown_layer_is_a_question_mark_with_its_reason(tmp_path):
     path = tmp_path / "audio.toml"
     path.write_text(UNKNOWN)
-    result = specc_cli("summary", path)
+    result = run_specc("summary", path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[2].split() == ["input_layer", "InputLayer", "(None,", "16000)", "0"]
@@ -85,7 +80,7 @@ def test_unknown_layer_is_a_question_mark_with_its_reason(tmp_path):
     assert lines[5:] == ["Total params: 0 (partial: 2 layers unknown)",
                          "Trainable params: 0 (partial: 2 layers unknown)",
                          "Non-trainable params: 0 (partial: 2 layers unknown)"]
-    data = json.loads(specc_cli("summary", path, "--format", "json").stdout)
+    data = json.loads(run_specc("summary", path, "--format", "json").stdout)
     assert (data["partial"], data["unknown"]) == (True, ["mel_spectrogram", "dense"])
     assert data["layers"][1]["output_shape"] is None and data["layers"][1]["params"] is None
 
@@ -93,13 +88,13 @@ def test_unknown_layer_is_a_question_mark_with_its_reason(tmp_path):
 def test_invalid_spec_exits_1_with_its_problems(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text('[[inputs]]\nshape = [4]\n\n[[layers]]\ntype = "Dence"\n')
-    result = specc_cli("summary", path)
+    result = run_specc("summary", path)
     assert result.returncode == 1 and result.stdout == ""
     assert f"{path}:5:8: layers[0].type: unknown layer type 'Dence'. Did you mean 'Dense'?" in result.stderr
 
 
 def test_bad_format_is_a_usage_error():
-    result = specc_cli("summary", "specs/cnn.toml", "--format", "yaml")
+    result = run_specc("summary", "specs/cnn.toml", "--format", "yaml")
     assert result.returncode == 2
     assert "expected 'text' or 'json'" in result.stderr
 
@@ -117,5 +112,5 @@ def test_readme_shows_what_specc_summary_prints():
     block = re.search(r"^```console\n\$ specc summary (\S+)\n(.*?)^```", (ROOT / "README.md").read_text(),
                       re.M | re.S)
     assert block is not None, "the README shows a specc summary run"
-    result = specc_cli("summary", block[1])
+    result = run_specc("summary", block[1])
     assert (result.returncode, result.stdout) == (0, block[2])
