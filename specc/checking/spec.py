@@ -67,11 +67,16 @@ class ModelSection(Strict):
     )
 
 
+# The keras.Input flags an input may set (each false unless set).
+INPUT_FLAGS = ("sparse", "ragged", "optional")
+
+
 class InputSpec(Strict):
     """[[inputs]]: one input tensor of the model."""
 
-    # The schema says "not both" too, so that editors flag it.
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"not": {
+    # The schema says "not both" too, so that editors flag it (pydantic merges this with
+    # Strict's config).
+    model_config = ConfigDict(json_schema_extra={"not": {
         "required": ["sparse", "ragged"],
         "properties": {"sparse": {"const": True}, "ragged": {"const": True}}}})
 

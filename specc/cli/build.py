@@ -29,15 +29,20 @@ def fast(args: list[str]) -> int | None:
     if parsed is None:
         return None
     spec, values = parsed
-    output = Path(values["output"][-1]) if "output" in values else None  # as click, the last
+    output = Path(words.last(values, "output")) if "output" in values else None
     if usage_problem(spec, output) is not None:
         return None
-    return build_spec(spec, output or spec.with_suffix(".keras"), sets=values.get("set", []))
+    return build_spec(spec, output, sets=values.get("set", []))
+
+
+def _target(spec: Path, output: Path | None) -> Path:
+    """The .keras file a build writes: -o, or the spec's name beside it."""
+    return output or spec.with_suffix(".keras")
 
 
 def usage_problem(spec: Path, output: Path | None) -> tuple[str, str] | None:
     """What is wrong with the command line (a message and the option it is about), or None."""
-    target = output or spec.with_suffix(".keras")
+    target = _target(spec, output)
     if not str(target).endswith(".keras"):
         return "the output file must end in .keras", "--output"
     if target.resolve() == spec.resolve():
@@ -45,10 +50,11 @@ def usage_problem(spec: Path, output: Path | None) -> tuple[str, str] | None:
     return None
 
 
-def build_spec(spec: Path, target: Path, *, sets: list, weights: Path | None = None,
+def build_spec(spec: Path, output: Path | None, *, sets: list, weights: Path | None = None,
                plugin: list[str] | None = None, max_params: int = DEFAULT_MAX_PARAMS) -> int:
-    """Build ``spec`` (after ``usage_problem``), save it to ``target`` and print its
-    summary; report problems; the exit code."""
+    """Build ``spec`` (after ``usage_problem``), save it (to ``output``, or beside the
+    spec) and print its summary; report problems; the exit code."""
+    target = _target(spec, output)
     from specc.checking.validate import check_file
     from specc.reading.places import placed_in
     from specc.vocab.plugins import load_plugins
@@ -105,7 +111,7 @@ def register(app) -> None:
         problem = usage_problem(spec, output)
         if problem is not None:
             raise typer.BadParameter(problem[0], param_hint=problem[1])
-        code = build_spec(spec, output or spec.with_suffix(".keras"), sets=sets,
+        code = build_spec(spec, output, sets=sets,
                           weights=weights, plugin=plugin, max_params=max_params)
         if code:
             raise typer.Exit(code)

@@ -32,10 +32,10 @@ def fast(args: list[str]) -> int | None:
     if parsed is None:
         return None
     model, values = parsed
-    output = Path(values["output"][-1]) if "output" in values else None  # as click, the last
+    output = Path(words.last(values, "output")) if "output" in values else None
     if usage_problem(model, output, None) is not None:
         return None
-    return export_model(model, output, schema_ref=values.get("schema", [None])[-1],
+    return export_model(model, output, schema_ref=words.last(values, "schema"),
                         compile="no_compile" not in values, factor="factor" in values,
                         echo=lambda line: print(line, flush=True))
 

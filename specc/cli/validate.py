@@ -56,7 +56,7 @@ def fast(args: list[str]) -> int | None:
     if parsed is None:
         return None
     specs, values = parsed
-    fmt = values.get("format", ["text"])[-1]  # as click, the last one
+    fmt = words.last(values, "format", "text")
     if not specs or fmt not in FORMATS:
         return None
     return check([Path(s) for s in specs], fmt, values.get("set", []),

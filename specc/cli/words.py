@@ -54,6 +54,11 @@ def one_path(args: list[str], options: dict[str, str], flags: dict[str, str] | N
     return Path(parsed[0][0]), parsed[1]
 
 
+def last(values: dict[str, list], name: str, default=None):
+    """The value of an option given last, as click keeps it (``default`` when not given)."""
+    return values[name][-1] if name in values else default
+
+
 def plain(word: str) -> bool:
     """Whether ``word`` is printable text that the output encoding can print."""
     try:

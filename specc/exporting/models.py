@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from specc.errors import Problem
+from specc.checking.spec import INPUT_FLAGS
 from specc.exporting.config_shape import MODEL_CLASSES
 from specc.exporting.layers import layer_entry
 from specc.exporting.wiring import (call_constants, call_inputs, histories, history_leaves,
@@ -33,7 +34,7 @@ def _input(config: dict, name: str | None) -> dict:
         entry = {"name": name, **entry}
     if config.get("dtype") not in (None, "float32"):
         entry["dtype"] = config["dtype"]
-    for flag in ("sparse", "ragged", "optional"):
+    for flag in INPUT_FLAGS:
         if config.get(flag):
             entry[flag] = True
     if shape[0] is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from specc.vocab import registry
 from specc.checking.graph import resolve
-from specc.checking.spec import Apply, Nested, Op, Spec
+from specc.checking.spec import INPUT_FLAGS, Apply, Nested, Op, Spec
 from specc.writing.dump import to_data
 from specc.reporting.diff_args import arguments, normal_compile
 from specc.vocab.values import word_to_none
@@ -58,7 +58,7 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
         shown = {"name": input_name, "shape": [word_to_none(d) for d in entry["shape"]]}
         if entry.get("dtype", "float32") != "float32":
             shown["dtype"] = entry["dtype"]
-        for flag in ("sparse", "ragged", "optional"):
+        for flag in INPUT_FLAGS:
             if entry.get(flag):
                 shown[flag] = True
         if entry.get("batch_size") is not None:
