@@ -35,6 +35,8 @@ def test_bench_commands_smoke_run(tmp_path):
         for step in ("validate", "build", "export", "dump"):
             assert f"| {kind} | {step} |" in report
     assert "| MLP | 10 |" in report  # 10 layers, in each process table
+    # The in-process build target is shown next to the floor of building through Keras.
+    assert "its own Keras code, weights made as specc does:" in report
 
 
 @pytest.mark.slow
