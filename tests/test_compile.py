@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -175,7 +176,7 @@ def test_learning_rate_schedules_round_trip(name):
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=SCHEDULES[name]()),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     text, rebuilt = round_trip(model)
-    assert f'learning_rate = {{type = "{name}"' in text
+    assert tomllib.loads(text)["compile"]["optimizer"]["learning_rate"]["type"] == name
     # optimizer.learning_rate is the current value; the schedule itself is kept here:
     assert type(rebuilt.optimizer._learning_rate).__name__ == name
     fit_one_step(rebuilt, np.zeros((4, 12, 12, 1), "float32"), np.arange(4))

@@ -1,30 +1,35 @@
-"""dump's direct TOML writer writes exactly what tomlkit writes (it exists for speed:
-tomlkit takes longer than linear time on big models)."""
+"""What specc writes (dumps, export, expand) is already in `specc fmt`'s layout, and
+reads back as the data it was written from."""
 
 from __future__ import annotations
 
+import json
 import math
+import tomllib
 
 import pytest
 import tomlkit
 
-from conftest import ROOT, spec_files
-from specc.writing.dump import _toml_document, dumps, to_data, toml_text
+from conftest import ROOT, run_specc, spec_files
 from specc.checking.validate import load
+from specc.expanding.expand import escaped
+from specc.writing.dump import dumps, dumps_data, to_data
+from specc.writing.fmt import format_text
 
 CORPUS = sorted(p for p in (ROOT / "tests" / "corpus" / "valid").rglob("*")
                 if p.suffix in (".toml", ".json"))
 
 
-def tomlkit_text(data: dict) -> str:
-    return tomlkit.dumps(_toml_document(data))
-
-
+@pytest.mark.parametrize("fmt", ["toml", "json"])
 @pytest.mark.parametrize("path", spec_files() + CORPUS, ids=lambda p: p.name)
-def test_direct_writer_equals_tomlkit(path):
-    data = to_data(load(path))
-    data.pop("$schema", None)
-    assert toml_text(data) == tomlkit_text(data)
+def test_dumps_writes_the_layout_fmt_gives_and_reads_back_the_same_spec(path, fmt):
+    spec = load(path)
+    text = dumps(spec, fmt)
+    assert format_text(text, fmt) == text
+    data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    expected = escaped(to_data(spec))
+    expected.pop("$schema", None)  # written only when dumps is given one
+    assert data == expected
 
 
 @pytest.mark.parametrize("value", [
@@ -32,34 +37,59 @@ def test_direct_writer_equals_tomlkit(path):
     "a.b", "two words", 0, -3, 10**20, 1e-05, 2.0, -0.5, 1e300, math.inf, -math.inf, True,
     [], [[0, 1], [2, 3]], {}, {"a": {"b": [1, "x"]}},
 ], ids=repr)
-def test_direct_writer_equals_tomlkit_on_values_and_keys(value):
+def test_any_value_and_key_is_written_as_valid_toml_that_reads_back(value):
     data = {"model": {"name": "m"}, "inputs": [{"shape": [1]}],
             "layers": [{"type": "Dense", "units": 1, "call": {"k": value}}]}
     if isinstance(value, str):
         data["layers"][0]["call"][value] = value  # the same text as a key
-    assert toml_text(data) == tomlkit_text(data)
+    text = dumps_data(data)
+    assert tomllib.loads(text) == data
+    assert tomlkit.parse(text).unwrap() == data  # the TOML library specc reads comments with
 
 
-def test_shapes_the_direct_writer_leaves_to_tomlkit():
-    # A list of tables and any section it does not know are written by tomlkit.
-    listed = {"inputs": [{"shape": [1]}], "layers": [{"type": "X", "v": [{"a": 1}, {"b": 2}]}]}
-    other = {"inputs": [{"shape": [1]}], "defaults": {"units": 2}}
-    for data in (listed, other):
-        assert toml_text(data) == tomlkit_text(data)
+def test_a_schema_line_and_key_lead_the_text():
+    data = {"inputs": [{"shape": [1]}], "layers": [{"type": "Dense", "units": 1}]}
+    assert dumps_data(data, "toml", "s.json").startswith('#:schema s.json\n[[inputs]]\n')
+    assert json.loads(dumps_data(data, "json", "s.json")) == {"$schema": "s.json", **data}
+    assert dumps_data(data, "json", "s.json").startswith('{\n  "$schema": "s.json",\n')
 
 
-def test_direct_writer_equals_tomlkit_on_defaults_per_layer_type():
-    data = {"model": {"name": "m"}, "inputs": [{"shape": [1]}],
-            "defaults": {"Conv2D": {"use_bias": False, "kernel_initializer": {
-                "type": "VarianceScaling", "scale": 2.0, "mode": "fan_out"}}, "Dense": {"units": 2},
-                "odd name": {"rate": 0.5}},
-            "layers": [{"type": "Dense"}], "compile": {"loss": "mse"}}
-    text = toml_text(data)
-    assert text == tomlkit_text(data)
-    assert '\n[defaults.Conv2D]\nuse_bias = false\nkernel_initializer = {type = "VarianceScaling",' \
-        in text
+def test_keys_are_in_keras_signature_order_and_user_tables_as_written():
+    data = {"layers": [{"units": 2, "name": "d", "type": "Dense", "use_bias": False,
+                        "activation": "relu", "inputs": {"b": "x", "a": "y"}}],
+            "model": {"outputs": {"z": "d", "a": "d"}}, "inputs": [{"shape": [1]}]}
+    text = dumps_data(data)
+    assert text.index("[model]") < text.index("[[inputs]]") < text.index("[[layers]]")
+    layer = text[text.index("[[layers]]"):]
+    assert layer == ('[[layers]]\ntype = "Dense"\nname = "d"\ninputs = { b = "x", a = "y" }\n'
+                     'units = 2\nactivation = "relu"\nuse_bias = false\n')
+    assert 'outputs = { z = "d", a = "d" }' in text
 
 
 def test_dumps_of_a_nested_model_is_the_committed_layout():
     text = dumps(load(ROOT / "tests" / "corpus" / "valid" / "nested_model.toml"))
     assert "\n\n[[layers.spec.inputs]]\nshape = [8]\n\n[[layers.spec.layers]]\n" in text
+
+
+def test_export_and_expand_write_specs_that_fmt_check_leaves_alone(tmp_path):
+    """Through the real command line: a user who formats their specs in CI can export
+    and expand into the same repository."""
+    keras_file = tmp_path / "m.keras"
+    built = run_specc("build", ROOT / "specs" / "functional_multi_input.json", "-o", keras_file)
+    assert built.returncode == 0, built.stderr
+    written = []
+    for fmt in ("toml", "json"):
+        out = tmp_path / f"exported.{fmt}"
+        run = run_specc("export", keras_file, "-o", out)
+        assert run.returncode == 0, run.stderr
+        out_flat = tmp_path / f"expanded.{fmt}"
+        run = run_specc("expand", ROOT / "specs" / "resnet50.toml", "-o", out_flat)
+        assert run.returncode == 0, run.stderr
+        written += [out, out_flat]
+    factored = tmp_path / "factored.toml"
+    run = run_specc("export", keras_file, "-o", factored, "--factor")
+    assert run.returncode == 0, run.stderr
+    written.append(factored)
+    check = run_specc("fmt", "--check", *written)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "5 files already formatted" in check.stdout + check.stderr

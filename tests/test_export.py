@@ -169,9 +169,9 @@ def test_exported_spec_is_minimal():
     assert dumps(export(model)) == (
         '[model]\nname = "tutorial"\n\n'
         "[[inputs]]\nshape = [784]\n\n"
-        '[[layers]]\ntype = "Dense"\nactivation = "relu"\nkernel_regularizer = "l2"\nunits = 64\n\n'
+        '[[layers]]\ntype = "Dense"\nunits = 64\nactivation = "relu"\nkernel_regularizer = "l2"\n\n'
         '[[layers]]\ntype = "Dropout"\nrate = 0.5\n\n'
-        '[[layers]]\ntype = "Dense"\nactivation = "softmax"\nunits = 10\n'
+        '[[layers]]\ntype = "Dense"\nunits = 10\nactivation = "softmax"\n'
     )
 
 
@@ -290,7 +290,7 @@ def test_cli_export_prints_toml_and_never_overwrites_the_model(tmp_path, cli):
     before = source.read_bytes()
     result = cli("export", source)
     assert result.exit_code == 0
-    assert 'kernel_regularizer = {expr = "0.01 * sum(square(w))"}' in result.output
+    assert 'kernel_regularizer = { expr = "0.01 * sum(square(w))" }' in result.output
     assert cli("export", source, "-o", tmp_path / "m.keras").exit_code == 2
     assert source.read_bytes() == before
 

@@ -439,7 +439,7 @@ def test_dict_input_keys_are_kept():
     keras.backend.clear_session()  # the default names below are counted per process
     model = dict_inputs_other_keys()
     text = dumps(export(model))
-    assert 'inputs = {x = "input_layer", y = "input_layer_1"}' in text
+    assert 'inputs = { x = "input_layer", y = "input_layer_1" }' in text
     rebuilt = _rebuild(text)
     x = {"x": random_array((1, 4)), "y": random_array((1, 4), 1)}
     assert rebuilt(x).shape == (1, 2)
@@ -448,14 +448,14 @@ def test_dict_input_keys_are_kept():
 def test_a_nested_model_called_with_a_dict_takes_a_table():
     keras.backend.clear_session()
     text = dumps(export(nested_model_taking_a_dict()))
-    assert 'inputs = {a = "x", b = "y"}\ncall = {training = false}' in text
+    assert 'inputs = { a = "x", b = "y" }\ncall = { training = false }' in text
 
 
 def test_nested_structures_are_written_as_nested_tables():
     keras.backend.clear_session()
     text = dumps(export(nested_inputs_and_outputs()))
-    assert 'inputs = {a = "a", more = {b = "b"}}' in text
-    assert 'outputs = {sum = "add", pair = ["dense", "dense_1"]}' in text
+    assert 'inputs = { a = "a", more = { b = "b" } }' in text
+    assert 'outputs = { sum = "add", pair = ["dense", "dense_1"] }' in text
 
 
 def test_a_list_holding_a_list_of_outputs_stays_nested():
@@ -573,9 +573,9 @@ def test_export_reads_the_file_without_tensorflow(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert done.stderr == ""
-    assert 'inputs = {sequences = "input_layer_1", initial_state = ["lstm:1", "lstm:2"]}' \
+    assert 'inputs = { sequences = "input_layer_1", initial_state = ["lstm:1", "lstm:2"] }' \
         in done.stdout
-    assert 'inputs = {query = "q", value = "v"}' in done.stdout
+    assert 'inputs = { query = "q", value = "v" }' in done.stdout
 
 
 def _many_tensor_calls():

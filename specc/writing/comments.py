@@ -30,11 +30,17 @@ class Comments:
         return path in self._above
 
 
+def no_comments(schema: str | None = None) -> Comments:
+    """No comments, but a ``#:schema`` line when ``schema`` is one: what a spec that
+    specc writes from data has."""
+    return Comments(schema, [], {}, {}, {}, {})
+
+
 def find_comments(text: str) -> Comments:
     """The comments of a valid TOML text, by path."""
     import tomlkit
 
-    found = Comments(None, [], {}, {}, {}, {})
+    found = no_comments()
     walker = _CommentWalker(found)
     walker.walk(tomlkit.parse(text), (), root=True)
     return found

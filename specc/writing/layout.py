@@ -142,12 +142,12 @@ def _dotted(path: KeyPath) -> str:
 
 
 def _key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE_KEY.fullmatch(key) else _string(key, multiline=False)
 
 
 def _scalar(value: Any) -> str:
-    import tomlkit
-
+    if isinstance(value, str):  # a line break makes a multi-line string
+        return _string(value, multiline="\n" in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -158,6 +158,14 @@ def _scalar(value: Any) -> str:
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return repr(value)
-    if isinstance(value, str):
-        return tomlkit.string(value, multiline="\n" in value).as_string()
+    import tomlkit
+
     return tomlkit.item(value).as_string()  # dates: not in a valid spec, kept as TOML writes them
+
+
+def _string(text: str, multiline: bool) -> str:
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # what tomlkit writes, without its cost per string (most strings)
+    import tomlkit
+
+    return tomlkit.string(text, multiline=multiline).as_string()
