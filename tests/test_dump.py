@@ -57,9 +57,14 @@ def test_a_schema_line_and_key_lead_the_text():
 def test_keys_are_in_keras_signature_order_and_user_tables_as_written():
     data = {"layers": [{"units": 2, "name": "d", "type": "Dense", "use_bias": False,
                         "activation": "relu", "inputs": {"b": "x", "a": "y"}}],
-            "model": {"outputs": {"z": "d", "a": "d"}}, "inputs": [{"shape": [1]}]}
+            "model": {"outputs": {"z": "d", "a": "d"}}, "inputs": [{"shape": [1]}],
+            "defaults": {"Dense": {"use_bias": True, "units": 3}, "Dropout": {"rate": 0.5},
+                         "kernel_initializer": {"seed": 1, "type": "GlorotUniform"}}}
     text = dumps_data(data)
-    assert text.index("[model]") < text.index("[[inputs]]") < text.index("[[layers]]")
+    assert text.index("[model]") < text.index("[[inputs]]") < text.index("[defaults]") \
+        < text.index("[[layers]]")
+    assert ('[defaults]\nDense = { units = 3, use_bias = true }\nDropout = { rate = 0.5 }\n'
+            'kernel_initializer = { type = "GlorotUniform", seed = 1 }\n') in text
     layer = text[text.index("[[layers]]"):]
     assert layer == ('[[layers]]\ntype = "Dense"\nname = "d"\ninputs = { b = "x", a = "y" }\n'
                      'units = 2\nactivation = "relu"\nuse_bias = false\n')

@@ -79,7 +79,7 @@ def test_export_writes_repeated_initializers_once_and_rebuilds_the_same_layers(t
     run = run_specc("export", tmp_path / "m.keras", "-o", tmp_path / "m.toml")
     assert run.returncode == 0, run.stderr
     text = (tmp_path / "m.toml").read_text()
-    table = '{ type = "VarianceScaling", mode = "fan_out", scale = 2.0 }'
+    table = '{ type = "VarianceScaling", scale = 2.0, mode = "fan_out" }'
     assert text.count("VarianceScaling") == 2  # Conv2D's kernel, DepthwiseConv2D's depthwise
     assert f"kernel_initializer = {table}" in text
     assert f"depthwise_initializer = {table}" in text

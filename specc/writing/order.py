@@ -31,6 +31,8 @@ def _fields(model) -> list[str]:
 
 
 def _key_order(kind: str | None, table: dict) -> list[str]:
+    if kind is None:
+        return []  # user data (outputs, losses per output): as written
     if kind == "spec":
         # What specc/expanding/expand.py reads (constants, defaults, blocks) comes before the layers.
         fields = _fields(models.SourceSpec)
@@ -51,9 +53,11 @@ def _key_order(kind: str | None, table: dict) -> list[str]:
         return _REGULARIZER_ORDER
     if kind == "layer":
         return _layer_order(registry.canonical_layer(str(table.get("type"))))
+    if kind.startswith("defaults."):  # [defaults.Dense]: that layer's arguments
+        return _layer_order(kind.removeprefix("defaults."))
     objects = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
                "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
-               "optimizer": (registry.OPTIMIZERS, {})}.get(kind or "")
+               "optimizer": (registry.OPTIMIZERS, {})}.get(kind)
     if objects:
         classes, names = objects
         cls = table.get("type")
@@ -64,9 +68,18 @@ def _key_order(kind: str | None, table: dict) -> list[str]:
 
 def _child_kind(kind: str | None, table: dict, key: str) -> str | None:
     """What the value under ``key`` of a table of this kind is."""
+    if kind is None:
+        return None
     if kind == "spec":
-        return {"model": "model", "inputs": "input", "layers": "layer",
-                "compile": "compile", "build": "build", "blocks": "blocks"}.get(key)
+        return {"model": "model", "inputs": "input", "layers": "layer", "compile": "compile",
+                "build": "build", "blocks": "blocks", "defaults": "defaults"}.get(key)
+    if kind == "defaults":  # a layer type's table, or one argument of every layer
+        cls = registry.canonical_layer(key)
+        if cls is not None:
+            return f"defaults.{cls}"
+        return next((k for k in _ORDERED_KINDS[:3] if key.endswith(f"_{k}")), None)
+    if kind.startswith("defaults."):
+        return _argument_kinds(kind.removeprefix("defaults.")).get(key)
     if kind == "blocks":
         return "block"
     if kind == "block":
