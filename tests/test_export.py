@@ -158,6 +158,18 @@ def test_hand_written_models_round_trip(case, fmt):
         assert dumps(export(rebuilt)) == text
 
 
+def test_a_nested_model_is_written_without_an_empty_model_table():
+    # The nested model's name is its layer's, its kind implied: nothing is left for
+    # [layers.spec.model], which used to be written out empty.
+    inner = keras.Sequential([keras.Input((4,)), layers.Dense(3)], name="inner")
+    x = keras.Input((4,))
+    model = keras.Model(x, layers.Dense(1)(inner(x)))
+    text, rebuilt = round_trip(model)
+    assert '\n[[layers]]\ntype = "Model"\nname = "inner"\n\n[[layers.spec.inputs]]\n' in text
+    assert "[layers.spec.model]" not in text
+    same_outputs(model, rebuilt, random_array((2, 4)))
+
+
 def test_exported_spec_is_minimal():
     keras.backend.clear_session()  # Keras numbers default names per process
     model = keras.Sequential([

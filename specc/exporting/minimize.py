@@ -181,8 +181,11 @@ def minimize(data: dict) -> dict:
     if "kind" in model and (model["kind"] == "sequential") == implied_sequential:
         model = _without(model, "kind")
     minimal = {**data, "inputs": inputs, "layers": chained}
-    if "model" in data:  # a [model] table the data did not have would be written out
-        minimal["model"] = model
+    # A [model] table the data did not have, or one left empty here (a nested model's
+    # kind implied), would be written out as an empty table.
+    minimal.pop("model", None)
+    if model:
+        minimal = {"model": model, **minimal}
     return _with_nested(minimal, minimize)
 
 
