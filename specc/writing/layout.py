@@ -77,8 +77,10 @@ class _Toml:
             else:
                 plain.append((here, key, value))
         # A table of tables alone needs no header of its own ([layers.spec] before
-        # [[layers.spec.inputs]]), unless a comment sits on it.
-        bare = later and not plain and not self.c.leading.get(path) and not self.c.inline.get(path)
+        # [[layers.spec.inputs]]), unless a comment sits on it; an entry of an array of
+        # tables always does: its [[header]] is what makes the entry.
+        bare = (later and not plain and not self.c.leading.get(path) and not self.c.inline.get(path)
+                and not (header or "").startswith("[["))
         if header is not None and not bare:
             self.blank()
             self.lines += self.c.leading.get(path, [])
@@ -147,7 +149,8 @@ def _key(key: str) -> str:
 
 def _scalar(value: Any) -> str:
     if isinstance(value, str):  # a line break makes a multi-line string
-        return _string(value, multiline="\n" in value)
+        # but not "\r\n": TOML reads a line break in one as "\n", which would lose the "\r"
+        return _string(value, multiline="\n" in value and "\r\n" not in value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
