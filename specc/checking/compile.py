@@ -6,9 +6,10 @@ Each class of the registry is one pydantic model, built on first use (scalars.la
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, StrictBool, StrictInt, Tag, create_model
+from pydantic import BaseModel, Discriminator, Field, StrictBool, StrictInt, Tag, create_model
 
 from specc.checking.objects import OBJECT_ARG_DOCS, OBJECT_ARGS, object_field
 from specc.checking.scalars import (Finite, Fraction, Int, NoneToken, NonNeg, NonNegInt,
@@ -49,21 +50,40 @@ def _compile_field(module: str, cls: str, arg: str, facts: dict):
     return Union[annotation, NoneToken], Field(facts.get("default"), description=text)
 
 
-def _class_union(kind: str, module: str, table: dict[str, dict], names: list[str] = (),
-                 types: dict | None = None):
-    """A {type = "Class", ...} table typed per class, or one of ``names`` when given.
+# Each kind of [compile] table: its Keras module, its classes, the names it also takes,
+# and whether its arguments are typed as initializers' are (optimizers).
+def _kinds() -> dict[str, tuple]:
+    return {
+        "Schedule": ("keras.optimizers.schedules", registry.SCHEDULES, [], False),
+        "Optimizer": ("keras.optimizers", registry.OPTIMIZERS,
+                      [c.lower() for c in registry.OPTIMIZERS], True),
+        "Loss": ("keras.losses", registry.LOSS_CLASSES, registry.LOSSES, False),
+        "Metric": ("keras.metrics", registry.METRIC_CLASSES, registry.METRICS, False),
+    }
 
-    Optimizers (``types`` given) type their arguments as initializers do."""
-    members = []
-    for cls, info in table.items():
-        fields: dict[str, Any] = {"type": (literal([cls]), Field(
-            description=f"the class, {module}.{cls}"))}
-        for arg in info.get("order", info["args"]):  # Keras's signature order, for export
-            facts = info["args"][arg]
-            fields[arg] = (object_field(module, cls, arg, facts, types) if types is not None
-                           else _compile_field(module, cls, arg, facts))
-        model = create_model(f"{kind}{cls}", __base__=Strict, __doc__=f"{module}.{cls}", **fields)
-        members.append(Annotated[model, Tag(cls)])
+
+@cache
+def _class_model(kind: str, cls: str) -> type[BaseModel]:
+    """The model of one class's {type = "Class", ...} table."""
+    module, table, _, typed = _kinds()[kind]
+    types = None
+    if typed:  # an optimizer's learning rate: a number, or a schedule that changes it each step
+        schedule = _class_union("Schedule")
+        types = {**OBJECT_ARGS, "learning_rate": Union[NonNeg, schedule]}
+    info = table[cls]
+    fields: dict[str, Any] = {"type": (literal([cls]), Field(
+        description=f"the class, {module}.{cls}"))}
+    for arg in info.get("order", info["args"]):  # Keras's signature order, for export
+        facts = info["args"][arg]
+        fields[arg] = (object_field(module, cls, arg, facts, types) if types is not None
+                       else _compile_field(module, cls, arg, facts))
+    return create_model(f"{kind}{cls}", __base__=Strict, __doc__=f"{module}.{cls}", **fields)
+
+
+def _class_union(kind: str):
+    """A {type = "Class", ...} table typed per class, or one of the kind's names."""
+    _, table, names, _ = _kinds()[kind]
+    members = [Annotated[_class_model(kind, cls), Tag(cls)] for cls in table]
     if names:
         members.append(Annotated[literal(sorted(names)), Tag("Name")])
 
@@ -76,25 +96,35 @@ def _class_union(kind: str, module: str, table: dict[str, dict], names: list[str
     return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
+def _member(kind: str):
+    """The branch of _class_union a value is for (see scalars.lazy): a name as it is,
+    a table by its class's model alone."""
+    def member(value: Any):
+        _, table, names, _ = _kinds()[kind]
+        if isinstance(value, str):
+            return (lambda name: name) if value in names else None
+        name = value.get("type") if isinstance(value, dict) else None
+        return _class_model(kind, name).model_validate if isinstance(name, str) \
+            and name in table else None
+
+    return member
+
+
 def optimizer_union():
-    # An optimizer's learning rate: a number, or a schedule that changes it with each step.
-    schedule = _class_union("Schedule", "keras.optimizers.schedules", registry.SCHEDULES)
-    types = {**OBJECT_ARGS, "learning_rate": Union[NonNeg, schedule]}
-    return _class_union("Optimizer", "keras.optimizers", registry.OPTIMIZERS,
-                        [c.lower() for c in registry.OPTIMIZERS], types)
+    return _class_union("Optimizer")
 
 
 def loss_union():
-    return _class_union("Loss", "keras.losses", registry.LOSS_CLASSES, registry.LOSSES)
+    return _class_union("Loss")
 
 
 def metric_union():
-    return _class_union("Metric", "keras.metrics", registry.METRIC_CLASSES, registry.METRICS)
+    return _class_union("Metric")
 
 
-Optimizer = lazy("Optimizer", optimizer_union)
-Loss = lazy("Loss", loss_union)
-Metric = lazy("Metric", metric_union)
+Optimizer = lazy("Optimizer", optimizer_union, _member("Optimizer"))
+Loss = lazy("Loss", loss_union, _member("Loss"))
+Metric = lazy("Metric", metric_union, _member("Metric"))
 
 
 def _loss_form(value: Any) -> str:

@@ -8,6 +8,7 @@ model per class of the registry.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator
@@ -162,40 +163,64 @@ def object_field(module: str, cls: str, arg: str, default: Any, types: dict = OB
     return Union[annotation, NoneToken], Field(default, description=text)
 
 
-def _object_union(kind: str, table: dict[str, dict], names: dict[str, str]):
-    """A Keras name ("he_normal") or a {type = "HeNormal", ...} table, typed per class."""
-    members = []
+@cache
+def _object_model(kind: str, cls: str) -> type[BaseModel]:
+    """The model of one class's {type = "Class", ...} table (``kind``: "Initializer"...)."""
+    info = registry.OBJECTS[kind.lower()][0][cls]
     module = f"keras.{kind.lower()}s"
-    for cls, info in table.items():
-        fields: dict[str, Any] = {"type": (literal([cls, *info["names"]]), Field(
-            description=f"the class, {module}.{cls}, or its name"))}
-        for arg, default in info["args"].items():
-            fields[arg] = object_field(module, cls, arg, default)
-        model = create_model(f"{kind}{cls}", __base__=Strict,
-                             __doc__=f"{module}.{cls}", **fields)
-        members.append(Annotated[model, Tag(cls)])
-    lookup = {**{c: c for c in table}, **names}
+    fields: dict[str, Any] = {"type": (literal([cls, *info["names"]]), Field(
+        description=f"the class, {module}.{cls}, or its name"))}
+    for arg, default in info["args"].items():
+        fields[arg] = object_field(module, cls, arg, default)
+    return create_model(f"{kind}{cls}", __base__=Strict, __doc__=f"{module}.{cls}", **fields)
+
+
+def _class_named(kind: str, value: Any) -> str | None:
+    """The class a value names: a name ("he_normal") or a table's "type"."""
+    table, names = registry.OBJECTS[kind.lower()]
+    name = value if isinstance(value, str) else (
+        value.get("type") if isinstance(value, dict) else getattr(value, "type", None))
+    if not isinstance(name, str):
+        return None
+    return name if name in table else names.get(name)
+
+
+def _object_union(kind: str):
+    """A Keras name ("he_normal") or a {type = "HeNormal", ...} table, typed per class."""
+    table, names = registry.OBJECTS[kind.lower()]
+    members = [Annotated[_object_model(kind, cls), Tag(cls)] for cls in table]
 
     def tag(value: Any) -> str | None:
-        if isinstance(value, str):
-            return "Name"
-        kind_name = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return lookup.get(kind_name) if isinstance(kind_name, str) else None
+        return "Name" if isinstance(value, str) else _class_named(kind, value)
 
     name_choices = sorted({*names, *table})
     members.append(Annotated[literal(name_choices), Tag("Name")])
     return Annotated[Union[tuple(members)], Discriminator(tag)]
 
 
+def _object_member(kind: str):
+    """The branch of _object_union a value is for: a known name as it is, a table
+    with a known "type" by its class's model alone (see scalars.lazy)."""
+    def member(value: Any):
+        cls = _class_named(kind, value)
+        if cls is None:
+            return None
+        if isinstance(value, str):
+            return lambda name: name
+        return _object_model(kind, cls).model_validate if isinstance(value, dict) else None
+
+    return member
+
+
 def initializer_union():
-    return _object_union("Initializer", *registry.OBJECTS["initializer"])
+    return _object_union("Initializer")
 
 
 def constraint_union():
-    return _object_union("Constraint", *registry.OBJECTS["constraint"])
+    return _object_union("Constraint")
 
 
-Initializer = lazy("Initializer", initializer_union)
-Constraint = lazy("Constraint", constraint_union)
+Initializer = lazy("Initializer", initializer_union, _object_member("Initializer"))
+Constraint = lazy("Constraint", constraint_union, _object_member("Constraint"))
 INITIALIZER_TAGS = set(registry.INITIALIZERS) | {"Name"}
 CONSTRAINT_TAGS = set(registry.CONSTRAINTS) | {"Name"}

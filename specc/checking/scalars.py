@@ -20,6 +20,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     TypeAdapter,
+    ValidationError,
     WithJsonSchema,
 )
 from typing_extensions import TypeAliasType
@@ -78,7 +79,8 @@ def scalar_type(default: Any):
     return Union[StrictInt, Finite, str, list[StrictInt], NoneToken]
 
 
-def lazy(name: str, union: Callable[[], Any]):
+def lazy(name: str, union: Callable[[], Any],
+         member: Callable[[Any], Callable[[Any], Any] | None] | None = None):
     """A union that pydantic builds on first use, not when the typed spec is imported.
 
     Each class of a union is a pydantic model (12 optimizers, 20 initializers...):
@@ -86,12 +88,23 @@ def lazy(name: str, union: Callable[[], Any]):
     none or one. ``union()`` makes the real (discriminated) union; its errors,
     locations included, are those of the real union. The JSON Schema names the
     marker, and schema.py writes the real union's definition in its place.
+
+    ``member(value)``, when given, names the one branch a value is for (the
+    validator of its class's model), so that a valid value builds that model
+    alone; a value it names none for, or that its branch refuses, goes to the
+    union, which reports the problem as it always has.
     """
     adapter = cache(lambda: TypeAdapter(union(), config=ConfigDict(strict=True)))
 
     def validate(value: Any) -> Any:
         if isinstance(value, BaseModel):
             return value
+        branch = member(value) if member is not None else None
+        if branch is not None:
+            try:
+                return branch(value)
+            except ValidationError:
+                pass
         return adapter().validate_python(value)
 
     return Annotated[Any, PlainValidator(validate), WithJsonSchema({"x-specc-union": name})]
