@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -156,6 +157,28 @@ def test_hand_written_models_round_trip(case, fmt):
     if fmt == "toml":
         # Exporting the rebuilt model gives the same text: export is a fixed point.
         assert dumps(export(rebuilt)) == text
+
+
+def test_values_keras_derives_from_another_argument_are_left_out():
+    # strides = pool_size and value_dim = key_dim are what Keras makes of None; a value
+    # that differs is written, and the rebuilt layers have the same configs.
+    x = keras.Input((8, 8, 3))
+    y = layers.MaxPooling2D()(x)
+    y = layers.AveragePooling2D(3)(y)
+    y = layers.MaxPooling2D(2, strides=1, padding="same")(y)
+    y = layers.Reshape((-1, 3))(y)
+    y = layers.MultiHeadAttention(2, 4)(y, y)
+    y = layers.MultiHeadAttention(2, 4, value_dim=3)(y, y)
+    model = keras.Model(x, y)
+    text, rebuilt = round_trip(model)
+    data = tomllib.loads(text)
+    pools = [e for e in data["layers"] if "Pooling" in e["type"]]
+    assert pools == [{"type": "MaxPooling2D"}, {"type": "AveragePooling2D", "pool_size": [3, 3]},
+                     {"type": "MaxPooling2D", "strides": [1, 1], "padding": "same"}]
+    attention = [e for e in data["layers"] if e["type"] == "MultiHeadAttention"]
+    assert ["value_dim" in e for e in attention] == [False, True]
+    assert attention[1]["value_dim"] == 3
+    same_outputs(model, rebuilt, random_array((2, 8, 8, 3)))
 
 
 def test_a_nested_model_is_written_without_an_empty_model_table():

@@ -57,7 +57,7 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
                 continue
             problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
             continue
-        if _is_default(key, value, info):
+        if _is_default(key, value, info) or _is_derived(cls, key, value, config):
             continue
         converted = _argument(cls, key, value, info, problems, f"{path}.{key}")
         if key == "backward_layer" and _is_mirror(config.get("layer"), value):
@@ -74,6 +74,16 @@ def _is_default(key: str, value: Any, info: dict) -> bool:
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return value is None  # a derived default (strides = pool_size) must be written out
     return value == info.get("config_default", info.get("default"))
+
+
+def _is_derived(cls: str, key: str, value: Any, config: dict) -> bool:
+    """Whether Keras would make this value itself from another argument (strides from
+    pool_size): a tuple in a live model's config, a list in a file's."""
+    source = registry.derived_defaults(cls).get(key)
+    if source is None or source not in config:
+        return False
+    plain = (lambda v: list(v) if isinstance(v, tuple) else v)
+    return plain(value) == plain(config[source])
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:

@@ -14,16 +14,13 @@ from specc.vocab.values import word_to_none
 
 DEFAULT = object()  # an argument left at Keras's default (shown as absent)
 _RANK = re.compile(r"([123])D")  # Conv2D, Conv2DTranspose, ConvLSTM2D
-# Arguments whose default is another argument's value: Keras writes them out.
-_DERIVED = {"strides": "pool_size", "value_dim": "key_dim"}
 
 
 def arguments(cls: str, given: dict) -> dict:
     """A layer's arguments in normal form: Keras's shapes of values, defaults left out."""
-    infos = registry.layer_args(cls)
     args = {k: _argument(cls, k, v) for k, v in given.items()}
-    for key, source in _DERIVED.items():
-        if key in infos and source in infos and args.get(key) is None:
+    for key, source in registry.derived_defaults(cls).items():  # Keras writes them out
+        if args.get(key) is None:
             value = args.get(source) or _normal_default(cls, source)
             if value is not DEFAULT:
                 args[key] = value

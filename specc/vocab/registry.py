@@ -97,6 +97,25 @@ KIND_BY_NAME = {
 # on other arguments (unlike strides, which defaults to pool_size): their config
 # default may be left out of an exported spec.
 STABLE_DEFAULTS = {"dtype", "trainable", "data_format", "activation"}
+# Arguments whose None Keras replaces with another argument's value when it makes the
+# layer (keras/src/layers/pooling/base_pooling.py, attention/multi_head_attention.py,
+# preprocessing/mel_spectrogram.py): equal to that argument, the config says nothing
+# the spec would not, and export leaves them out.
+DERIVED_DEFAULTS = {
+    **{(f"{kind}Pooling{n}D", "strides"): "pool_size" for kind in ("Max", "Average")
+       for n in (1, 2, 3)},
+    ("MultiHeadAttention", "value_dim"): "key_dim",
+    ("MelSpectrogram", "sequence_length"): "fft_length",
+}
+
+
+def derived_defaults(layer: str) -> dict[str, str]:
+    """The arguments of a layer whose None is another argument's value (DERIVED_DEFAULTS).
+
+    >>> derived_defaults("MaxPooling2D")
+    {'strides': 'pool_size'}
+    """
+    return {arg: source for (cls, arg), source in DERIVED_DEFAULTS.items() if cls == layer}
 # Constructor arguments a spec never writes: the layer name is a field of
 # every layer, and weights travel in a weights file, not in the spec.
 NOT_ARGS = {"name", "weights", "quantization_config"}
