@@ -178,7 +178,20 @@ def test_values_keras_derives_from_another_argument_are_left_out():
     attention = [e for e in data["layers"] if e["type"] == "MultiHeadAttention"]
     assert ["value_dim" in e for e in attention] == [False, True]
     assert attention[1]["value_dim"] == 3
+    assert not any("attention_axes" in e for e in attention)  # [1] for a 3-axis query
     same_outputs(model, rebuilt, random_array((2, 8, 8, 3)))
+
+
+def test_attention_axes_are_left_out_where_keras_would_choose_them():
+    x = keras.Input((4, 4, 3))
+    y = layers.MultiHeadAttention(2, 4)(x, x)  # attends over axes 1 and 2
+    y = layers.MultiHeadAttention(2, 4, attention_axes=(2,))(y, y)
+    model = keras.Model(x, y)
+    text, rebuilt = round_trip(model)
+    attention = [e for e in tomllib.loads(text)["layers"] if e["type"] == "MultiHeadAttention"]
+    assert [e.get("attention_axes") for e in attention] == [None, [2]]
+    assert [layer.get_config()["attention_axes"] for layer in rebuilt.layers[1:]] == [(1, 2), (2,)]
+    same_outputs(model, rebuilt, random_array((2, 4, 4, 3)))
 
 
 def test_a_nested_model_is_written_without_an_empty_model_table():

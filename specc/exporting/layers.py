@@ -41,7 +41,12 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
         reason = registry.REFUSED.get(cls, "not in specc's registry")
         problems.append(Problem(f"layer '{name}' is a {cls}: {reason}", path=path))
         return {"type": cls}
-    return {"type": cls, "name": config.get("name"), **layer_arguments(cls, config, problems, path)}
+    out = layer_arguments(cls, config, problems, path)
+    query = ((layer.get("build_config") or {}).get("shapes_dict") or {}).get("query_shape")
+    if cls == "MultiHeadAttention" and isinstance(query, (list, tuple)) \
+            and list(out.get("attention_axes", ())) == registry.attention_axes(len(query)):
+        del out["attention_axes"]  # what Keras makes of none, for the query it was built on
+    return {"type": cls, "name": config.get("name"), **out}
 
 
 def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) -> dict:

@@ -110,7 +110,7 @@ def _layer(name: str, layer: Any, data: dict, inputs: Any, shapes: dict) -> Laye
         # Keras attends over every axis of the query but the first and last.
         rank = _rank(shapes, inputs.get("query") if isinstance(inputs, dict) else inputs[0])
         if rank:
-            extra["attention_axes"] = list(range(1, rank - 1))
+            extra["attention_axes"] = registry.attention_axes(rank)
     return Layer(name, cls, arguments(cls, extra), inputs, call)
 
 

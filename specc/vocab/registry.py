@@ -109,6 +109,16 @@ DERIVED_DEFAULTS = {
 }
 
 
+def attention_axes(rank: int) -> list[int]:
+    """MultiHeadAttention's attention_axes when none are given, for a query of ``rank``
+    axes (the batch's included): every axis but the first and the last.
+
+    >>> attention_axes(3), attention_axes(4)
+    ([1], [1, 2])
+    """
+    return list(range(1, rank - 1))
+
+
 def derived_defaults(layer: str) -> dict[str, str]:
     """The arguments of a layer whose None is another argument's value (DERIVED_DEFAULTS).
 
