@@ -45,7 +45,16 @@ def _single(shapes, layer: str):
 
 def _wrapped(layer, s):
     if isinstance(layer, Nested):
-        raise Unknown("specc has no shape rule for a model inside a wrapper")
+        # A model inside a wrapper: shaped from its own [[inputs]], as when it is a layer.
+        from specc.reporting.shapes import nested_summary  # shapes reads these rules
+
+        shape, summary = nested_summary(layer)
+        if summary.partial:
+            raise Unknown("a layer inside the wrapped model is unknown")
+        weights = [((summary.trainable,), True), ((summary.non_trainable,), False)]
+        if getattr(layer, "trainable", None) is False:
+            weights = [(w, False) for w, _ in weights]
+        return shape, weights
     shape, weights = layer_output(layer, [s])
     if getattr(layer, "trainable", None) is False:
         weights = [(w, False) for w, _ in weights]

@@ -113,8 +113,7 @@ def _row(name, layer, inputs, refs, tensors, by_name) -> LayerShape:
                           f"the shape of its input '{missing[0]}' is unknown", shares)
     try:
         if isinstance(target, Nested):
-            nested = summarize(target.spec, target.name or name)
-            shape = _nested_output(target.spec, nested)
+            shape, nested = nested_summary(target, name)
             return LayerShape(name, kind, refs, shape, 0 if shares else
                               (None if nested.partial else nested.total),
                               0 if shares else nested.non_trainable,
@@ -133,6 +132,13 @@ def _kind(layer) -> str:
     if isinstance(layer, (Nested, Op)):
         return layer.type
     return registry.canonical_layer(layer.type) or layer.type
+
+
+def nested_summary(layer: Nested, name: str | None = None) -> tuple[Any, Summary]:
+    """A nested model's output shape and its summary (partial when a layer inside it is
+    unknown); raises Unknown when the output's shape is."""
+    nested = summarize(layer.spec, layer.name or name)
+    return _nested_output(layer.spec, nested), nested
 
 
 def _nested_output(spec: Spec, nested: Summary):
