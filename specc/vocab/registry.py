@@ -119,6 +119,7 @@ def attention_axes(rank: int) -> list[int]:
     return list(range(1, rank - 1))
 
 
+@cache  # read for every argument that export writes
 def derived_defaults(layer: str) -> dict[str, str]:
     """The arguments of a layer whose None is another argument's value (DERIVED_DEFAULTS).
 
