@@ -36,7 +36,7 @@ def _default(cls: str, key: str) -> Any:
     if "required" in info:
         return DEFAULT
     if key == "dtype":
-        return "float32"
+        return registry.default_dtype(cls)
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return None  # a default Keras derives from other arguments: only None means it
     from specc.exporting.layers import spec_value
@@ -72,6 +72,8 @@ def _argument(cls: str, key: str, value: Any) -> Any:
         return _regularizer(value)
     if kind in ("initializer", "constraint"):
         return _keras_object(kind, value)
+    if kind == "layer" and isinstance(value, dict) and "spec" in value:
+        return _wrapped_model(value)
     if kind == "layer" and isinstance(value, dict):
         inner = registry.canonical_layer(value["type"])
         out = {"type": inner, **arguments(inner, {k: v for k, v in value.items()
@@ -83,6 +85,18 @@ def _argument(cls: str, key: str, value: Any) -> Any:
             out["name"] = name
         return out
     return value
+
+
+def _wrapped_model(value: dict) -> dict:
+    """A whole model inside a wrapper (TimeDistributed), in the normal form of a nested
+    model, as plain data."""
+    from dataclasses import asdict
+
+    from specc.checking.spec import Spec
+    from specc.reporting.diff_form import normal_form  # which reads these arguments
+
+    return {"type": "Model", "model": asdict(normal_form(Spec.model_validate(value["spec"]),
+                                                         value.get("name")))}
 
 
 def _padding(value: Any, rank: int) -> Any:

@@ -119,6 +119,18 @@ def attention_axes(rank: int) -> list[int]:
     return list(range(1, rank - 1))
 
 
+def default_dtype(layer: str) -> str:
+    """The dtype a layer gets when it is given none: float32, or the class's own.
+
+    >>> default_dtype("Dense"), default_dtype("Hashing")
+    ('float32', 'int64')
+    """
+    default = LAYERS[layer]["args"].get("dtype", {}).get("config_default")
+    if isinstance(default, dict):  # a DTypePolicy's config
+        default = default.get("config", {}).get("name")
+    return default or "float32"
+
+
 @cache  # read for every argument that export writes
 def derived_defaults(layer: str) -> dict[str, str]:
     """The arguments of a layer whose None is another argument's value (DERIVED_DEFAULTS).
