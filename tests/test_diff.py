@@ -86,31 +86,6 @@ def test_a_spec_and_the_keras_file_built_from_it_are_the_same(path, tmp_path):
     assert [c.as_dict() for c in result.changes] == []
 
 
-CORPUS = sorted(p for p in (ROOT / "tests" / "corpus" / "valid").rglob("*")
-                if p.suffix in (".toml", ".json"))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
-def test_every_corpus_spec_and_the_keras_file_built_from_it_are_the_same(path, tmp_path):
-    """Found by this test: Hashing's int64 dtype reported as a change, and a model inside
-    TimeDistributed crashing the comparison."""
-    keras = pytest.importorskip("keras")
-    if path.name == "regularizer_custom.toml":
-        pytest.skip("builds only with its plugin registered")
-    keras.backend.clear_session()
-    built = tmp_path / "model.keras"
-    specc.build(specc.load(path)).save(built)
-    changes = [c.as_dict() for c in diff_models(path, built).changes]
-    if path.name == "compile_per_output_objects.json":
-        # Keras's Huber.get_config leaves out delta: the file really lost it.
-        assert changes == [{"change": "compile", "key": "loss",
-                            "a": {"score": {"type": "Huber", "delta": 2.0}, "label": "ce"},
-                            "b": {"score": {"type": "Huber"}, "label": "ce"}}]
-        return
-    assert changes == []
-
-
 def test_cli_says_same_for_a_spec_and_its_keras_file(tmp_path):
     keras = pytest.importorskip("keras")
     keras.backend.clear_session()
@@ -187,6 +162,8 @@ CORPUS = sorted(p for p in (HERE / "corpus" / "valid").iterdir() if p.suffix in 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_every_valid_corpus_spec_equals_its_keras_file(path, tmp_path):
+    # Caught here: Hashing's own default dtype (int64) reported as a change
+    # (corpus/valid/hashing.toml), a model inside TimeDistributed crashing the comparison.
     keras = pytest.importorskip("keras")
     if path.name == "regularizer_custom.toml":
         pytest.skip("builds only with its plugin registered")
