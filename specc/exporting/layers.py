@@ -62,7 +62,7 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
                 continue
             problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
             continue
-        if _is_default(cls, key, value, info) or _is_derived(cls, key, value, config):
+        if _is_default(cls, key, value, info, config) or _is_derived(cls, key, value, config):
             continue
         converted = _argument(cls, key, value, info, problems, f"{path}.{key}")
         if key == "backward_layer" and _is_mirror(config.get("layer"), value):
@@ -71,11 +71,11 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
     return out
 
 
-def _is_default(cls: str, key: str, value: Any, info: dict) -> bool:
+def _is_default(cls: str, key: str, value: Any, info: dict, config: dict) -> bool:
     if "required" in info:
         return False
     if key == "dtype":  # policies serialize in several shapes
-        return _dtype(value) in (None, registry.default_dtype(cls))
+        return _dtype(value) in (None, registry.own_dtype(cls, config) or "float32")
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return value is None  # a derived default (strides = pool_size) must be written out
     return value == info.get("config_default", info.get("default"))

@@ -18,25 +18,26 @@ _RANK = re.compile(r"([123])D")  # Conv2D, Conv2DTranspose, ConvLSTM2D
 
 def arguments(cls: str, given: dict) -> dict:
     """A layer's arguments in normal form: Keras's shapes of values, defaults left out."""
-    args = {k: _argument(cls, k, v) for k, v in given.items()}
+    own = registry.own_dtype(cls, given) or "float32"  # Hashing: int64
+    args = {k: _argument(cls, k, v, own) for k, v in given.items()}
     for key, source in registry.derived_defaults(cls).items():  # Keras writes them out
         if args.get(key) is None:
-            value = args.get(source) or _normal_default(cls, source)
+            value = args.get(source) or _normal_default(cls, source, own)
             if value is not DEFAULT:
                 args[key] = value
     if cls == "Bidirectional" and _is_mirror(args.get("layer"), args.get("backward_layer")):
         del args["backward_layer"]  # what Bidirectional builds itself
     order = registry.arg_order(cls)
     return {k: args[k] for k in sorted(args, key=lambda k: order.index(k) if k in order else -1)
-            if args[k] != _normal_default(cls, k)}
+            if args[k] != _normal_default(cls, k, own)}
 
 
-def _default(cls: str, key: str) -> Any:
+def _default(cls: str, key: str, own_dtype: str = "float32") -> Any:
     info = registry.layer_args(cls)[key]
     if "required" in info:
         return DEFAULT
     if key == "dtype":
-        return registry.default_dtype(cls)
+        return own_dtype
     if info.get("default") is None and key not in registry.STABLE_DEFAULTS:
         return None  # a default Keras derives from other arguments: only None means it
     from specc.exporting.layers import spec_value
@@ -44,15 +45,15 @@ def _default(cls: str, key: str) -> Any:
     return spec_value(cls, key, info.get("config_default", info.get("default")))
 
 
-def _normal_default(cls: str, key: str) -> Any:
-    default = _default(cls, key)
-    return default if default is DEFAULT else _argument(cls, key, default)
+def _normal_default(cls: str, key: str, own_dtype: str = "float32") -> Any:
+    default = _default(cls, key, own_dtype)
+    return default if default is DEFAULT else _argument(cls, key, default, own_dtype)
 
 
-def _argument(cls: str, key: str, value: Any) -> Any:
+def _argument(cls: str, key: str, value: Any, own_dtype: str = "float32") -> Any:
     value = word_to_none(value)
     if value is None and key in registry.STABLE_DEFAULTS:
-        value = _default(cls, key)  # activation = "None" is linear
+        value = _default(cls, key, own_dtype)  # activation = "None" is linear
     if value is None:
         return None
     info = registry.layer_args(cls)[key]

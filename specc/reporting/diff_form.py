@@ -88,7 +88,10 @@ def _under_policy(spec: Spec) -> Spec:
         return spec
     spec = spec.model_copy(deep=True)
     for layer in layer_objects(spec):
-        if "dtype" not in layer.model_fields_set:
+        # Hashing sets its dtype itself, whatever the policy.
+        mode = {"output_mode": getattr(layer, "output_mode", None) or "int"}
+        if "dtype" not in layer.model_fields_set \
+                and registry.own_dtype(registry.canonical_layer(layer.type) or "", mode) is None:
             layer.dtype = policy
     spec.build = None
     return spec

@@ -119,16 +119,21 @@ def attention_axes(rank: int) -> list[int]:
     return list(range(1, rank - 1))
 
 
-def default_dtype(layer: str) -> str:
-    """The dtype a layer gets when it is given none: float32, or the class's own.
+def own_dtype(layer: str, args: dict | None = None) -> str | None:
+    """The dtype a layer with these arguments sets itself when given none, whatever the
+    dtype policy (None: it takes the policy's, float32 by default). Hashing takes int64
+    in its default output_mode ("int") and float32 in the others; HashedCrossing int64 in
+    "int" (keras/src/layers/preprocessing/hashing.py, hashed_crossing.py).
 
-    >>> default_dtype("Dense"), default_dtype("Hashing")
-    ('float32', 'int64')
+    >>> own_dtype("Dense"), own_dtype("Hashing"), own_dtype("Hashing", {"output_mode": "one_hot"})
+    (None, 'int64', 'float32')
     """
-    default = LAYERS[layer]["args"].get("dtype", {}).get("config_default")
-    if isinstance(default, dict):  # a DTypePolicy's config
-        default = default.get("config", {}).get("name")
-    return default or "float32"
+    integers = (args or {}).get("output_mode", "int") == "int"
+    if layer == "Hashing":
+        return "int64" if integers else "float32"
+    if layer == "HashedCrossing" and integers:
+        return "int64"
+    return None
 
 
 @cache  # read for every argument that export writes
