@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Discriminator, Field, StrictBool, StrictInt, Tag, create_model
 
-from specc.checking.objects import OBJECT_ARG_DOCS, OBJECT_ARGS, object_field
+from specc.checking.objects import OBJECT_ARG_DOCS, OBJECT_ARGS, class_named, object_field
 from specc.checking.scalars import (Finite, Fraction, Int, NoneToken, NonNeg, NonNegInt,
                                     Positive, PositiveNumber, Strict, lazy, literal, scalar_type)
 from specc.vocab import registry
@@ -52,6 +52,7 @@ def _compile_field(module: str, cls: str, arg: str, facts: dict):
 
 # Each kind of [compile] table: its Keras module, its classes, the names it also takes,
 # and whether its arguments are typed as initializers' are (optimizers).
+@cache  # read for every [compile] value checked
 def _kinds() -> dict[str, tuple]:
     return {
         "Schedule": ("keras.optimizers.schedules", registry.SCHEDULES, [], False),
@@ -90,8 +91,7 @@ def _class_union(kind: str):
     def tag(value: Any) -> str | None:
         if isinstance(value, str):
             return "Name" if names else None
-        name = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return name if isinstance(name, str) and name in table else None
+        return class_named(kind.lower(), value)
 
     return Annotated[Union[tuple(members)], Discriminator(tag)]
 
@@ -100,12 +100,10 @@ def _member(kind: str):
     """The branch of _class_union a value is for (see scalars.lazy): a name as it is,
     a table by its class's model alone."""
     def member(value: Any):
-        _, table, names, _ = _kinds()[kind]
         if isinstance(value, str):
-            return (lambda name: name) if value in names else None
-        name = value.get("type") if isinstance(value, dict) else None
-        return _class_model(kind, name).model_validate if isinstance(name, str) \
-            and name in table else None
+            return (lambda name: name) if value in _kinds()[kind][2] else None
+        cls = class_named(kind.lower(), value) if isinstance(value, dict) else None
+        return _class_model(kind, cls).model_validate if cls is not None else None
 
     return member
 

@@ -175,9 +175,14 @@ def _object_model(kind: str, cls: str) -> type[BaseModel]:
     return create_model(f"{kind}{cls}", __base__=Strict, __doc__=f"{module}.{cls}", **fields)
 
 
-def _class_named(kind: str, value: Any) -> str | None:
-    """The class a value names: a name ("he_normal") or a table's "type"."""
-    table, names = registry.OBJECTS[kind.lower()]
+def class_named(kind: str, value: Any) -> str | None:
+    """The class of ``kind`` (a key of registry.OBJECTS) a value names: a name
+    ("he_normal"), a table's "type" or a typed table's.
+
+    >>> class_named("initializer", "he_normal"), class_named("loss", {"type": "Huber"})
+    ('HeNormal', 'Huber')
+    """
+    table, names = registry.OBJECTS[kind]
     name = value if isinstance(value, str) else (
         value.get("type") if isinstance(value, dict) else getattr(value, "type", None))
     if not isinstance(name, str):
@@ -191,7 +196,7 @@ def _object_union(kind: str):
     members = [Annotated[_object_model(kind, cls), Tag(cls)] for cls in table]
 
     def tag(value: Any) -> str | None:
-        return "Name" if isinstance(value, str) else _class_named(kind, value)
+        return "Name" if isinstance(value, str) else class_named(kind.lower(), value)
 
     name_choices = sorted({*names, *table})
     members.append(Annotated[literal(name_choices), Tag("Name")])
@@ -202,7 +207,7 @@ def _object_member(kind: str):
     """The branch of _object_union a value is for: a known name as it is, a table
     with a known "type" by its class's model alone (see scalars.lazy)."""
     def member(value: Any):
-        cls = _class_named(kind, value)
+        cls = class_named(kind.lower(), value)
         if cls is None:
             return None
         if isinstance(value, str):

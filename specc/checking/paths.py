@@ -11,6 +11,7 @@ from typing import Any
 
 from specc.checking import spec as models
 from specc.checking.layers import layer_tag
+from specc.checking.objects import class_named
 from specc.vocab import registry
 
 # Tables whose keys are a Keras class's constructor arguments.
@@ -89,10 +90,7 @@ def class_of(kind: str | None, value: Any) -> str | None:
             return "Apply"
         tag = layer_tag(value)
         return name if tag in ("Op", "Nested") else tag
-    if kind not in registry.OBJECTS or not isinstance(name, str):
-        return None
-    classes, names = registry.OBJECTS[kind]
-    return name if name in classes else names.get(name)
+    return class_named(kind, value) if kind in registry.OBJECTS else None
 
 
 def keys_of(kind: str | None, cls: str | None) -> list[str]:

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from specc.checking import spec as models
+from specc.checking.paths import class_of
 from specc.vocab import registry
 
 _REGULARIZER_ORDER = ["custom", "expr", "orthogonal", "mode", "l1", "l2"]
@@ -55,14 +56,9 @@ def _key_order(kind: str | None, table: dict) -> list[str]:
         return _layer_order(registry.canonical_layer(str(table.get("type"))))
     if kind.startswith("defaults."):  # [defaults.Dense]: that layer's arguments
         return _layer_order(kind.removeprefix("defaults."))
-    objects = {"initializer": (registry.INITIALIZERS, registry.INITIALIZER_NAMES),
-               "constraint": (registry.CONSTRAINTS, registry.CONSTRAINT_NAMES),
-               "optimizer": (registry.OPTIMIZERS, {})}.get(kind)
-    if objects:
-        classes, names = objects
-        cls = table.get("type")
-        cls = cls if cls in classes else names.get(cls)
-        return ["type", *(classes[cls]["order"] if cls else [])]
+    if kind in ("initializer", "constraint", "optimizer"):
+        cls = class_of(kind, table)
+        return ["type", *(registry.OBJECTS[kind][0][cls]["order"] if cls else [])]
     return []  # user data (outputs, losses per output): as written
 
 
@@ -77,7 +73,8 @@ def _child_kind(kind: str | None, table: dict, key: str) -> str | None:
         cls = registry.canonical_layer(key)
         if cls is not None:
             return f"defaults.{cls}"
-        return next((k for k in _ORDERED_KINDS[:3] if key.endswith(f"_{k}")), None)
+        kind = registry.arg_kind("*", key, {})  # the same for every layer that has it
+        return kind if kind in ("regularizer", "initializer", "constraint") else None
     if kind.startswith("defaults."):
         return _argument_kinds(kind.removeprefix("defaults.")).get(key)
     if kind == "blocks":
