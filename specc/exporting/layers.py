@@ -43,7 +43,7 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
         return {"type": cls}
     out = layer_arguments(cls, config, problems, path)
     query = ((layer.get("build_config") or {}).get("shapes_dict") or {}).get("query_shape")
-    if cls == "MultiHeadAttention" and isinstance(query, (list, tuple)) \
+    if cls == "MultiHeadAttention" and isinstance(query, list) \
             and list(out.get("attention_axes", ())) == registry.attention_axes(len(query)):
         del out["attention_axes"]  # what Keras makes of none, for the query it was built on
     return {"type": cls, "name": config.get("name"), **out}
@@ -83,12 +83,9 @@ def _is_default(cls: str, key: str, value: Any, info: dict, config: dict) -> boo
 
 def _is_derived(cls: str, key: str, value: Any, config: dict) -> bool:
     """Whether Keras would make this value itself from another argument (strides from
-    pool_size): a tuple in a live model's config, a list in a file's."""
+    pool_size). The config is plain data (export.plain), so ``==`` compares them."""
     source = registry.derived_defaults(cls).get(key)
-    if source is None or source not in config:
-        return False
-    plain = (lambda v: list(v) if isinstance(v, tuple) else v)
-    return plain(value) == plain(config[source])
+    return source is not None and source in config and value == config[source]
 
 
 def _is_mirror(forward: dict | None, backward: dict | None) -> bool:
