@@ -6,7 +6,7 @@ Each returns issues, (path, message, suggestion), for the checking stage to plac
 
 from __future__ import annotations
 
-from specc.checking.graph import Issue, layer_names
+from specc.checking.graph import Issue, layer_names, leaves
 from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.errors import suggest
 from specc.vocab import registry
@@ -51,7 +51,7 @@ def output_names(spec: Spec) -> list[str]:
     outputs = spec.model.outputs or [layer_names(spec)[-1]]
     if isinstance(outputs, dict):
         return list(outputs)
-    return [split_ref(ref)[0] for ref in outputs]
+    return [split_ref(ref)[0] for _, ref in leaves(outputs)]
 
 
 def compile_problems(spec: Spec) -> list[Issue]:

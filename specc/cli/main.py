@@ -17,18 +17,57 @@ from specc.collector import paused
 
 def run() -> None:
     """Run the command line in ``sys.argv``; exits with the command's code."""
+    sys.exit(main(sys.argv[1:]))
+
+
+def main(args: list[str]) -> int:
+    """Run one command line (without the program name); its exit code."""
     # Our own process: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) are not
     # for specc's users unless they ask (specc.building.startup keeps to the level they set).
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # specc's pydantic models are its own: looking for pydantic plugins (reading every
     # installed package's entry points) would cost validate about 10 ms.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
-    code = _fast(sys.argv[1:])
-    if code is None:
-        from specc.cli.app import app
+    try:
+        code = _fast(args)
+        if code is None:
+            from specc.cli.app import app
 
-        app(prog_name="specc")  # exits
-    sys.exit(code)
+            app(args=args, prog_name="specc")  # exits
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, see the docstring
+        code = internal(exc)
+    return code
+
+
+INTERNAL = 3
+
+
+def internal(exc: BaseException) -> int:
+    """Report an exception specc did not expect in one line (the traceback under
+    SPECC_DEBUG=1); the exit code for it."""
+    import traceback
+
+    if os.environ.get("SPECC_DEBUG") == "1":
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"specc: internal error: {type(exc).__name__} in {where(exc)}; "
+          "please report it with the input", file=sys.stderr, flush=True)
+    return INTERNAL
+
+
+def where(exc: BaseException) -> str:
+    """The innermost place in specc's own code that the exception passed through,
+    as a path below the package (``expanding/instances.py:186``)."""
+    import traceback
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = "an unknown place"
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = os.path.abspath(frame.filename)
+        if path.startswith(package + os.sep):
+            found = f"{os.path.relpath(path, package)}:{frame.lineno}"
+    return found
 
 
 def _fast(args: list[str]) -> int | None:

@@ -183,7 +183,8 @@ class Walker:
         name = entry["block"]
         block = self.blocks.get(name) if isinstance(name, str) else None
         if block is None:
-            known = isinstance(name, str) and name in (self.data.get("blocks") or {})
+            written = self.data.get("blocks")
+            known = isinstance(name, str) and isinstance(written, dict) and name in written
             self.report.fail((*where, "block"), f"block '{name}' is not usable: its definition "
                              "has problems" if known else f"unknown block {show(name)}", uses,
                              suggestion=None if known else suggest(name, self.blocks))

@@ -69,7 +69,7 @@ def _is_model(config: Any, path: tuple, problems: list[Problem]) -> bool:
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict) \
             or not isinstance(config.get("class_name"), str):
         problems.append(Problem("expected a JSON object with class_name and config, "
-                                f"received {_what(config)}", format_path(path)))
+                                f"received {json_kind(config)}", format_path(path)))
         return False
     return True
 
@@ -78,14 +78,14 @@ def _object(path: tuple, value: dict, problems: list[Problem]) -> None:
     """A serialized Keras object: {class_name, config, module, registered_name}."""
     messages = []
     if not isinstance(value["class_name"], str):
-        messages.append(f"class_name must be a string, received {_what(value['class_name'])}")
+        messages.append(f"class_name must be a string, received {json_kind(value['class_name'])}")
     for key in ("module", "registered_name"):
         if value.get(key) is not None and not isinstance(value[key], str):
-            messages.append(f"{key} must be a string, received {_what(value[key])}")
+            messages.append(f"{key} must be a string, received {json_kind(value[key])}")
     if "module" in value and value["module"] is None and value.get("class_name") != "__keras_tensor__":
         messages.append("module must be a string, received null")
     if "config" in value and not isinstance(value["config"], (dict, str)):
-        messages.append(f"config must be a JSON object, received {_what(value['config'])}")
+        messages.append(f"config must be a JSON object, received {json_kind(value['config'])}")
     if value.get("class_name") == "__keras_tensor__":
         history = value.get("config", {}).get("keras_history") if isinstance(value.get("config"), dict) else None
         if not _is_history(history):
@@ -103,7 +103,7 @@ def _model_body(path: tuple, model: dict, problems: list[Problem]) -> None:
         if not isinstance(layer, dict) or not isinstance(layer.get("class_name"), str) \
                 or not isinstance(layer.get("config"), dict):
             problems.append(Problem("expected a layer: a JSON object with class_name and config, "
-                                    f"received {_what(layer)}", f"{where}[{i}]"))
+                                    f"received {json_kind(layer)}", f"{where}[{i}]"))
     if problems or model["class_name"] == "Sequential":
         return
     names = set()
@@ -148,7 +148,7 @@ def _model_body(path: tuple, model: dict, problems: list[Problem]) -> None:
                 stack.extend(value)
             else:
                 problems.append(Problem("expected [layer name, node, tensor] entries, received "
-                                        f"{_what(value)}", at))
+                                        f"{json_kind(value)}", at))
                 break
 
 
@@ -161,6 +161,7 @@ def _is_history(value: Any) -> bool:
             and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value[1:]))
 
 
-def _what(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """What a JSON value is, as a message says it: "an object", "a list", "null"..."""
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
             type(None): "null"}.get(type(value), "a number")

@@ -21,6 +21,7 @@ from typing import Any
 from specc.vocab import registry
 from specc.errors import Problem, SpecError
 from specc.exporting.config_shape import MODEL_CLASSES
+from specc.exporting.keras2_shape import keras2_problems
 
 SUFFIXES = (".h5", ".hdf5", ".json")
 # A model's architecture is kilobytes to a few megabytes; more is not a model config.
@@ -67,6 +68,9 @@ def read(path) -> dict:
     if training is not None:
         # model.compile's arguments, which model.save wrote beside the architecture.
         config["training_config"] = _json(training, file)
+    problems = keras2_problems(config)
+    if problems:
+        raise SpecError(problems).with_file(file)
     return config
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from specc.errors import Problem, SpecError
-from specc.exporting.config_shape import MODEL_CLASSES
+from specc.exporting.config_shape import MODEL_CLASSES, json_kind
 from specc.vocab import registry
 from specc.vocab.names import to_snake_case
 from specc.vocab.values import NONE_WORD, none_to_word
@@ -134,7 +134,12 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
             del inner["name"]  # the name build gives a wrapped layer anyway
         return inner
     if kind == "dtype":
-        return _dtype(value)
+        name = _dtype(value)
+        if name is not None and not isinstance(name, str):
+            problems.append(Problem(f"dtype must name a dtype policy, received {json_kind(name)}",
+                                    path=path))
+            return None
+        return name
     if kind == "activation" and not isinstance(value, str):
         problems.append(Problem(f"activation {value.get('class_name', value)!r} is not a Keras activation name", path=path))
         return None

@@ -53,6 +53,8 @@ def _sequential(body: dict, problems: list[Problem], where: str) -> dict:
     else:
         problems.append(Problem("the Sequential model has no input shape: it was never built",
                                 path=where or "model"))
+    if not layers:  # Keras itself cannot build one (a crafted or corrupt file)
+        problems.append(Problem("the Sequential model has no layers", path=where or "model"))
     spec_layers = [layer_entry(l, problems, f"{where}layers[{i}]") for i, l in enumerate(layers)]
     return {"model": {"name": body.get("name"), "kind": "sequential"}, "inputs": inputs,
             "layers": spec_layers}

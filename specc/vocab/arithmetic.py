@@ -11,7 +11,7 @@ import ast
 import operator as _op
 
 from specc.errors import Problem, SpecError, suggest
-from specc.vocab.syntax import construct_name
+from specc.vocab.syntax import construct_name, parse
 
 # The one table of functions a value expression may call.
 VALUE_FUNCTIONS: dict[str, object] = {
@@ -47,7 +47,7 @@ def parse_value(text: str) -> tuple:
         raise SpecError(Problem(message, column=column, suggestion=suggestion))
 
     try:
-        root = ast.parse(body, mode="eval")
+        root = parse(body)
     except SyntaxError as e:
         raise SpecError(Problem(f"invalid expression: {e.msg}",
                                 column=lead + (e.offset or 1))) from None

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from specc.errors import Problem, SpecError, suggest
-from specc.vocab.syntax import CONSTRUCTS, construct_name
+from specc.vocab.syntax import CONSTRUCTS, construct_name, parse
 
 # The one table of callable functions: expr name -> keras.ops attribute.
 # Every one takes exactly one tensor; the reductions return a scalar.
@@ -88,7 +88,7 @@ def parse_penalty(text: str) -> Penalty:
         raise SpecError(Problem(message, column=col, suggestion=suggestion))
 
     try:
-        root = ast.parse(body, mode="eval")
+        root = parse(body)
     except SyntaxError as e:
         # SyntaxError.offset is 1-based characters; 0/None means "at the end".
         at = column(e.lineno, e.offset - 1, in_bytes=False) if e.offset else len(text) + 1

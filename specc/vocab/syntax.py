@@ -4,6 +4,7 @@ share: the readable names of the Python constructs they refuse."""
 from __future__ import annotations
 
 import ast
+import warnings
 
 # Readable names for constructs people are likely to try; others fall back to
 # the lowercased node class name.
@@ -23,3 +24,12 @@ CONSTRUCTS = {
 def construct_name(thing) -> str:
     """How a message names an ast node or operator: "comparison", "%", else its class."""
     return CONSTRUCTS.get(type(thing), type(thing).__name__.lower())
+
+
+def parse(body: str) -> ast.Expression:
+    """``ast.parse(body, mode="eval")`` without Python's SyntaxWarnings ("invalid decimal
+    literal" for ``1if``), which would print on stderr: they are advice about Python
+    source, and every node of an expression is checked by its language anyway."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(body, mode="eval")
