@@ -11,6 +11,7 @@ import math
 import re
 from typing import Any
 
+from specc.vocab.values import NONE_WORD
 from specc.writing.comments import Comments, KeyPath
 
 WIDTH = 120
@@ -148,6 +149,8 @@ def _key(key: str) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if value is None:  # JSON's null (a JSON spec expanded to TOML): TOML has none
+        return f'"{NONE_WORD}"'
     if isinstance(value, str):  # a line break makes a multi-line string
         # but not "\r\n": TOML reads a line break in one as "\n", which would lose the "\r"
         return _string(value, multiline="\n" in value and "\r\n" not in value)
