@@ -43,17 +43,17 @@ def test_ci_runs_the_fuzzer_with_the_budget_and_a_seed_from_the_commit():
 @pytest.fixture(scope="module")
 def seeds():
     spec_texts, spec_data = inputs.spec_seeds()
-    seeds = inputs.Seeds(spec_texts, spec_data)
+    seeds = inputs.Seeds(spec_texts, inputs.as_json(spec_data))
     # Stand-ins for the model seeds (which need TensorFlow): the shapes draw reads.
     config = {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
         {"module": "keras.layers", "class_name": "InputLayer",
          "config": {"batch_shape": [None, 4], "name": "x"}},
         {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d", "units": 2}}]}}
-    seeds.configs = [config]
-    seeds.keras_files = [{"config": config, "weights": {"attrs": {}, "groups": {
-        "layers/dense/vars": {"attrs": {}, "datasets": {"0": [[4, 2], "float32"]}}}}}]
-    seeds.keras2 = [{"json": json.dumps(config), "h5": {"attrs": {
-        "model_config": json.dumps(config)}, "groups": {}}}]
+    seeds.configs = inputs.as_json([config])
+    seeds.keras_files = inputs.as_json([{"config": config, "weights": {"attrs": {}, "groups": {
+        "layers/dense/vars": {"attrs": {}, "datasets": {"0": [[4, 2], "float32"]}}}}}])
+    seeds.keras2 = inputs.as_json([{"json": json.dumps(config), "h5": {"attrs": {
+        "model_config": json.dumps(config)}, "groups": {}}}])
     return seeds
 
 

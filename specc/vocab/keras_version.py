@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+from functools import cache
 
 from specc.errors import SpecError
 from specc.vocab.registry import CATALOG
@@ -25,6 +26,7 @@ _MAJOR, _MINOR = (int(part) for part in CATALOG_VERSION.split(".")[:2])
 SUPPORTED = f">={_MAJOR}.{_MINOR},<{_MAJOR}.{_MINOR + 1}"
 
 
+@cache  # reading metadata costs about a millisecond, and every spec checked asks
 def installed() -> str | None:
     """The version of the installed Keras distribution (None: none is installed),
     read from its metadata: Keras (and TensorFlow) stay unimported."""

@@ -21,7 +21,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from specc.checking.validate import validate_document
-from specc.errors import SpecError
 from specc.reading.load import parse_text
 
 INTERNAL_LINE = re.compile(r"specc: internal error: (.*?); please report it")
