@@ -99,6 +99,15 @@ def test_minimize_keeps_only_what_fails():
     assert small["data"] == "BAD"
 
 
+def test_an_endless_input_is_stopped_by_the_cpu_limit():
+    import fuzz
+
+    with pytest.raises(fuzz.Hang):
+        with fuzz.cpu_limit(0.3):
+            while True:
+                pass
+
+
 def test_the_cli_oracle_calls_exit_3_a_finding(monkeypatch):
     import specc.checking.validate as validate
 

@@ -586,6 +586,11 @@ KERAS_CASES: list[Case] = [
                                                                 "config": []}}}]}})},
          ["m.json: config.layers[0].config.layer: expected a layer: a JSON object with "
           "class_name and config, received an object"], exact=True),
+    Case("found_keras2_output_layers_number", ["export", "m.h5"], {"m.h5": keras2_h5(
+        {"class_name": "Functional", "config": {"layers": [], "output_layers": 7}},
+        '{"loss": "mse", "metrics": [["accuracy"], ["accuracy"]]}')},
+         ["m.h5: config.output_layers: expected a list of [layer name, node, tensor], "
+          "received a number"], exact=True),
     Case("found_keras2_optimizer_config_infinity", ["export", "m.h5"], {"m.h5": keras2_h5(
         {"class_name": "Sequential", "config": {"layers": [
             {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4]}},

@@ -28,10 +28,12 @@ import hashlib
 import json
 import random
 import resource
+import signal
 import subprocess
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,27 @@ from fuzzing import inputs  # noqa: E402
 from fuzzing.minimize import minimize  # noqa: E402
 from fuzzing.targets import RUNNERS, Finding, NotMade, environment, key_of  # noqa: E402
 from specc.errors import SpecError  # noqa: E402
+
+
+class Hang(BaseException):
+    """An input ran past the CPU limit: raised inside it by a timer (a BaseException, so
+    that no ``except Exception`` on the way turns it into an answer)."""
+
+
+def _hang(signum, frame):
+    raise Hang()
+
+
+@contextmanager
+def cpu_limit(seconds: float):
+    """Raise Hang in whatever runs longer than ``seconds`` of CPU (an endless loop would
+    stop the fuzzer, and CI, with no finding)."""
+    signal.signal(signal.SIGPROF, _hang)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
 
 
 def outcome(runner: str, payload: dict) -> tuple[str, str] | None:
@@ -70,7 +93,8 @@ class Fuzzer:
     def run_one(self, target: str, runner: str, payload: dict) -> None:
         start = time.process_time()  # CPU time: a shared, nice'd core makes wall time noise
         try:
-            found = outcome(runner, payload)
+            with cpu_limit(max(3 * self.slow, 15)):
+                found = outcome(runner, payload)
         except NotMade:
             target = "not_generated"
             found = None
@@ -106,7 +130,8 @@ class Fuzzer:
 
 def _same(runner: str, payload: dict, key: str) -> bool:
     try:
-        return (outcome(runner, payload) or ("",))[0] == key
+        with cpu_limit(15):
+            return (outcome(runner, payload) or ("",))[0] == key
     except NotMade:
         return False
 
@@ -137,7 +162,8 @@ def report(finding: dict) -> str:
 
 def replay(path: Path) -> int:
     finding = json.loads(path.read_text())
-    found = outcome(finding["runner"], finding["payload"])
+    with cpu_limit(60):
+        found = outcome(finding["runner"], finding["payload"])
     if found is None:
         print(f"{path}: no longer fails (target {finding['target']})")
         return 0
@@ -175,8 +201,9 @@ def main() -> int:
     while time.time() - started < args.seconds and (not args.inputs or n < args.inputs):
         n += 1
         try:
-            target, runner, payload = inputs.draw(fuzzer.rng, seeds, n)
-        except Exception:  # noqa: BLE001 - the fuzzer could not make this input (draw runs no specc)
+            with cpu_limit(30):
+                target, runner, payload = inputs.draw(fuzzer.rng, seeds, n)
+        except (Exception, Hang):  # noqa: BLE001 - the fuzzer could not make this input (draw runs no specc)
             fuzzer.counts["not_generated"] = fuzzer.counts.get("not_generated", 0) + 1
             continue
         fuzzer.run_one(target, runner, payload)
@@ -187,7 +214,7 @@ def main() -> int:
             last = time.time()
     fuzzer.summary(started, True)
     for finding in fuzzer.findings.values():
-        if not finding["key"].startswith("slow:"):
+        if not finding["key"].startswith(("slow:", "Hang ")):
             key, runner = finding["key"], finding["runner"]
             finding["original"] = finding["payload"]
             finding["payload"] = minimize(

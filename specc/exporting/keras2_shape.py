@@ -62,6 +62,11 @@ def _model(path: tuple, model: dict, problems: list[Problem]) -> list:
                                 format_path(at)))
         return []
     functional = model["class_name"] != "Sequential"
+    for key in ("input_layers", "output_layers") if functional else ():
+        ends = model["config"].get(key, [])
+        if not isinstance(ends, (list, dict)):
+            problems.append(Problem(f"expected a list of [layer name, node, tensor], received "
+                                    f"{json_kind(ends)}", format_path((*path, "config", key))))
     for i, layer in enumerate(layers):
         if functional and isinstance(layer, dict):
             where = format_path((*at, i))

@@ -25,10 +25,14 @@ KEYS = ["type", "name", "inputs", "units", "shape", "layer", "spec", "call", "ap
         "l1", "l2", "custom", "kernel_regularizer", "kernel_initializer", "kernel_constraint",
         "activation", "rate", "outputs", "kind", "optimizer", "loss", "metrics", "class_name",
         "config", "module", "registered_name", "layers", "inbound_nodes", "input_layers",
-        "output_layers", "keras_history", "args", "kwargs", "batch_shape", "build_input_shape"]
+        "output_layers", "keras_history", "args", "kwargs", "batch_shape", "build_input_shape",
+        "block", "blocks", "repeat", "params", "names", "if", "defaults", "constants", "build",
+        "dtype_policy", "dtype", "batch_input_shape", "input_shape", "training_config",
+        "optimizer_config", "weight_names", "layer_names"]
 VALUES = [None, True, False, 0, -1, 1, 2**63, 2**64 + 1, 10**300, 1e308, float("inf"),
           float("nan"), "", "x", "None", "Dense", "ops.Full", "Lambda", "__lambda__",
           "keras.layers", "builtins", [], {}, [1, 2], {"class_name": "__lambda__", "config": {}},
+          [["a", "b"]], "a:1", "x:0", "{i}", "{1/0}", {"block": "b"}, {"l2": 0.01},
           {"class_name": "Dense", "config": {}, "module": None}, ["x", 0, 0], [[["x", 0, 0]]]]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -151,6 +152,10 @@ def write_h5(path: Path, recipe: dict) -> None:
                     if isinstance(value, list) else str(value)
             for name, (shape, dtype) in (group.get("datasets") or {}).items():
                 shape = tuple(int(d) for d in shape)
+                # h5py's chunk guess runs for ever on absurd shapes: up to 2**40 values.
+                if len(shape) > 8 or not all(0 <= d <= 2**32 for d in shape) \
+                        or math.prod(shape) > 2**40:
+                    raise ValueError(f"shape {shape} is beyond what the fuzzer writes")
                 node.create_dataset(str(name), shape=shape, dtype=str(dtype),
                                     chunks=True if shape and all(shape) else None,
                                     compression="gzip" if shape and all(shape) else None)
