@@ -269,6 +269,10 @@ SPEC_CASES: list[Case] = [
     Case("found_blocks_nan", ["validate", "s.json"], {"s.json": BLOCKS_NAN},
          ["s.json:1:12: blocks: expected a table of blocks",
           "s.json:1:66: layers[0].block: unknown block 'b'"], exact=True),
+    Case("found_set_index_5000_digits", ["validate", "s.toml", "--set",
+                                          "layers[" + "9" * 5000 + "].units=3"],
+         {"s.toml": BENIGN}, ["s.toml: --set layers[" + "9" * 5000 + "].units=3: index "
+                              "99999999999999999999... is out of range"], exact=True),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

@@ -171,8 +171,10 @@ def test_docs_have_examples():
 def test_readme_begins_with_the_two_commands():
     blocks = re.findall(r"^```sh\n(.*?)\n```", (ROOT / "README.md").read_text(), re.M | re.S)
     install_and_build, install_and_test = blocks[:2]
-    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
-    assert install_and_test == ci
+    # .ci/run runs the README's test command first, then the checks with their own set-up.
+    commands = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
+                if line.startswith("python3 ")]
+    assert commands[0] == install_and_test
     assert install_and_build.startswith("python3 -m pip install . && specc build specs/")
     spec = install_and_build.split("specc build ")[1].split()[0]
     assert (ROOT / spec).is_file()

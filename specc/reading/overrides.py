@@ -64,6 +64,9 @@ def _keys(path: str, label: str) -> tuple:
             raise SpecError(Problem(f"cannot read the path at {path[pos:]!r}: expected "
                                     "name.name, [index] or *", override=label))
         key, quoted, index = match.group("key", "quoted", "index")
+        if index is not None and index != WILDCARD and len(index.lstrip("-+")) > 18:
+            # Beyond 64 bits no list is that long (and past 4,300 digits int() refuses).
+            raise SpecError(Problem(f"index {index[:20]}... is out of range", override=label))
         if index is not None:
             keys.append(WILDCARD if index == WILDCARD else int(index))
         else:
