@@ -114,7 +114,8 @@ def finish(flat: dict, outputs: list, out: Emitted, report: Reporter) -> None:
     if isinstance(written, (list, dict)):
         model["outputs"] = leaves_mapped(
             written, lambda o, _: resolve(("name", o)) if isinstance(o, str) else o)
-    elif outputs and outputs[0] != ("layer", len(out.layers) - 1, None):
+    elif outputs and outputs[0] != ("layer", len(out.layers) - 1, None) \
+            and isinstance(flat.setdefault("model", {}), dict):  # else [model] is refused
         # The spec ends with a block whose output is not its last layer.
         flat.setdefault("model", {})["outputs"] = [resolve(outputs[0])]
 

@@ -83,7 +83,7 @@ def _keys(path: str, label: str) -> tuple:
 def _value(raw: str, label: str) -> Any:
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, and int()'s 4,300-digit limit
         # A bare word is a string (relu, adam); anything that starts like a TOML
         # value and does not parse is a mistake worth showing.
         if raw and raw[0] not in "[{\"'+-.0123456789" and "\n" not in raw:
