@@ -115,7 +115,7 @@ def finish(flat: dict, outputs: list, out: Emitted, report: Reporter) -> None:
         model["outputs"] = leaves_mapped(
             written, lambda o, _: resolve(("name", o)) if isinstance(o, str) else o)
     elif outputs and outputs[0] != ("layer", len(out.layers) - 1, None) \
-            and isinstance(flat.setdefault("model", {}), dict):  # else [model] is refused
+            and isinstance(flat.get("model", {}), dict):  # a [model] of another kind is refused
         # The spec ends with a block whose output is not its last layer.
         flat.setdefault("model", {})["outputs"] = [resolve(outputs[0])]
 
