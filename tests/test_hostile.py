@@ -273,6 +273,16 @@ SPEC_CASES: list[Case] = [
                                           "layers[" + "9" * 5000 + "].units=3"],
          {"s.toml": BENIGN}, ["s.toml: --set layers[" + "9" * 5000 + "].units=3: index "
                               "99999999999999999999... is out of range"], exact=True),
+    Case("found_dot_axis_past_rank", ["graph", "s.json", "-o", "g.dot"], {"s.json": json.dumps(
+        {"inputs": [{"name": "a", "shape": [4]}, {"name": "b", "shape": []}],
+         "layers": [{"name": "t", "type": "Dot", "axes": 1, "inputs": ["a", "b"]}]})},
+         code=0, outputs=["g.dot"]),
+    Case("found_slash_in_names", ["build", "s.toml"], {"s.toml": (
+        '[model]\nname = "a/b"\n[[inputs]]\nshape = [4]\n[[layers]]\ntype = "Dense"\n'
+        'name = "d/e"\nunits = 2\n')},
+         ["s.toml:2:8: model.name: a Keras name cannot contain '/'. Did you mean 'a_b'?",
+          "s.toml:7:8: layers[0].name: a Keras name cannot contain '/'. Did you mean 'd_e'?"],
+         exact=True),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],
@@ -595,6 +605,12 @@ KERAS_CASES: list[Case] = [
         '{"loss": "mse", "metrics": [["accuracy"], ["accuracy"]]}')},
          ["m.h5: config.output_layers: expected a list of [layer name, node, tensor], "
           "received a number"], exact=True),
+    Case("found_keras2_sequential_output_layers_null", ["export", "m.h5", "-o", "s.toml"],
+         {"m.h5": keras2_h5({"class_name": "Sequential", "config": {"name": "s", "layers": [
+             {"class_name": "InputLayer", "config": {"name": "i", "batch_input_shape": [None, 4]}},
+             {"class_name": "Dense", "config": {"name": "d", "units": 2}}],
+             "output_layers": None}}, '{"loss": "mse", "metrics": [["accuracy"], ["mae"]]}')},
+         code=0, outputs=["s.toml"]),
     Case("found_keras2_optimizer_config_infinity", ["export", "m.h5"], {"m.h5": keras2_h5(
         {"class_name": "Sequential", "config": {"layers": [
             {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4]}},

@@ -14,7 +14,7 @@ from pydantic import (BaseModel, ConfigDict, Field, JsonValue, PlainValidator, S
                       StrictInt, WithJsonSchema, create_model, model_validator)
 
 from specc.checking.objects import Constraint, Initializer, Regularizer
-from specc.checking.scalars import (Axis, Dim, Finite, Fraction, Int, NoneToken, NonNeg,
+from specc.checking.scalars import (Axis, Dim, Finite, Fraction, Int, KerasName, NoneToken, NonNeg,
                                     NonNegInt, Positive, Scalar, ScalarOrList, Strict, literal)
 from specc.vocab import registry
 from specc.vocab.kinds import KINDS, RECURRENT, example_layer, kind_of
@@ -75,7 +75,7 @@ def _layer_model(name: str) -> type[BaseModel]:
     aliases = info.get("aliases", [])
     fields: dict[str, Any] = {
         "type": (literal([name, *aliases]), Field(description="the Keras layer class")),
-        "name": (str | None, Field(None, description="the Keras layer name; other layers use "
+        "name": (KerasName | None, Field(None, description="the Keras layer name; other layers use "
                                    "it in their inputs")),
         "inputs": (Inputs | None, Field(None, description=_INPUTS)),
         "call": (dict[str, Scalar] | None, Field(
@@ -157,7 +157,7 @@ class Nested(Strict):
 
     type: Literal["Model", "Sequential", "Functional"] = Field(
         description="the Keras class of the nested model")
-    name: str | None = Field(None, description="the nested model's name")
+    name: KerasName | None = Field(None, description="the nested model's name")
     inputs: Inputs | None = Field(None, description=_INPUTS + "; a table is the dict the "
                                   "nested model takes")
     call: dict[str, JsonValue] | None = Field(

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Annotated, Any, Callable, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -49,6 +50,21 @@ Positive = Annotated[StrictInt, Field(ge=1), BeforeValidator(_integral)]
 Axis = Union[Int, list[Int]]
 NonNegInt = Annotated[StrictInt, Field(ge=0), BeforeValidator(_integral)]
 Dim = Union[Annotated[StrictInt, Field(ge=-1), BeforeValidator(_integral)], NoneToken]
+
+
+def _keras_name(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    # Keras refuses it when the layer or model is made (it joins nested weights' paths
+    # with "/"): said here, the spec's place is known.
+    if "/" in value:
+        raise PydanticCustomError("keras_name", "a Keras name cannot contain '/'",
+                                  {"suggestion": value.replace("/", "_")})
+    return value
+
+
+# The name of a Keras layer, model or input.
+KerasName = Annotated[str, AfterValidator(_keras_name)]
 
 
 # A plain value a layer call or an operation takes. Never a table: Keras's

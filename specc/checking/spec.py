@@ -22,7 +22,7 @@ from specc.checking.compile import (BuildSection, CompileSpec, loss_union, metri
                                     optimizer_union)
 from specc.checking.layers import AnyLayer, Inputs, Nested, namespace
 from specc.checking.objects import constraint_union, initializer_union
-from specc.checking.scalars import NoneToken, NonNegInt, Positive, Strict, literal
+from specc.checking.scalars import KerasName, NoneToken, NonNegInt, Positive, Strict, literal
 from specc.vocab import registry
 
 # The typed spec's parts, read from here by the later stages and the schema generator.
@@ -46,7 +46,7 @@ Nest = TypeAliasType("Nest", Annotated[
 class ModelSection(Strict):
     """[model]: the model's name, its outputs and how it is built."""
 
-    name: str | None = Field(None, description="the Keras model name")
+    name: KerasName | None = Field(None, description="the Keras model name")
     inputs: list[Nest] | dict[str, Nest] | None = Field(
         None, description="the structure the model takes its inputs in, written with the names "
         "of [[inputs]]: a list, or a table whose keys the model is called with (default: one "
@@ -80,7 +80,7 @@ class InputSpec(Strict):
         "required": ["sparse", "ragged"],
         "properties": {"sparse": {"const": True}, "ragged": {"const": True}}}})
 
-    name: str | None = Field(None, description="the name layers use in their inputs; needed "
+    name: KerasName | None = Field(None, description="the name layers use in their inputs; needed "
                              "when there are several inputs")
     shape: list[Annotated[Union[Positive, NoneToken], Field()]] = Field(
         description='without the batch dimension; "None" for a dimension of any size',

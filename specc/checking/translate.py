@@ -121,6 +121,8 @@ def _problem(doc: Document, path: tuple, errors: list[dict]) -> Problem:
         return place(doc, path, "expected at least one entry, received an empty list")
     if kind == "expr":
         return _expr_problem(doc, path, error["msg"], ctx)
+    if kind == "keras_name":
+        return place(doc, path, error["msg"], suggestion=ctx.get("suggestion"))
     if kind in ("unknown_op", "unknown_op_arg"):
         arg = ctx.get("arg")
         where = (*path, arg) if arg else (*path, "type")

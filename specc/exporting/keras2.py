@@ -175,8 +175,10 @@ def _compile_config(training: dict, body: dict) -> dict:
     metrics = training.get("metrics")
     if isinstance(metrics, list) and all(isinstance(m, list) for m in metrics):
         names = [[_metric_name(m) for m in per_output] for per_output in metrics]
-        outputs = [h[0] for h in body.get("output_layers", [])
-                   if isinstance(h, list) and h and isinstance(h[0], str)]
+        # A Sequential's output_layers is not checked (Keras ignores it): any JSON here.
+        ends = body.get("output_layers")
+        outputs = [h[0] for h in ends if isinstance(h, list) and h and isinstance(h[0], str)
+                   ] if isinstance(ends, list) else []
         if len(names) == 1:
             metrics = names[0]
         elif len(outputs) == len(names):

@@ -45,10 +45,20 @@ def _concatenate(args, shapes):
 
 
 def _dot(args, shapes):
-    a, b = (list(s) for s in tensor_list(shapes))
+    shapes = tensor_list(shapes)
+    if len(shapes) != 2:
+        raise Unknown("expects two input tensors")
+    a, b = (list(s) for s in shapes)
     axes = args["axes"]
     if isinstance(axes, int):
         axes = [axes % len(a), axes % len(b)] if axes < 0 else [axes, axes]
+    # Keras pops these axes from the shapes: each must be a dimension past the batch.
+    if len(axes) != 2 or not all(0 < ax < len(s) or -len(s) < ax < 0
+                                 for ax, s in zip(axes, (a, b))):
+        raise Unknown(f"axes {list(axes)} do not fit input shapes {shapes[0]} and {shapes[1]}")
+    if None not in (a[axes[0]], b[axes[1]]) and a[axes[0]] != b[axes[1]]:
+        raise Unknown(f"input shapes do not match along axes {list(axes)}: "
+                      f"{shapes[0]} and {shapes[1]}")
     a.pop(axes[0])
     b.pop(axes[1])
     b.pop(0)
