@@ -104,6 +104,14 @@ BLOCKS_INT = 'blocks = 3\n[[inputs]]\nshape = [4]\n[[layers]]\nblock = "b"\n'
 BLOCKS_NAN = '{"blocks": NaN, "inputs": [{"shape": [4]}], "layers": [{"block": "b"}]}'
 
 
+def deep_tables(depth: int):
+    """Tables and lists in turn, ``depth`` deep, a small spec at the bottom."""
+    value: object = {"type": "Dense", "units": 2}
+    for n in range(depth):
+        value = [value, 1] if n % 2 else {"k": value, "units": 2}
+    return value
+
+
 def nested_outputs(losses: int) -> str:
     """Two outputs as one nested list (a structure of outputs) and a list of losses."""
     names = ["mse", "mae", "mse"][:losses]
@@ -283,6 +291,15 @@ SPEC_CASES: list[Case] = [
          ["s.toml:2:8: model.name: a Keras name cannot contain '/'. Did you mean 'a_b'?",
           "s.toml:7:8: layers[0].name: a Keras name cannot contain '/'. Did you mean 'd_e'?"],
          exact=True),
+    Case("found_output_index_4401_digits", ["validate", "s.toml"], {"s.toml": HEAD + (
+        '[[layers]]\nname = "lstm"\ntype = "LSTM"\nunits = 2\nreturn_state = true\n'
+        '[[layers]]\ntype = "Dense"\nunits = 2\ninputs = ["lstm:' + "9" * 4401 + '"]\n')},
+         ["s.toml:13:11: layers[1].inputs[0]: unknown input 'lstm:999"]),
+    # 6 MB of tables and lists nested 150 deep under layers: a path per value made the
+    # position scanner take 800 MB and 7 s (the fuzzer's "slow" finding).
+    Case("found_deep_big_document", ["validate", "s.json"], {"s.json": json.dumps(
+        {"layers": [deep_tables(150)] * 400})},
+         [".k[0].k: tables and lists nested more than 64 deep"]),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

@@ -218,3 +218,19 @@ def test_file_errors(tmp_path, name, setup, message):
         load_document(target)
     [problem] = caught.value.problems
     assert (problem.message, problem.file, problem.line) == (message, str(target), None)
+
+
+def test_positions_stop_below_the_depth_limit():
+    """The fuzzer's slow finding: a path per value of a document nested 150 deep made
+    800 MB of tuples for 6 MB of text. Nothing below reading/positions.DEEPEST is
+    placed (no problem is, under the 64-deep limit), so none is recorded."""
+    from specc.reading.positions import DEEPEST, Positions
+
+    value: object = 1
+    for n in range(150):
+        value = [value, 2] if n % 2 else {"k": value}
+    found = Positions(json.dumps({"layers": [value] * 3}), "json")
+    assert max(map(len, found.values)) == max(map(len, found.keys)) == DEEPEST
+    assert ("layers", 0, 0, "k") in found.values and ("layers", 2, 0, "k") in found.keys
+    toml = Positions("a = " + "[" * 100 + "]" * 100 + "\nb = 1\n", "toml")
+    assert max(map(len, toml.values)) == DEEPEST and toml.values[("b",)] == (2, 5)

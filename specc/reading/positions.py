@@ -18,9 +18,15 @@ from collections.abc import Mapping
 Path = tuple[str | int, ...]
 Pos = tuple[int, int]
 
+# Values nested deeper have no position: no problem is placed below the depth limit
+# (reading/load.py MAX_DEPTH, 64), and a path per value of a 6 MB document nested 150
+# deep took 800 MB and seconds to make.
+DEEPEST = 80
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_SCALAR = re.compile(r"[^,\]}\n#]*")
 _JSON_WS = " \t\r\n"
+_JSON_BLANKS = re.compile(r"[ \t\r\n]*")
 
 
 class Positions:
@@ -100,11 +106,16 @@ class _Scanner:
                 stack.pop()
                 continue
             frame[2] += 1
-            self.begin(self.member(frame[1]) if frame[3] else (*frame[1], frame[2] - 1), stack)
+            if frame[3]:
+                self.begin(self.member(frame[1]), stack)
+            else:
+                self.begin(_inside(frame[1], frame[2] - 1), stack)
 
-    def begin(self, path: Path, stack: list[list]) -> None:
-        """Note where the value at path starts; open an array or table, or scan a scalar."""
-        self.values[path] = self.pos()
+    def begin(self, path: Path | None, stack: list[list]) -> None:
+        """Note where the value at path starts (None: too deep to note); open an array or
+        table, or scan a scalar."""
+        if path is not None:
+            self.values[path] = self.pos()
         c = self.peek()
         if c in ("[", "{"):
             self.i += 1
@@ -113,6 +124,11 @@ class _Scanner:
             self.string()
         else:
             self.scalar()
+
+
+def _inside(path: Path | None, key: str | int) -> Path | None:
+    """The path of a member, or None below DEEPEST (and below a path that is None)."""
+    return None if path is None or len(path) >= DEEPEST else (*path, key)
 
 
 class _TomlScanner(_Scanner):
@@ -181,14 +197,16 @@ class _TomlScanner(_Scanner):
                 return parts
             self.i += 1
 
-    def member(self, table: Path) -> Path:
+    def member(self, table: Path | None) -> Path | None:
         """Read ``key =`` (dotted keys included) and return the path of its value."""
         path = table
         for name, where in self.key():
-            path += (name,)
-            # Tables made implicitly by a dotted key sit at their part of the key.
-            self.note(path, where, first=True)
-        self.keys[path] = where
+            path = _inside(path, name)
+            if path is not None:
+                # Tables made implicitly by a dotted key sit at their part of the key.
+                self.note(path, where, first=True)
+        if path is not None:
+            self.keys[path] = where
         self.i += 1  # the "="
         self.skip()
         return path
@@ -221,8 +239,7 @@ class _JsonScanner(_Scanner):
         del self.values[()]  # the root has no position worth reporting
 
     def skip(self, newlines: bool = True) -> None:
-        while self.i < len(self.text) and self.text[self.i] in _JSON_WS:
-            self.i += 1
+        self.i = _JSON_BLANKS.match(self.text, self.i).end()
 
     def string(self) -> str:
         value, self.i = json.decoder.scanstring(self.text, self.i + 1)
@@ -232,10 +249,11 @@ class _JsonScanner(_Scanner):
         while self.i < len(self.text) and self.text[self.i] not in ",]}" + _JSON_WS:
             self.i += 1
 
-    def member(self, path: Path) -> Path:
+    def member(self, path: Path | None) -> Path | None:
         where = self.pos()
-        path += (self.string(),)
-        self.keys[path] = where
+        path = _inside(path, self.string())
+        if path is not None:
+            self.keys[path] = where
         self.skip()
         self.i += 1  # the ":"
         self.skip()

@@ -20,9 +20,17 @@ def to_snake_case(name: str) -> str:
 
 
 def split_ref(ref: str) -> tuple[str, int | None]:
-    """``"lstm:1"`` -> ("lstm", 1): tensor 1 of a layer with several outputs."""
+    """``"lstm:1"`` -> ("lstm", 1): tensor 1 of a layer with several outputs. An index
+    that is not a few ASCII digits is part of a name ("x:²", "x:" and 5,000 digits:
+    int() refuses both), which the wiring check then reports as unknown.
+
+    >>> split_ref("lstm:1"), split_ref("x:²"), split_ref("x:" + "9" * 30)[1]
+    (('lstm', 1), ('x:²', None), None)
+    """
     name, _, index = ref.partition(":")
-    return (name, int(index)) if index.isdigit() else (ref, None)
+    if index.isascii() and index.isdigit() and len(index) <= 18:
+        return name, int(index)
+    return ref, None
 
 
 def default_input_names(written: list[str | None]) -> list[str]:
