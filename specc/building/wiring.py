@@ -13,6 +13,7 @@ from specc.errors import SpecError
 from specc.checking.graph import Graph, Node, graph as resolve
 from specc.checking.spec import Apply, Op, Spec
 from specc.vocab.names import split_ref
+from specc.vocab.tuples import parse_path
 
 
 def assemble(spec: Spec, name: str | None):
@@ -65,12 +66,13 @@ def _functional(spec: Spec, wiring: Graph, name: str | None):
             layer = objects[node.name] = guarded(node, lambda: make_layer(node.layer, node.name))
         tensors[node.name] = guarded(node, lambda: _call(layer, node, tensors))
     inputs = [tensors[n] for n in wiring.inputs]
-    out = _structure(wiring.outputs, lambda ref: _tensor(tensors, ref))
+    tuples = {parse_path(path) for path in spec.model.tuples or []}
+    out = _structure(wiring.outputs, lambda ref: _tensor(tensors, ref), tuples, ("outputs",))
     if isinstance(out, list) and len(out) == 1 and isinstance(wiring.outputs[0], str) \
             and spec.model.outputs_form != "list":
-        out = out[0]  # one output; [[a, b]] stays a list of a list
+        out = out[0]  # one output; [[a, b]] stays a list of a list, a tuple stays a tuple
     if spec.model.inputs is not None:
-        ins = _structure(spec.model.inputs, tensors.__getitem__)
+        ins = _structure(spec.model.inputs, tensors.__getitem__, tuples, ("inputs",))
     elif spec.model.inputs_form == "dict":
         ins = dict(zip(wiring.inputs, inputs))
     else:
@@ -78,12 +80,14 @@ def _functional(spec: Spec, wiring: Graph, name: str | None):
     return keras.Model(ins, out, name=name)
 
 
-def _structure(names: Any, tensor):
-    """A structure of names (lists and tables, nested) with each name's tensor in its place."""
+def _structure(names: Any, tensor, tuples: set, at: tuple):
+    """A structure of names (lists and tables, nested) with each name's tensor in its place;
+    the lists at the paths of ``tuples`` (model.tuples) are tuples."""
     if isinstance(names, dict):
-        return {k: _structure(v, tensor) for k, v in names.items()}
+        return {k: _structure(v, tensor, tuples, (*at, k)) for k, v in names.items()}
     if isinstance(names, list):
-        return [_structure(v, tensor) for v in names]
+        items = [_structure(v, tensor, tuples, (*at, n)) for n, v in enumerate(names)]
+        return tuple(items) if at in tuples else items
     return tensor(names)
 
 

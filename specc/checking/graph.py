@@ -16,6 +16,7 @@ from specc.checking.spec import Apply, Nested, Op, Spec
 from specc.errors import Problem, SpecError, suggest
 from specc.vocab import registry
 from specc.vocab.names import default_input_names, default_names, implied_names, split_ref
+from specc.vocab.tuples import arrays, format_path, parse_path
 
 Issue = tuple[tuple, str, str | None]  # (path, message, suggestion)
 
@@ -178,18 +179,22 @@ def resolve(spec: Spec) -> Graph:
         else:
             issues += _index_issues(ref, ("model", "outputs", *at), inputs, layers_by_name)
     issues += _structure_issues(spec, inputs)
+    issues += _tuple_issues(spec)
     if issues:
         raise _Wiring(issues)
     ordered = _order(nodes, inputs)
     _check_used(ordered, inputs, out_refs, spec)
-    chain = len(inputs) == 1 and outputs == [names[-1]] and spec.model.inputs is None and all(
+    chain = len(inputs) == 1 and outputs == [names[-1]] and spec.model.inputs is None \
+        and not spec.model.tuples and all(
         not isinstance(node.layer, (Apply, Op))
         and node.refs() == [inputs[0] if node.index == 0 else names[node.index - 1]]
         for node in nodes
     )
     if spec.model.kind == "sequential" and not chain:
-        raise _Wiring([(("model", "kind"), "a sequential model needs one input, layers in a "
-                        "chain and the last layer as its output", None)])
+        raise _Wiring([(("model", "kind"), "a sequential model returns one tensor, never a "
+                        "tuple: leave out [model] tuples" if spec.model.tuples else "a sequential "
+                        "model needs one input, layers in a chain and the last layer as its "
+                        "output", None)])
     sequential = spec.model.kind == "sequential" or (
         spec.model.kind is None and not explicit and chain
     )
@@ -231,6 +236,39 @@ def _structure_issues(spec: Spec, inputs: list[str]) -> list[Issue]:
         listed = ", ".join(f"'{n}'" for n in missing)
         issues.append((("model", "inputs"), f"every input must appear once: {listed} is missing"
                        if len(missing) == 1 else f"every input must appear once: {listed} are missing", None))
+    return issues
+
+
+def _tuple_issues(spec: Spec) -> list[Issue]:
+    """Each path of model.tuples names an array of model.outputs or model.inputs, once."""
+    issues: list[Issue] = []
+    seen: set[tuple] = set()
+    for n, text in enumerate(spec.model.tuples or []):
+        at = ("model", "tuples", n)
+        parts = parse_path(text)
+        if parts is None:
+            issues.append((at, f"'{text}' is not a path: write 'outputs' or 'inputs', then "
+                           "'.KEY', '[\"KEY\"]' or '[N]' for each step down", None))
+            continue
+        structure = getattr(spec.model, parts[0])
+        found: Any = structure
+        for part in parts[1:]:
+            if isinstance(found, dict) and isinstance(part, str) and part in found:
+                found = found[part]
+            elif isinstance(found, list) and isinstance(part, int) and part < len(found):
+                found = found[part]
+            else:
+                found = None
+                break
+        if not isinstance(found, list):
+            what = ("" if structure is not None else f" ([model] {parts[0]} is not written)") \
+                if found is None else " (it names a table)" if isinstance(found, dict) \
+                else f" (it names '{found}')"
+            issues.append((at, f"'{text}' names no array of [model] {parts[0]}{what}",
+                           suggest(text, [format_path((parts[0], *p)) for p in arrays(structure)])))
+        elif parts in seen:
+            issues.append((at, f"'{text}' is named twice", None))
+        seen.add(parts)
     return issues
 
 

@@ -55,6 +55,11 @@ class ModelSection(Strict):
     outputs: list[Nest] | dict[str, Nest] | None = Field(
         None, description="the layers whose outputs the model returns (default: the last layer); "
         "a table names each output; lists and tables nest", examples=[["probs"]])
+    tuples: list[str] | None = Field(
+        None, description="the arrays of outputs and inputs that are Python tuples, by path: "
+        '"outputs" (the array itself), "outputs.KEY", "outputs[N]", \'outputs["any key"]\', '
+        "nested (outputs.c.c1), likewise inputs",
+        examples=[["outputs.a", "outputs.c.c1"]])
     kind: Literal["sequential", "functional"] | None = Field(
         None, description="default: sequential when no layer names inputs and there is one input"
     )
