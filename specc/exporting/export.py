@@ -24,6 +24,7 @@ from specc.exporting.compile_section import compile_section
 from specc.exporting.config_shape import config_problems
 from specc.exporting.minimize import drop_zero_indexes, dtype_policy, minimize
 from specc.exporting.models import model_data
+from specc.exporting.wiring import TUPLES, mark_tuples
 from specc.reading.archive import CONFIG, DEFAULT_MAX_CONFIG_BYTES, open_archive, read_member
 from specc.reading.load import format_path
 
@@ -76,6 +77,7 @@ def plain(value: Any) -> Any:
 def unshared(obj: dict) -> dict:
     """A JSON object without its shared-object id (``json.loads``'s object_hook)."""
     obj.pop("shared_object_id", None)
+    obj.pop(TUPLES, None)  # only export() of a live model says where tuples are
     return obj
 
 
@@ -84,10 +86,13 @@ def _reason(exc: Exception) -> str:
 
 
 def export(model, *, compile: bool = True) -> Spec:
-    """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``."""
+    """The Spec of a live ``keras.Model``; ``build(export(m))`` rebuilds ``m``, with the
+    tuples of its input and output structures (a saved file has lists there)."""
     import keras
 
-    config = plain(keras.saving.serialize_keras_object(model))
+    raw = keras.saving.serialize_keras_object(model)
+    config = plain(raw)
+    mark_tuples(raw, config)  # JSON has no tuples: say where they were
     with paused():
         return _export_config(config, None, compile, is_plain=True)
 

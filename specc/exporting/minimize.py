@@ -171,12 +171,13 @@ def minimize(data: dict) -> dict:
             entry = _without(entry, "inputs")
         chained.append(entry)
         previous = name
-    if model.get("outputs") == [names[-1]]:
+    if model.get("outputs") == [names[-1]] and "outputs" not in model.get("tuples", []):
         model = _without(model, "outputs")
     # Export writes the kind of each model it reads. Left out, the kind is sequential
     # where checking.graph.resolve finds a chain: one input, no layer naming inputs,
     # no shared call or operation, the last layer the output, no input structure.
     implied_sequential = (len(inputs) == 1 and "outputs" not in model and "inputs" not in model
+                          and "tuples" not in model
                           and not any("inputs" in e or not _is_chain_layer(e) for e in chained))
     if "kind" in model and (model["kind"] == "sequential") == implied_sequential:
         model = _without(model, "kind")

@@ -8,8 +8,8 @@ from specc.errors import Problem
 from specc.checking.spec import INPUT_FLAGS
 from specc.exporting.config_shape import MODEL_CLASSES
 from specc.exporting.layers import layer_entry
-from specc.exporting.wiring import (call_constants, call_inputs, histories, history_leaves,
-                                    map_histories, without_unused_ops)
+from specc.exporting.wiring import (TUPLES, call_constants, call_inputs, histories,
+                                    history_leaves, map_histories, without_unused_ops)
 from specc.vocab.values import none_to_word
 
 
@@ -114,10 +114,16 @@ def _functional(body: dict, problems: list[Problem], where: str) -> dict:
         spec_layers, [ref(h, output=True).partition(":")[0]
                       for h in history_leaves(body["output_layers"])])
     model["outputs"] = [outputs] if isinstance(outputs, str) else outputs
-    if isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], str):
+    tuples = body.get(TUPLES) or []  # a live model's (export.py), never a file's
+    if tuples:
+        model["tuples"] = tuples
+    if isinstance(outputs, list) and len(outputs) == 1 and isinstance(outputs[0], str) \
+            and "outputs" not in tuples:
         model["outputs_form"] = "list"
     structure = map_histories(body["input_layers"], lambda h: h[0])
-    if isinstance(structure, dict) and all(k == v for k, v in structure.items()):
+    if any(t.startswith("inputs") for t in tuples):
+        model["inputs"] = structure  # written out: the paths are of the structure as written
+    elif isinstance(structure, dict) and all(k == v for k, v in structure.items()):
         model["inputs_form"] = "dict"
     elif structure == input_names[:1]:
         model["inputs_form"] = "list"

@@ -8,6 +8,7 @@ from typing import Any
 from specc.errors import Problem, SpecError
 from specc.vocab import registry
 from specc.vocab.values import NONE_WORD
+from specc.vocab.tuples import format_path
 
 
 def _is_history(value: Any) -> bool:
@@ -31,6 +32,43 @@ def history_leaves(structure: Any) -> list[list]:
     found: list = []
     map_histories(structure, found.append)
     return found
+
+
+# The key export() sets on a live model's config body (and its nested models'): the paths
+# of the tuples in its input and output structures, which a trip through JSON makes
+# lists. A file's config never has it (export.unshared drops it from every JSON object).
+TUPLES = "specc.tuples"
+
+
+def mark_tuples(raw: dict, config: dict) -> None:
+    """Write TUPLES into the plain ``config`` of a live model where its serialized form
+    ``raw`` (tuples kept) has tuples in input_layers or output_layers."""
+    stack = [(raw, config)]
+    while stack:
+        live, plain = stack.pop()
+        if not (isinstance(live, dict) and isinstance(live.get("config"), dict)
+                and isinstance(plain, dict) and isinstance(plain.get("config"), dict)):
+            continue
+        body = live["config"]
+        paths = [format_path((root, *at)) for root, key in (("inputs", "input_layers"),
+                                                            ("outputs", "output_layers"))
+                 for at in _tuples(body.get(key))]
+        if paths:
+            plain["config"][TUPLES] = paths
+        if isinstance(body.get("layers"), (list, tuple)):
+            stack.extend(zip(body["layers"], plain["config"].get("layers") or []))
+
+
+def _tuples(structure: Any, at: tuple = ()):
+    """The paths of the tuples in a structure of tensor histories (tuples kept)."""
+    if isinstance(structure, dict):
+        for key, value in structure.items():
+            yield from _tuples(value, (*at, key))
+    elif isinstance(structure, (list, tuple)) and not _is_history(list(structure)):
+        if isinstance(structure, tuple):
+            yield at
+        for n, value in enumerate(structure):
+            yield from _tuples(value, (*at, n))
 
 
 def without_unused_ops(entries: list[dict], outputs: list[str]) -> list[dict]:

@@ -39,7 +39,7 @@ class Model:
     inputs: list[dict]
     layers: list[Layer]
     outputs: Any
-    forms: dict  # inputs (the structure the model takes), inputs_form, outputs_form
+    forms: dict  # inputs (the structure the model takes), inputs_form, outputs_form, tuples
     compile: dict | None
     params: dict[str, int | None] = field(default_factory=dict)  # per layer, from specc.reporting.shapes
     total: int | None = None  # None: a layer could not be counted
@@ -70,7 +70,7 @@ def normal_form(spec: Spec, name: str | None = None) -> Model:
     layers, outputs = _call_names(layers, outputs)
     model = spec.model
     default_name = "sequential" if graph.sequential else "functional"
-    forms = {k: getattr(model, k) for k in ("inputs", "inputs_form", "outputs_form")
+    forms = {k: getattr(model, k) for k in ("inputs", "inputs_form", "outputs_form", "tuples")
              if getattr(model, k)}
     return Model(name or model.name or default_name, inputs, layers, outputs, forms,
                  normal_compile(data.get("compile")) if spec.compile is not None else None,
