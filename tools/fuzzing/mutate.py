@@ -28,11 +28,11 @@ KEYS = ["type", "name", "inputs", "units", "shape", "layer", "spec", "call", "ap
         "output_layers", "keras_history", "args", "kwargs", "batch_shape", "build_input_shape",
         "block", "blocks", "repeat", "params", "names", "if", "defaults", "constants", "build",
         "dtype_policy", "dtype", "batch_input_shape", "input_shape", "training_config",
-        "optimizer_config", "weight_names", "layer_names"]
+        "optimizer_config", "weight_names", "layer_names", "tuples", "specc.tuples"]
 VALUES = [None, True, False, 0, -1, 1, 2**63, 2**64 + 1, 10**300, 1e308, float("inf"),
           float("nan"), "", "x", "None", "Dense", "ops.Full", "Lambda", "__lambda__",
           "keras.layers", "builtins", [], {}, [1, 2], {"class_name": "__lambda__", "config": {}},
-          [["a", "b"]], "a:1", "x:0", "{i}", "{1/0}", {"block": "b"}, {"l2": 0.01},
+          [["a", "b"]], "a:1", "x:0", ["outputs", "inputs[0]"], 'outputs["a"].b', "{i}", "{1/0}", {"block": "b"}, {"l2": 0.01},
           {"class_name": "Dense", "config": {}, "module": None}, ["x", 0, 0], [[["x", 0, 0]]]]
 
 

@@ -9,6 +9,7 @@ JSON value instead, or nested lists and tables where a string goes.
 
 from __future__ import annotations
 
+import json
 import random
 from functools import cache
 
@@ -36,6 +37,14 @@ def nested(leaf):
     return st.recursive(leaf, lambda inner: st.lists(inner, max_size=3)
                         | st.dictionaries(NAMES, inner, max_size=3), max_leaves=6)
 
+
+# [model] tuples: paths into the outputs and inputs structures (specc/vocab/tuples.py),
+# mostly well formed, over the keys NAMES gives tables.
+PATH_STEP = st.one_of(st.builds(".{}".format, NAMES), st.builds("[{}]".format, st.integers(-1, 3)),
+                      st.builds(lambda key: f"[{json.dumps(key)}]", TEXT | NAMES),
+                      st.sampled_from(["[", "..", '["a"', "[01]", "[" + "9" * 30 + "]", '["\\ud800"]']))
+TUPLE_PATH = st.builds("{}{}".format, st.sampled_from(["outputs", "inputs", "outputs", "output", ""]),
+                       st.lists(PATH_STEP, max_size=3).map("".join))
 
 REFS = st.one_of(NAMES, st.builds("{}:{}".format, NAMES, st.integers(-1, 3)),
                  st.builds("{}_call_{}".format, NAMES, st.integers(0, 2)))
@@ -138,7 +147,8 @@ SPEC = st.fixed_dictionaries({"inputs": anything(st.lists(INPUT, max_size=3)),
     "model": anything(st.fixed_dictionaries({}, optional={
         "name": anything(NAMES), "outputs": anything(nested(REFS)),
         "inputs": anything(nested(NAMES)), "kind": anything(st.sampled_from(["sequential", "functional"])),
-        "outputs_form": anything(st.just("list"))})),
+        "outputs_form": anything(st.just("list")),
+        "tuples": anything(st.lists(TUPLE_PATH, max_size=3))})),
     "compile": anything(COMPILE),
     "blocks": anything(st.dictionaries(NAMES, BLOCK, max_size=2)),
     "defaults": anything(st.dictionaries(st.sampled_from(LAYER_TYPES[:20] + ["Dense", "Conv2D"]),
