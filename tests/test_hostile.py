@@ -465,18 +465,45 @@ def external_weights() -> bytes:
     return keras_zip(config, extra={"model.weights.h5": buffer.getvalue()})
 
 
-def keras2_h5(model_config: dict, training_config: str | None = None) -> bytes:
-    """A Keras 2 .h5 model file as model.save wrote it: its config in attributes."""
+def keras2_h5(model_config: dict, training_config: str | None = None, *,
+              pad_to: int | None = None, fixed: bool = False,
+              weight_names: list[bytes] | None = None) -> bytes:
+    """A Keras 2 .h5 model file as model.save wrote it: its config in attributes, each
+    a variable-length string as h5py 3 writes str and bytes (every tf-keras file made
+    with it). ``pad_to``: the config padded with blanks to that many bytes, still valid
+    JSON; ``fixed``: the config as a fixed-length string instead (over 64 kB, in dense
+    attribute storage, HDF5's only kind for it); ``weight_names``: the Dense layer d's
+    list of weights."""
     import io
 
     import h5py
+    import numpy as np
 
+    text = json.dumps(model_config)
+    text += " " * ((pad_to or 0) - len(text))
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as h5:
-        h5.attrs["model_config"] = json.dumps(model_config)
+    with h5py.File(buffer, "w", libver="latest" if fixed else "earliest") as h5:
+        h5.attrs["model_config"] = np.bytes_(text.encode()) if fixed else text
         if training_config is not None:
             h5.attrs["training_config"] = training_config
+        if weight_names is not None:
+            h5.create_group("model_weights/d").attrs["weight_names"] = weight_names
     return buffer.getvalue()
+
+
+# A benign Keras 2 model: an input of 4 values and a Dense layer d.
+KERAS2_DENSE = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"class_name": "InputLayer", "config": {"name": "i", "batch_input_shape": [None, 4]}},
+    {"class_name": "Dense", "config": {"name": "d", "units": 2}}]}}
+
+
+def padded_json(length: int) -> str:
+    text = json.dumps(KERAS2_DENSE)
+    return text + " " * (length - len(text))
+
+
+def over_limit(what: str, size: str, limit: str = "1,000,000") -> str:
+    return f"cannot read {what}: {size}, over the limit of {limit}; raise it with --max-config-bytes"
 
 
 def long_sequential(n: int) -> dict:
@@ -635,6 +662,29 @@ KERAS_CASES: list[Case] = [
         '{"optimizer_config": {"class_name": "Adam", "config": Infinity}, "loss": "mse"}')},
          ["m.h5: training_config.optimizer_config: the optimizer's config must be a JSON object"],
          exact=True),
+    # --max-config-bytes holds for Keras 2 files too: every .h5 attribute specc reads is
+    # refused before its value is read (a variable-length one bounded by the file's heap:
+    # specc/reading/hdf5.py), and a .json file by its size before a byte is read.
+    Case("keras2_h5_config_over_limit", ["export", "m.h5", "--max-config-bytes", "1000000"],
+         {"m.h5": keras2_h5(KERAS2_DENSE, pad_to=2_000_000)},
+         ["m.h5: " + over_limit("Keras 2 model", "the model_config attribute is a variable-length "
+                                "value of up to 2,000,000 bytes")], exact=True),
+    Case("keras2_h5_training_config_over_limit", ["export", "m.h5", "--max-config-bytes", "1000000"],
+         {"m.h5": keras2_h5(KERAS2_DENSE, '{"loss": "mse"}' + " " * 1_999_985, fixed=True)},
+         ["m.h5: " + over_limit("Keras 2 model", "the training_config attribute is a "
+                                "variable-length value of up to 2,000,000 bytes")], exact=True),
+    Case("keras2_h5_fixed_config_over_limit", ["export", "m.h5", "--max-config-bytes", "1000000"],
+         {"m.h5": keras2_h5(KERAS2_DENSE, pad_to=2_000_000, fixed=True)},
+         ["m.h5: cannot read Keras 2 model: the attributes of / take 2,0"]),
+    Case("keras2_h5_config_just_under_limit", ["export", "m.h5", "--max-config-bytes", "1000000",
+                                               "-o", "s.toml"],
+         {"m.h5": keras2_h5(KERAS2_DENSE, pad_to=999_992)}, code=0, outputs=["s.toml"]),
+    Case("keras2_json_over_limit", ["export", "m.json", "--max-config-bytes", "1000000"],
+         {"m.json": padded_json(2_000_000)},
+         ["m.json: " + over_limit("Keras 2 model", "the file is 2,000,000 bytes")], exact=True),
+    Case("keras2_json_at_limit", ["export", "m.json", "--max-config-bytes", "1000000", "-o",
+                                  "s.toml"], {"m.json": padded_json(1_000_000)},
+         code=0, outputs=["s.toml"]),
 ]
 
 WEIGHT_CASES: list[Case] = [
@@ -649,6 +699,15 @@ WEIGHT_CASES: list[Case] = [
          ["model.weights.h5 is 4,294,967,294 bytes uncompressed, more than the model's weights"]),
     Case("weights_external_link", ["export", "m.keras", "--weights", "w.weights.h5"],
          {"m.keras": external_weights()}, ["links to another file"]),
+    # 1,000 weight names of 100 bytes: HDF5 packs them into collections of at most 64 kB,
+    # so model_config (in the first) is read and the names are refused.
+    Case("keras2_weight_names_over_limit", ["export", "m.h5", "--weights", "w.weights.h5",
+                                            "--max-config-bytes", "100000"],
+         {"m.h5": keras2_h5(KERAS2_DENSE, weight_names=[f"d/{i:096d}".encode()
+                                                        for i in range(1000)])},
+         ["m.h5: " + over_limit("weights", "the weight_names attribute of /model_weights/d is a "
+                                "variable-length value of up to 135,072 bytes", "100,000")],
+         exact=True),
 ]
 
 BUILD_CASES: list[Case] = [
@@ -782,6 +841,40 @@ def test_a_write_failing_midway_is_one_line_and_keeps_the_old_output(tmp_path):
     assert f"{out}: cannot write the output: File too large" in done.stderr
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] != [] and not list(tmp_path.glob(".s.keras.*"))
+
+
+def test_an_oversized_keras2_config_is_refused_without_reading_it(tmp_path):
+    """At the default limit, in a fresh interpreter: a .h5 whose model_config is 96 MiB
+    of padding (read whole, it took 270 MB) and a sparse .json file of 3 GiB are
+    refused with memory growing by much less than either (h5py's import included)."""
+    import h5py
+
+    size = 96 * 2**20
+    cases = [("h5", "m.h5", "the model_config attribute is a variable-length value of up to "
+                            f"{size:,} bytes"),
+             ("json", "m.json", f"the file is {3 * 2**30:,} bytes")]
+    manifest = []
+    for case_id, name, _ in cases:
+        where = tmp_path / case_id
+        where.mkdir()
+        if name.endswith(".h5"):
+            with h5py.File(where / name, "w") as h5:
+                h5.attrs["model_config"] = padded_json(size)
+        else:
+            with open(where / name, "w") as handle:
+                handle.truncate(3 * 2**30)
+        manifest.append({"id": case_id, "argv": ["export", name], "cwd": str(where), "env": {}})
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    subprocess.run([sys.executable, str(Path(__file__).parent / "hostile_runner.py"),
+                    str(tmp_path / "manifest.json"), str(tmp_path / "out.json")], check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    results = json.loads((tmp_path / "out.json").read_text())
+    for result, (_, name, what) in zip(results, cases, strict=True):
+        assert result["crash"] is None and result["code"] == 1, result
+        limit = f"{64 * 2**20:,}"
+        assert result["stderr"] == f"{name}: {over_limit('Keras 2 model', what, limit)}\n1 problem found\n"
+        assert result["cpu"] < CPU_SECONDS
+        assert result["rss_growth_kb"] < size // 4 // 1024, f"memory grew by {result['rss_growth_kb']:,} kB"
 
 
 # ---- the audit hook: imports and files --------------------------------------------

@@ -55,7 +55,7 @@ def register(app) -> None:
         schema_ref: Annotated[Optional[str], typer.Option("--schema", help="Path or URL of specc.schema.json to reference for editors.")] = None,
         max_config_bytes: Annotated[int, typer.Option(
             "--max-config-bytes", parser=count, metavar="N",
-            help="Refuse a model whose config.json is over N bytes uncompressed (default 64 MiB).",
+            help="Refuse a model whose config.json (uncompressed), Keras 2 .json file or Keras 2 .h5 attribute is over N bytes (default 64 MiB).",
         )] = DEFAULT_MAX_CONFIG_BYTES,
         no_compile: Annotated[bool, typer.Option("--no-compile", help="Leave out the compile settings: export the architecture alone.")] = False,
         factor: Annotated[bool, typer.Option("--factor", help="Also write repeated sub-graphs as [blocks] (an argument value most layers of a type share is always written once, in [defaults]).")] = False,
@@ -101,7 +101,8 @@ def export_model(model: Path, output: Path | None, *, weights: Path | None = Non
             from specc.exporting.weights import write_weights
 
             load_plugins(plugin)  # the rebuilt model needs the user's penalties
-            write_weights(spec, model, weights, max_params=max_params)
+            write_weights(spec, model, weights, max_params=max_params,
+                          max_config_bytes=max_config_bytes)
         _write_factored(spec, output, schema_ref, blocks=factor)
     except SpecError as exc:
         report(exc)

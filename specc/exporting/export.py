@@ -32,13 +32,14 @@ from specc.reading.load import format_path
 def export_any_file(path, *, compile: bool = True,
                     max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> Spec:
     """The Spec of a model file: a ``.keras`` file, or a Keras 2 ``.h5``/``.hdf5``/``.json``
-    one (by its suffix), each read as data."""
+    one (by its suffix), each read as data; ``max_config_bytes`` bounds a ``.keras`` file's
+    config.json, a ``.json`` file and each ``.h5`` attribute read."""
     import os
 
     from specc.exporting import keras2  # it builds on this module
 
     if os.fspath(path).lower().endswith(keras2.SUFFIXES):
-        return keras2.export_file(path, compile=compile)
+        return keras2.export_file(path, compile=compile, max_config_bytes=max_config_bytes)
     return export_file(path, compile=compile, max_config_bytes=max_config_bytes)
 
 

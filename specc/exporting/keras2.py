@@ -22,10 +22,9 @@ from specc.vocab import registry
 from specc.errors import Problem, SpecError
 from specc.exporting.config_shape import MODEL_CLASSES
 from specc.exporting.keras2_shape import keras2_problems
+from specc.reading.archive import DEFAULT_MAX_CONFIG_BYTES, over_limit
 
 SUFFIXES = (".h5", ".hdf5", ".json")
-# A model's architecture is kilobytes to a few megabytes; more is not a model config.
-MAX_CONFIG_BYTES = 64 * 1024 * 1024
 # Keys any Keras 2 layer config may carry that Keras 3 has moved or dropped; the
 # input shape becomes the model's input.
 _SHAPE_KEYS = ("batch_input_shape", "input_shape", "batch_size")
@@ -54,14 +53,15 @@ _OBJECT_MODULES = {"_initializer": "keras.initializers", "_regularizer": "keras.
                    "_constraint": "keras.constraints"}
 
 
-def read(path) -> dict:
-    """The Keras 2 model config of a ``.h5`` or ``.json`` file, as plain data."""
+def read(path, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> dict:
+    """The Keras 2 model config of a ``.h5`` or ``.json`` file, as plain data: the
+    ``.json`` file, and each ``.h5`` attribute read, at most ``max_config_bytes`` long."""
     file = os.fspath(path)
     training = None
     if file.lower().endswith(".json"):
-        text = _read_json_file(file)
+        text = _read_json_file(file, max_config_bytes)
     else:
-        text, training = _read_h5_config(file)
+        text, training = _read_h5_config(file, max_config_bytes)
     config = _json(text, file)
     if not isinstance(config, dict) or "class_name" not in config:
         raise SpecError("not a Keras model config (no class_name at the top)", file=file)
@@ -82,45 +82,58 @@ def _json(text: bytes, file: str) -> Any:
         raise SpecError(f"cannot read the Keras 2 model config: {reason}", file=file) from None
 
 
-def _read_json_file(file: str) -> bytes:
-    from specc.reading.load import read_regular_file
+def _read_json_file(file: str, limit: int) -> bytes:
+    from specc.files import open_regular
 
-    # A regular file only: opening a FIFO would block, /dev/zero never ends.
-    return read_regular_file(file, MAX_CONFIG_BYTES, "Keras 2 model")
+    # A regular file only (a FIFO would block, /dev/zero never ends), its size checked
+    # before a byte is read.
+    with open_regular(file, "Keras 2 model") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise over_limit("Keras 2 model", f"the file is {size:,} bytes", limit, file)
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise SpecError(f"cannot read Keras 2 model: {exc.strerror or exc}", file=file) from None
+    if len(raw) > limit:  # it grew since
+        raise over_limit("Keras 2 model", f"the file is more than {limit:,} bytes", limit, file)
+    return raw
 
 
-def _read_h5_config(file: str) -> tuple[bytes, bytes | None]:
+def _read_h5_config(file: str, limit: int) -> tuple[bytes, bytes | None]:
     import h5py
+
+    from specc.reading.hdf5 import Attributes
 
     if not os.path.isfile(file):
         raise SpecError("cannot read Keras 2 model: not a regular file", file=file)
     try:
         with h5py.File(file, "r") as h5:
-            if "model_config" not in h5.attrs:
+            attributes = Attributes(h5, file, limit, "Keras 2 model")
+            if not attributes.has(h5, "model_config"):
                 raise SpecError("the .h5 file has no model_config: it holds weights only "
                                 "(save the model with model.save, not save_weights)", file=file)
-            values = [_attribute(h5, key, file) if key in h5.attrs else None
-                      for key in ("model_config", "training_config")]
+            values = [_text(attributes.read(h5, key)) for key in ("model_config", "training_config")]
     except (OSError, ValueError, KeyError) as exc:
         raise SpecError(f"cannot read Keras 2 model: {exc}", file=file) from None
     return values[0], values[1]
 
 
-def _attribute(h5, key: str, file: str) -> bytes:
-    if h5.attrs.get_id(key).get_storage_size() > MAX_CONFIG_BYTES:
-        raise SpecError(f"the {key} attribute is over {MAX_CONFIG_BYTES:,} bytes", file=file)
-    value = h5.attrs[key]
+def _text(value) -> bytes | None:
+    if value is None:
+        return None
     return value if isinstance(value, bytes) else str(value).encode()
 
 
-def export_file(path, *, compile: bool = True):
+def export_file(path, *, compile: bool = True,
+                max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES):
     """The Spec of a Keras 2 ``.h5`` or ``.json`` model file (``compile=False``: without
-    the compile settings an ``.h5`` file holds)."""
+    the compile settings an ``.h5`` file holds; ``max_config_bytes``: see ``read``)."""
     from specc.exporting.export import export_config
 
     file = os.fspath(path)
     problems: list[Problem] = []
-    converted = to_keras3(read(file), problems)
+    converted = to_keras3(read(file, max_config_bytes), problems)
     if problems:
         raise SpecError(Problem(p.message, p.path, file) for p in problems)
     return export_config(converted, file=file, compile=compile)

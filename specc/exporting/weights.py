@@ -10,17 +10,18 @@ import os
 
 from specc.building.budget import DEFAULT_MAX_PARAMS
 from specc.errors import Problem, SpecError
-from specc.reading.archive import check_weights, open_archive
+from specc.reading.archive import DEFAULT_MAX_CONFIG_BYTES, check_weights, open_archive
 
 # Keras 2 saved whole models as HDF5; their weights are read layer by layer here.
 _KERAS2_SUFFIXES = (".h5", ".hdf5")
 
 
-def copy_weights(model, path) -> None:
-    """The weights of the model file ``path`` (``.keras``, or a Keras 2 ``.h5``) into
-    ``model``, the model rebuilt from that file's exported spec."""
+def copy_weights(model, path, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> None:
+    """The weights of the model file ``path`` (``.keras``, or a Keras 2 ``.h5``, whose
+    attributes are read only up to ``max_config_bytes``) into ``model``, the model rebuilt
+    from that file's exported spec."""
     if os.fspath(path).lower().endswith(_KERAS2_SUFFIXES):
-        copy_weights_from_h5(model, path)
+        copy_weights_from_h5(model, path, max_config_bytes)
     else:
         copy_weights_from_file(model, path)
 
@@ -58,15 +59,19 @@ def _values(shape) -> int:
     return count
 
 
-def copy_weights_from_h5(model, path) -> None:
+def copy_weights_from_h5(model, path, max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> None:
     """Set ``model``'s weights (rebuilt from the exported spec) from a Keras 2 ``.h5``,
-    layer by layer by name, as Keras 2 saved them; shapes are checked before reading."""
+    layer by layer by name, as Keras 2 saved them; shapes are checked before reading, and
+    each layer's ``weight_names`` attribute is read only up to ``max_config_bytes``."""
     import h5py
+
+    from specc.reading.hdf5 import Attributes
 
     file = os.fspath(path)
     problems: list[Problem] = []
     try:
         with h5py.File(file, "r") as h5:
+            attributes = Attributes(h5, file, max_config_bytes, "weights")
             group = h5["model_weights"] if "model_weights" in h5 else h5
             for layer in model.layers:
                 if not layer.weights:
@@ -74,16 +79,16 @@ def copy_weights_from_h5(model, path) -> None:
                 if layer.name not in group:
                     problems.append(Problem(f"no weights for layer '{layer.name}'"))
                     continue
-                _copy(layer, group[layer.name], _weight_names(group[layer.name]), problems)
+                names = attributes.read(group[layer.name], "weight_names", [])
+                _copy(layer, group[layer.name], _weight_names(names), problems)
     except (OSError, KeyError, ValueError) as exc:
         raise SpecError(f"cannot read weights: {exc}", file=file) from None
     if problems:
         raise SpecError(Problem(p.message, file=file) for p in problems)
 
 
-def _weight_names(group) -> list[str]:
-    return [n.decode() if isinstance(n, bytes) else str(n)
-            for n in group.attrs.get("weight_names", [])]
+def _weight_names(names) -> list[str]:
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
 
 
 def _dataset(group, name: str):
@@ -134,15 +139,17 @@ def _copy(layer, group, names: list[str], problems: list[Problem]) -> None:
 
 
 def write_weights(spec, model_path, weights_path, *,
-                  max_params: int | None = DEFAULT_MAX_PARAMS) -> None:
+                  max_params: int | None = DEFAULT_MAX_PARAMS,
+                  max_config_bytes: int = DEFAULT_MAX_CONFIG_BYTES) -> None:
     """The weights of the model file ``model_path`` as a ``.weights.h5`` file that
     ``specc build --weights`` (or ``specc.build(..., weights=...)``) reads: the model
-    is rebuilt from its exported ``spec`` and filled from the file (imports TensorFlow)."""
+    is rebuilt from its exported ``spec`` and filled from the file (imports TensorFlow);
+    a Keras 2 file's attributes are read up to ``max_config_bytes`` (``--max-config-bytes``)."""
     from specc.building.build import build
     from specc.files import write_atomically
 
     if not str(weights_path).endswith(".weights.h5"):
         raise SpecError("the weights file must end in .weights.h5", file=str(weights_path))
     rebuilt = build(spec, max_params=max_params)
-    copy_weights(rebuilt, model_path)
+    copy_weights(rebuilt, model_path, max_config_bytes)
     write_atomically(weights_path, rebuilt.save_weights)

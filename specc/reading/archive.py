@@ -89,8 +89,7 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int, file: str = "",
     info = member_info(archive, name, file)
 
     def too_big(size: str) -> SpecError:
-        return SpecError(f"cannot read Keras model: {name} is {size} bytes uncompressed, over "
-                         f"the limit of {limit:,}; raise it with {flag}", file=file)
+        return over_limit("Keras model", f"{name} is {size} bytes uncompressed", limit, file, flag)
 
     if info.file_size > limit:
         raise too_big(f"{info.file_size:,}")
@@ -107,6 +106,15 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int, file: str = "",
         raise SpecError(f"cannot read Keras model: {name} is corrupt ({_reason(exc)})",
                         file=file) from None
     return out.getvalue()
+
+
+def over_limit(what: str, size: str, limit: int, file: str,
+               flag: str = "--max-config-bytes") -> SpecError:
+    """The line for an input over its size limit, as every reader words it: ``cannot read
+    Keras model: config.json is 9 bytes uncompressed, over the limit of 8; raise it with
+    --max-config-bytes``."""
+    return SpecError(f"cannot read {what}: {size}, over the limit of {limit:,}; raise it with "
+                     f"{flag}", file=file)
 
 
 def check_weights(archive: zipfile.ZipFile, largest: int, total: int, file: str = "") -> None:
