@@ -655,6 +655,13 @@ KERAS_CASES: list[Case] = [
              {"class_name": "Dense", "config": {"name": "d", "units": 2}}],
              "output_layers": None}}, '{"loss": "mse", "metrics": [["accuracy"], ["mae"]]}')},
          code=0, outputs=["s.toml"]),
+    # float32 cannot hold 1e80: numpy warned "overflow encountered in cast" on stderr.
+    Case("found_keras2_l2_beyond_float32", ["export", "m.json", "-o", "s.toml"], {"m.json": json.dumps(
+        {"class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"class_name": "InputLayer", "config": {"name": "i", "batch_input_shape": [None, 4]}},
+            {"class_name": "Dense", "config": {"name": "d", "units": 2, "kernel_regularizer": {
+                "class_name": "L2", "config": {"l2": 1e80}}}}]}})},
+         code=0, outputs=["s.toml"]),
     Case("found_keras2_optimizer_config_infinity", ["export", "m.h5"], {"m.h5": keras2_h5(
         {"class_name": "Sequential", "config": {"layers": [
             {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 4]}},
@@ -785,6 +792,8 @@ def test_case(results, case):
     result = results[case.id]
     assert result["crash"] is None, result["crash"]
     assert "Traceback" not in result["stderr"] + result["stdout"]
+    # A Python warning is a line the user was never meant to see (numpy's overflow).
+    assert not re.search(r"^\S+:\d+: \w*Warning: ", result["stderr"], re.M), result["stderr"]
     assert result["code"] == case.code, result["stderr"][-2000:]
     assert result["cpu"] < CPU_SECONDS, f"{result['cpu']:.1f} s of CPU"
     assert result["rss_growth_kb"] < MEMORY_KB, f"memory grew by {result['rss_growth_kb']:,} kB"
