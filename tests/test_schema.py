@@ -32,6 +32,10 @@ def test_committed_catalog_is_current():
     fresh = gen_catalog.render(gen_catalog.generate())
     if gen_catalog.CATALOG.read_text() != fresh:
         stale(gen_catalog.CATALOG, fresh, "python tools/gen_catalog.py")
+    pytest.importorskip("keras_hub")
+    fresh = gen_catalog.render(gen_catalog.generate_hub())
+    if gen_catalog.HUB_CATALOG.read_text() != fresh:
+        stale(gen_catalog.HUB_CATALOG, fresh, "python tools/gen_catalog.py")
 
 
 # ---- the schema's size and shape (issue 9) ---------------------------------------
@@ -50,8 +54,10 @@ def _switch_names(node) -> list[str]:
     return found
 
 
-def test_the_schema_is_at_most_400_kb():
-    assert SCHEMA.stat().st_size <= 400_000
+def test_the_schema_is_at_most_520_kb():
+    # Keras's 130 layer classes took 380 KB; keras-hub's 69 (31 of them image converters
+    # sharing one signature) about 110 KB more.
+    assert SCHEMA.stat().st_size <= 520_000
 
 
 def test_the_switch_on_type_writes_each_class_name_once():

@@ -1,7 +1,10 @@
 """Regenerate specc/vocab/catalog.json from the installed Keras.
 
-    python tools/gen_catalog.py            # rewrite the committed file
-    python tools/gen_catalog.py --check    # exit 1 when it is stale
+    python tools/gen_catalog.py            # rewrite the committed files
+    python tools/gen_catalog.py --check    # exit 1 when one is stale
+
+Two catalogs: catalog.json from Keras, catalog_hub.json from keras-hub (its layers
+keyed by their registered names, "keras_hub>TransformerEncoder").
 
 The catalog records facts only Keras knows (constructor arguments, which are
 required, the config each default produces) so that validation and export
@@ -13,12 +16,15 @@ README (tests/test_keras_version.py fails until they agree).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import sys
 from pathlib import Path
 
 CATALOG = Path(__file__).resolve().parent.parent / "specc" / "vocab" / "catalog.json"
+# keras-hub's layers, named as Keras registers them ("keras_hub>TransformerEncoder").
+HUB_CATALOG = CATALOG.with_name("catalog_hub.json")
 
 # Classes keras.layers exports that a spec cannot describe, and why.
 REFUSED = {
@@ -109,12 +115,17 @@ def _constructor(cls) -> dict:
         if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     ]
     required = [p.name for p in params if p.default is p.empty]
-    kwargs = {name: _sample(name) for name in required}
-    kwargs.update(OVERRIDES.get(cls.__name__, {}))
-    instance = cls(**kwargs, **NEEDED.get(cls.__name__, {}))
-    config = instance.get_config()
+    given = {name: _sample(name) for name in required}
+    given.update(OVERRIDES.get(cls.__name__, {}))
+
+    def make():
+        # A fresh copy of each list: keras-hub's BoxMatcher extends the one it is given.
+        kwargs = {k: copy.deepcopy(v) if isinstance(v, list) else v for k, v in given.items()}
+        return cls(**kwargs, **copy.deepcopy(NEEDED.get(cls.__name__, {})))
+
+    config = make().get_config()
     # A value drawn at random (RandomCrop's seed) is no default: a second instance differs.
-    again = cls(**kwargs, **NEEDED.get(cls.__name__, {})).get_config()
+    again = make().get_config()
     args: dict[str, dict] = {}
     for p in params:
         entry: dict = {"required": True} if p.default is p.empty else {
@@ -349,20 +360,70 @@ def generate() -> dict:
     }
 
 
+# keras_hub.layers classes a spec cannot describe, and why (the rest are in catalog_hub.json).
+HUB_REFUSED = {
+    "RMSNormalization": "its constructor takes no name or dtype: Keras cannot load it back",
+    "MaskedLMHead": "takes another layer object (token_embedding) whose weights it shares",
+    "RandomDeletion": "takes Python functions (skip_fn, skip_py_fn) and works on strings",
+    "RandomSwap": "takes Python functions (skip_fn, skip_py_fn) and works on strings",
+}
+# Placeholders for the required arguments of keras-hub's layers (see SAMPLES).
+HUB_SAMPLES = {
+    "intermediate_dim": 8, "num_heads": 2, "vocabulary_size": 10, "sequence_length": 4,
+    "embedding_dim": 4, "bounding_box_format": "xyxy", "min_level": 3, "max_level": 4,
+    "num_scales": 1, "aspect_ratios": [1.0], "anchor_size": 4, "thresholds": [0.5],
+    "match_values": [-1, 1], "from_logits": False, "mask_selection_rate": 0.2,
+    "mask_token_id": 0, "start_value": 1, "end_value": 2, "image_shape": [32, 32, 3],
+    "patch_size": 4, "num_layers": 1, "hidden_dim": 8, "hidden_size": 8, "num_queries": 2,
+    "roi_size": 2, "num_upsampling_stages": 1, "fpn_hidden_dim": 8,
+    "fpn_scale_factors": [1.0], "feature_size": 8, "sampling_rate": 16000,
+    "padding_value": 0.0, "return_attention_mask": False, "frame_length_ms": 32.0,
+    "hop_length_ms": 10.0, "min_frequency": 0.0, "max_frequency": 8000.0,
+    "preemphasis": 0.97, "preemphasis_htk_flavor": True, "fft_overdrive": True,
+    "dither": 0.0, "input_scale_factor": 1.0, "mel_floor": 1e-5, "per_bin_mean": None,
+    "per_bin_stddev": None, "padding_side": "right",
+}
+
+
+def generate_hub() -> dict:
+    """keras-hub's public layers, keyed by their registered names; their facts as
+    ``generate`` records Keras's (building imports keras_hub, validation never does)."""
+    import keras
+    import keras_hub
+
+    SAMPLES.update({k: v for k, v in HUB_SAMPLES.items() if k not in SAMPLES})
+    # Optional in the signature, needed by the constructor (it iterates over it).
+    NEEDED["SAM3VisionEncoder"] = {"global_attn_indexes": [0]}
+    layers = {}
+    for name in sorted(dir(keras_hub.layers)):
+        cls = getattr(keras_hub.layers, name)
+        if not (isinstance(cls, type) and issubclass(cls, keras.layers.Layer)) \
+                or name in HUB_REFUSED:
+            continue
+        keras.backend.clear_session(free_memory=False)
+        entry = describe(cls)
+        entry["call_options"] = call_options(cls)
+        entry["class"] = name
+        layers[keras.saving.get_registered_name(cls)] = entry
+    return {"package": "keras_hub", "version": keras_hub.__version__, "layers": layers,
+            "refused": {f"keras_hub>{name}": why for name, why in HUB_REFUSED.items()}}
+
+
 def render(catalog: dict) -> str:
     return json.dumps(catalog, indent=1, sort_keys=True) + "\n"
 
 
 def main(argv: list[str]) -> int:
-    text = render(generate())
-    if "--check" in argv:
-        if CATALOG.read_text() != text:
-            print("specc/vocab/catalog.json is stale: run python tools/gen_catalog.py")
-            return 1
-        return 0
-    CATALOG.write_text(text)
-    print(f"wrote {CATALOG}")
-    return 0
+    stale = 0
+    for path, text in ((CATALOG, render(generate())), (HUB_CATALOG, render(generate_hub()))):
+        if "--check" in argv:
+            if path.read_text() != text:
+                print(f"specc/vocab/{path.name} is stale: run python tools/gen_catalog.py")
+                stale = 1
+            continue
+        path.write_text(text)
+        print(f"wrote {path}")
+    return stale
 
 
 if __name__ == "__main__":

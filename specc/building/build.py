@@ -38,6 +38,10 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     import specc.building.regularizers  # noqa: F401  registers specc's serializable objects
 
     _deep_enough(spec)
+    from specc.building.layers import import_package, packages_used
+
+    for package in packages_used(spec):  # one line before any layer is made
+        import_package(package)
     section = spec.build
     strategy = _strategy(section.strategy if section else None)
     with _dtype_policy(section.dtype_policy if section else None), strategy.scope():

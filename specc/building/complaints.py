@@ -16,7 +16,7 @@ from specc.checking.spec import Apply
 # What Keras raises when it refuses arguments or shapes; anything else (KeyError,
 # AttributeError, ...) or anything raised by specc's own code is a bug in specc.
 KERAS_COMPLAINTS = (ValueError, TypeError, NotImplementedError)
-_KERAS_PACKAGES = ("keras", "tensorflow")
+_KERAS_PACKAGES = ("keras", "tensorflow", "keras_hub")
 
 
 def guarded(node: Node, step):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from specc.vocab import registry
-from specc.vocab.names import to_snake_case
+from specc.vocab.names import default_name
 from specc.checking.spec import Nested, Op
 
 # Fields of every typed layer that are not constructor arguments.
@@ -46,13 +46,54 @@ def make_layer(layer: Any, name: str | None):
 
 @cache
 def layer_class(name: str):
-    """The Keras class of a registry layer (a few live outside keras.layers)."""
+    """The Keras class of a registry layer (a few live outside keras.layers; keras-hub's
+    come from keras_hub.layers, the package its catalog names)."""
     import importlib
 
     import keras
 
+    package = registry.package_of(name)
+    if package is not None:
+        return getattr(import_package(package).layers, registry.class_name(name))
     found = getattr(keras.layers, name, None)
     return found or getattr(importlib.import_module(registry.LAYERS[name]["module"]), name)
+
+
+def import_package(package: str):
+    """A layer package of the registry (keras_hub): never a name read from a spec."""
+    import importlib
+
+    from specc.errors import SpecError
+
+    assert package in registry.PACKAGES
+    try:
+        return importlib.import_module(package)
+    except ImportError as exc:
+        raise SpecError(f"this spec uses {package} layers, and {package} cannot be imported "
+                        f"({exc}): pip install 'specc[hub]' (or {registry.PACKAGES[package]})"
+                        ) from None
+
+
+def packages_used(spec) -> list[str]:
+    """The layer packages outside Keras a spec's layers come from (nested models and
+    wrapped layers included), in the order of first use."""
+    found: dict[str, None] = {}
+    stack = list(spec.layers)
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, Nested):
+            stack.extend(layer.spec.layers)
+            continue
+        if isinstance(layer, Op) or not hasattr(layer, "type"):
+            continue
+        name = registry.canonical_layer(layer.type)
+        if name is None:
+            continue
+        if registry.package_of(name):
+            found[registry.package_of(name)] = None
+        stack.extend(v for v in layer.__dict__.values() if isinstance(v, BaseModel)
+                     and hasattr(v, "type"))
+    return list(found)
 
 
 @cache
@@ -78,7 +119,7 @@ def _value(kind: str, value: Any) -> Any:
         if isinstance(value, Nested):
             return make_layer(value, value.name)
         # Keras would number an unnamed wrapped layer per process (lstm_7): name it as a fresh one.
-        return make_layer(value, value.name or to_snake_case(registry.canonical_layer(value.type)))
+        return make_layer(value, value.name or default_name(value.type))
     if kind in ("ints", "shape", "nested_ints", "axis") and isinstance(value, list):
         return tuple(tuple(v) if isinstance(v, list) else v for v in value)
     return value

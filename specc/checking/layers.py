@@ -83,7 +83,8 @@ def _layer_model(name: str) -> type[BaseModel]:
     }
     for arg, arg_info in registry.layer_args(name).items():
         fields[arg] = _annotation(name, arg, arg_info)
-    doc = f"keras.layers.{name}" + (f" (also written {', '.join(aliases)})" if aliases else "")
+    doc = f"{registry.package_of(name) or 'keras'}.layers.{registry.class_name(name)}" + (
+        f" (also written {', '.join(aliases)})" if aliases else "")
     example = example_layer(name)
     return create_model(
         name, __base__=Strict, __doc__=doc, **fields,

@@ -17,6 +17,7 @@ import json
 import sys
 
 from specc.checking import schema_shared
+from specc.checking.schema_shared import def_name
 from specc.checking.schema_file import SCHEMA_PATH
 from specc.vocab.values import NONE_DOC
 
@@ -166,8 +167,9 @@ def _union_refs(schema: dict) -> dict:
     from specc.checking.spec import LAYER_MODELS, RECURRENT
 
     unions = {
-        "Layer": sorted(f"#/$defs/{name}" for name in [*LAYER_MODELS, "Apply", "Op", "Nested"]),
-        "RecurrentLayer": sorted(f"#/$defs/{name}" for name in RECURRENT),
+        "Layer": sorted(f"#/$defs/{def_name(name)}"
+                        for name in [*LAYER_MODELS, "Apply", "Op", "Nested"]),
+        "RecurrentLayer": sorted(f"#/$defs/{def_name(name)}" for name in RECURRENT),
     }
 
     def change(node: dict) -> dict:
@@ -209,7 +211,8 @@ def _templates(schema: dict) -> dict:
     template = defs["BlockUse"]["properties"]["repeat"]["anyOf"]
     defs["Template"] = next({"title": "Template", **m} for m in template
                             if m.get("type") == "string")
-    for name in [*LAYER_MODELS, "Nested", "Apply"]:
+    for layer in [*LAYER_MODELS, "Nested", "Apply"]:
+        name = def_name(layer)
         props = defs[name]["properties"]
         for arg, node in props.items():
             if arg != "type":
@@ -217,7 +220,7 @@ def _templates(schema: dict) -> dict:
         props.update(_EXTRA_REFS)
         # [defaults] may give any argument, a required one too: the checks after
         # expansion report one that is still missing.
-        if "required" in defs[name] and name in LAYER_MODELS:
+        if "required" in defs[name] and layer in LAYER_MODELS:
             kept = [r for r in defs[name]["required"] if r == "type"]
             defs[name]["required"] = kept
     for name in ("InputSpec", "ModelSection"):

@@ -34,6 +34,16 @@ from specc.vocab import registry
 _DROPPED = ("title",)
 
 
+def def_name(layer: str) -> str:
+    """The definition of a layer class in the schema: its registry name, with what a
+    reference cannot hold replaced as pydantic replaces it ("keras_hub>X": "keras_hub_X").
+
+    >>> def_name("keras_hub>TransformerEncoder"), def_name("Dense")
+    ('keras_hub_TransformerEncoder', 'Dense')
+    """
+    return re.sub(r"[^a-zA-Z0-9.\-_]", "_", layer)
+
+
 def share_layer_arguments(defs: dict) -> None:
     """Every layer argument refers to its kind's definition, Arg.<kind>."""
     from specc.checking.spec import LAYER_MODELS
@@ -42,7 +52,7 @@ def share_layer_arguments(defs: dict) -> None:
     choices = _enum_choices()
     uses: dict[str, list] = {}
     for layer in LAYER_MODELS:
-        props = defs[layer]["properties"]
+        props = defs[def_name(layer)]["properties"]
         for arg, info in registry.layer_args(layer).items():
             kind = kind_of(layer, arg, info)
             if kind == "enum":
@@ -116,7 +126,7 @@ def dispatch_layers(defs: dict) -> None:
     """
     from specc.checking.spec import RECURRENT, Nested
 
-    cases = {written: f"#/$defs/{name}" for name, info in registry.LAYERS.items()
+    cases = {written: f"#/$defs/{def_name(name)}" for name, info in registry.LAYERS.items()
              for written in (name, *info.get("aliases", []))}
     cases.update({kind: "#/$defs/Nested" for kind in get_args(Nested.model_fields["type"].annotation)})
     cases.update({f"ops.{name}": f"#/$defs/{_op_def(defs, info)}"

@@ -235,7 +235,10 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
                      f"received '{name}'")
     choices = registry.layer_type_names() if what == "layer" else list(registry.OBJECTS[what][0])
     noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
-    return place(doc, where, f"unknown {noun} {_show(name)}", suggestion=suggest(name, choices))
+    # keras-hub's TransformerEncoder is written by its registered name.
+    packaged = registry.PACKAGED_CLASSES.get(name) if what == "layer" else None
+    return place(doc, where, f"unknown {noun} {_show(name)}",
+                 suggestion=packaged or suggest(name, choices))
 
 
 def _noun(path: tuple) -> str:

@@ -58,7 +58,9 @@ def argument_tables(name: str):
     rows = describe_layer(name)
     cls = registry.canonical_layer(name)
     legacy = registry.LAYERS[cls]["module"].startswith("keras.src.legacy")
-    table = Table(title=f"{cls} ({'tf.keras.layers, Keras 2 form' if legacy else 'keras.layers'})",
+    where = "tf.keras.layers, Keras 2 form" if legacy else \
+        f"{registry.package_of(cls) or 'keras'}.layers.{registry.class_name(cls)}"
+    table = Table(title=f"{cls} ({where})",
                   caption="every layer also takes name and inputs")
     for column in ("Argument", "Type", "Default", "Required"):
         table.add_column(column)

@@ -8,7 +8,7 @@ from typing import Any
 from specc.errors import Problem, SpecError
 from specc.exporting.config_shape import MODEL_CLASSES, json_kind
 from specc.vocab import registry
-from specc.vocab.names import to_snake_case
+from specc.vocab.names import default_name
 from specc.vocab.values import NONE_WORD, none_to_word
 
 
@@ -27,12 +27,16 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
         return {"type": "Model", "name": name, "spec": inner}
     if module.startswith("keras.src.ops"):
         return _op(layer, problems, path)
+    registered = layer.get("registered_name")
+    if isinstance(registered, str) and (registry.LAYERS.get(registered, {}).get("class") == cls
+                                        or registered in registry.REFUSED):
+        cls = registered  # a keras-hub layer: the registry keys it by its registered name
     info = registry.LAYERS.get(cls, {})
     # tf.keras's AlphaDropout, RandomHeight, ... are saved as keras._legacy.layers.
     known_module = module in ("keras.layers", info.get("module"), info.get("tf_keras_module"))
     # A custom get_config() may leave the name out; a functional model records it beside.
     name = (config.get("name") if isinstance(config, dict) else None) or layer.get("name") or "?"
-    if not known_module or layer.get("registered_name") not in (None, cls):
+    if cls not in registry.REFUSED and (not known_module or registered not in (None, cls)):
         problems.append(Problem(
             f"layer '{name}' is the custom class '{layer.get('registered_name') or cls}', "
             "which specc cannot represent (register it or rewrite it with Keras layers)", path=path))
@@ -130,7 +134,7 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
         if cls == "Bidirectional" and isinstance(inner.get("name"), str):
             # Bidirectional prefixes the wrapped layer's name itself.
             inner["name"] = inner["name"].removeprefix("forward_")
-        if inner.get("name") == to_snake_case(inner["type"]):
+        if inner.get("name") == default_name(inner["type"]):
             del inner["name"]  # the name build gives a wrapped layer anyway
         return inner
     if kind == "dtype":

@@ -79,10 +79,10 @@ def _argument(cls: str, key: str, value: Any, own_dtype: str = "float32") -> Any
         inner = registry.canonical_layer(value["type"])
         out = {"type": inner, **arguments(inner, {k: v for k, v in value.items()
                                                   if k not in ("type", "name")})}
-        from specc.vocab.names import to_snake_case
+        from specc.vocab.names import default_name
 
         name = str(value.get("name", "")).removeprefix("forward_")
-        if name and name != to_snake_case(inner):
+        if name and name != default_name(inner):
             out["name"] = name
         return out
     return value

@@ -12,8 +12,9 @@ from typing import Any, Callable
 
 from specc.vocab import registry
 from specc.checking.spec import Nested, Op, parse_layer
-from specc.reporting import rules_core, rules_merging, rules_spatial
+from specc.reporting import rules_core, rules_hub, rules_merging, rules_spatial
 from specc.reporting.rules_base import Args, Unknown, Weights, is_multi, known
+from specc.reporting.rules_hub import MULTI_INPUT as HUB_MULTI_INPUT
 from specc.reporting.rules_merging import MULTI_INPUT
 from specc.reporting.rules_ops import op_output
 
@@ -27,7 +28,8 @@ def layer_output(layer, shapes) -> tuple[Any, Weights]:
     rule = RULES.get(args.type)
     if rule is None:
         raise Unknown(f"specc has no shape rule for {args.type}")
-    return rule(args, _single(shapes, args.type) if args.type not in MULTI_INPUT else shapes)
+    multi = args.type in MULTI_INPUT or args.type in HUB_MULTI_INPUT
+    return rule(args, shapes if multi else _single(shapes, args.type))
 
 
 def _single(shapes, layer: str):
@@ -99,7 +101,7 @@ def _spectral_normalization(args, s):
 
 
 RULES: dict[str, Callable] = {
-    **rules_core.RULES, **rules_spatial.RULES, **rules_merging.RULES,
+    **rules_core.RULES, **rules_spatial.RULES, **rules_merging.RULES, **rules_hub.RULES,
     "Bidirectional": _bidirectional, "TimeDistributed": _time_distributed,
     "SpectralNormalization": _spectral_normalization,
 }

@@ -41,8 +41,10 @@ def default_input_names(written: list[str | None]) -> list[str]:
 
 
 def default_name(kind: str) -> str:
-    """The name Keras gives the first unnamed layer of this type: ``dense``."""
-    return to_snake_case(registry.canonical_layer(kind) or kind.removeprefix("ops."))
+    """The name Keras gives the first unnamed layer of this type: ``dense``, from the
+    class name (``keras_hub>TransformerEncoder``: ``transformer_encoder``)."""
+    canonical = registry.canonical_layer(kind)
+    return to_snake_case(registry.class_name(canonical) if canonical else kind.removeprefix("ops."))
 
 
 def default_names(layers: list[tuple], taken: set[str]) -> list[str | None]:

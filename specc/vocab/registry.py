@@ -16,8 +16,21 @@ from typing import Any
 
 CATALOG = json.loads((Path(__file__).parent / "catalog.json").read_text())
 
-LAYERS: dict[str, dict] = CATALOG["layers"]
-REFUSED: dict[str, str] = CATALOG["refused"]
+# keras-hub's layers, by their registered names ("keras_hub>TransformerEncoder"): the
+# same facts, from keras-hub (building imports it; nothing else does).
+HUB_CATALOG = json.loads((Path(__file__).parent / "catalog_hub.json").read_text())
+LAYERS: dict[str, dict] = {
+    **CATALOG["layers"],
+    **{name: {**info, "package": HUB_CATALOG["package"]}
+       for name, info in HUB_CATALOG["layers"].items()},
+}
+REFUSED: dict[str, str] = {**CATALOG["refused"], **HUB_CATALOG["refused"]}
+# The pip package each layer package comes in, for the message when it is missing.
+PACKAGES = {"keras_hub": "keras-hub"}
+# Class name -> registered name of the packages' layers ("TransformerEncoder" ->
+# "keras_hub>TransformerEncoder"): what a spec that writes the bare class meant.
+PACKAGED_CLASSES = {info["class"]: name for name, info in LAYERS.items() if "package" in info
+                    and info["class"] not in LAYERS}
 ACTIVATIONS: list[str] = CATALOG["activations"]
 # swish -> silu: the name Keras saves for an activation that has two.
 ACTIVATION_ALIASES: dict[str, str] = CATALOG["activation_aliases"]
@@ -92,6 +105,11 @@ KIND_BY_NAME = {
     "width_factor": "number_or_list", "brightness_factor": "number_or_list",
     "contrast_factor": "number_or_list", "saturation_factor": "number_or_list",
     "hue_factor": "number_or_list", "gptq_unpacked_column_size": "int",
+    # keras-hub's transformer blocks and embeddings
+    "intermediate_dim": "positive", "hidden_dim": "positive", "hidden_size": "positive",
+    "num_layers": "positive", "vocabulary_size": "positive", "embedding_dim": "positive",
+    "patch_size": "positive", "num_queries": "positive", "fpn_hidden_dim": "positive",
+    "mask_selection_rate": "fraction", "mask_token_id": "int",
 }
 # Arguments whose signature default is None but whose config value does not depend
 # on other arguments (unlike strides, which defaults to pool_size): their config
@@ -178,6 +196,7 @@ KIND_BY_LAYER = {
     ("LayerScale", "init_values"): "float",
     ("LayerScale", "projection_dim"): "positive",
     ("CustomScaleLayer", "scale"): "float",
+    ("keras_hub>SAM3VisionEncoder", "global_attn_indexes"): "json",  # indices from 0
 }
 # Recurrent layers -> how many state tensors return_state=True adds to the output.
 RECURRENT_STATES = {"LSTM": 2, "GRU": 1, "SimpleRNN": 1,
@@ -220,6 +239,25 @@ def canonical_layer(name: str) -> str | None:
 
 def layer_type_names() -> list[str]:
     return sorted([*LAYERS, *LAYER_ALIASES])
+
+
+def package_of(layer: str) -> str | None:
+    """The package outside Keras a registry layer comes from (None: Keras's own).
+
+    >>> package_of("keras_hub>TransformerEncoder"), package_of("Dense")
+    ('keras_hub', None)
+    """
+    return LAYERS[layer].get("package")
+
+
+def class_name(layer: str) -> str:
+    """A registry layer's Python class name ("keras_hub>TransformerEncoder" ->
+    "TransformerEncoder"; Keras's own are their names).
+
+    >>> class_name("keras_hub>TransformerEncoder"), class_name("Dense")
+    ('TransformerEncoder', 'Dense')
+    """
+    return LAYERS[layer].get("class", layer)
 
 
 def layer_args(layer: str) -> dict[str, dict]:
