@@ -300,6 +300,11 @@ SPEC_CASES: list[Case] = [
     Case("found_deep_big_document", ["validate", "s.json"], {"s.json": json.dumps(
         {"layers": [deep_tables(150)] * 400})},
          [".k[0].k: tables and lists nested more than 64 deep"]),
+    # An axis the input lacks ([defaults] gave every BatchNormalization 1e308): the shape
+    # rule's IndexError ended specc graph with exit 3; now the shape is unknown.
+    Case("found_batch_norm_axis_past_rank", ["graph", "s.toml", "-o", "g.mmd"], {"s.toml": (
+        HEAD + '[defaults.BatchNormalization]\naxis = 1e308\n[[layers]]\n'
+        'type = "BatchNormalization"\n')}, code=0, outputs=["g.mmd"]),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

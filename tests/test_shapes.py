@@ -309,3 +309,37 @@ def test_a_weight_of_unknown_size_is_unknown_not_a_crash():
         None, "a weight's shape depends on a dimension unknown before run time")
     rows = {r.name: r for r in summarize(_spec([["None"]], [{"type": "Dense", "units": 2}])).layers}
     assert rows["dense"].reason == "a dimension it needs is unknown before run time"
+
+
+# The fuzzer's finding: a BatchNormalization axis the input lacks was an IndexError in
+# the rule (specc summary and graph ended with exit 3). Every rule that reads an axis.
+AXIS_PAST_RANK = {
+    "BatchNormalization": ({"type": "BatchNormalization", "axis": 7}, [[4, 4, 3]], 7, 4),
+    "BatchNormalization 1e300": ({"type": "BatchNormalization", "axis": 1e300}, [[4, 3]],
+                                 int(1e300), 3),
+    "LayerNormalization": ({"type": "LayerNormalization", "axis": -9}, [[4, 3]], -9, 3),
+    "Normalization": ({"type": "Normalization", "axis": 9}, [[4, 3]], 9, 3),
+    "PReLU": ({"type": "PReLU", "shared_axes": [9]}, [[4, 3]], 9, 3),
+    "Concatenate": ({"type": "Concatenate", "axis": 5}, [[4], [4]], 5, 2),
+    "ops.Mean": ({"type": "ops.Mean", "axis": 5}, [[4, 3]], 5, 3),
+    "ops.Transpose": ({"type": "ops.Transpose", "axes": [0, 7, 1]}, [[4, 3]], 7, 3),
+    "ops.Concatenate": ({"type": "ops.Concatenate", "axis": 4}, [[4, 3], [4, 3]], 4, 3),
+}
+
+
+@pytest.mark.parametrize("case", AXIS_PAST_RANK, ids=list(AXIS_PAST_RANK))
+def test_an_axis_past_the_inputs_rank_leaves_the_shape_unknown(case):
+    import json
+
+    from specc.checking.validate import validate_document
+    from specc.reading.load import parse_text
+
+    layer, shapes, axis, rank = AXIS_PAST_RANK[case]
+    names = [f"x{n}" for n in range(len(shapes))]
+    inputs = [names] if layer["type"] == "ops.Concatenate" else names
+    spec = validate_document(parse_text(json.dumps({
+        "inputs": [{"name": n, "shape": s} for n, s in zip(names, shapes)],
+        "layers": [{**layer, "name": "subject", "inputs": inputs}]}), "json"))
+    row = next(r for r in summarize(spec).layers if r.name == "subject")
+    assert row.output_shape is None
+    assert row.reason == f"axis {axis} does not fit an input of {rank} dimensions"

@@ -43,6 +43,18 @@ class Args:
         return self["data_format"] == "channels_first"
 
 
+def axis_of(s: Shape, axis: int) -> int:
+    """``axis`` of a shape as an index from 0 (negative counts from the end); Unknown when
+    the shape has no such axis (axis = 7 of a 4-D input was an IndexError).
+
+    >>> axis_of((None, 4, 3), -1)
+    2
+    """
+    if not -len(s) <= axis < len(s):
+        raise Unknown(f"axis {axis} does not fit an input of {len(s)} dimensions")
+    return axis % len(s)
+
+
 def known(*dims) -> None:
     if any(d is None for d in dims):
         raise Unknown("a dimension it needs is unknown before run time")

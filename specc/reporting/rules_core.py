@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from specc.reporting.rules_base import bias, known
+from specc.reporting.rules_base import Unknown, axis_of, bias, known
 
 SHAPE_PRESERVING = [
     "Activation", "ActivityRegularization", "AlphaDropout", "Dropout", "GaussianDropout",
@@ -81,7 +81,7 @@ def _einsum_dense(args, s):
 
 def _axis_dims(s, axes) -> tuple:
     axes = [axes] if isinstance(axes, int) else axes
-    dims = tuple(s[a] for a in axes)
+    dims = tuple(s[axis_of(s, a)] for a in axes)
     known(*dims)
     return dims
 
@@ -110,7 +110,7 @@ def _normalization(args, s):
         return s, []  # the statistics are constants, not weights
     axis = args["axis"]
     axes = () if axis is None else ([axis] if isinstance(axis, int) else axis)
-    dims = tuple(s[a] for a in axes)
+    dims = tuple(s[axis_of(s, a)] for a in axes)
     known(*dims)
     return s, [(dims, False), (dims, False), ((), False)]
 
@@ -119,7 +119,9 @@ def _prelu(args, s):
     alpha = list(s[1:])
     for axis in ([args["shared_axes"]] if isinstance(args["shared_axes"], int)
                  else args["shared_axes"] or []):
-        alpha[axis - 1] = 1
+        if axis_of(s, axis) == 0:
+            raise Unknown("shared_axes cannot name the batch axis")
+        alpha[axis_of(s, axis) - 1] = 1
     return s, [(tuple(alpha), True)]
 
 

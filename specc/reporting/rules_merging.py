@@ -3,7 +3,7 @@ Dot, ...) and attention."""
 
 from __future__ import annotations
 
-from specc.reporting.rules_base import Unknown, broadcast, known, tensor_list
+from specc.reporting.rules_base import Unknown, axis_of, broadcast, known, tensor_list
 
 
 def _merge(args, shapes):
@@ -34,9 +34,11 @@ def _elementwise(a: tuple, b: tuple, shapes) -> tuple:
 
 def _concatenate(args, shapes):
     shapes = tensor_list(shapes)
-    axis = args["axis"]
     out = list(shapes[0])
+    axis = axis_of(shapes[0], args["axis"])
     for s in shapes[1:]:
+        if len(s) != len(out):
+            raise Unknown(f"inputs of {len(out)} and {len(s)} dimensions")
         if out[axis] is None or s[axis] is None:
             out[axis] = None
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from specc.reporting.rules_base import Unknown, Weights, broadcast, tensor_list
+from specc.reporting.rules_base import Unknown, Weights, axis_of, broadcast, tensor_list
 
 ELEMENTWISE = {
     "Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum", "Power",
@@ -62,21 +62,23 @@ def op_output(op, shapes) -> tuple[Any, Weights]:
     if kind in REDUCTIONS and len(shapes) == 1:
         s, axis = shapes[0], args.get("axis")
         keep = args.get("keepdims", False)
-        axes = range(len(s)) if axis is None else [a % len(s) for a in
+        axes = range(len(s)) if axis is None else [axis_of(s, a) for a in
                                                   ([axis] if isinstance(axis, int) else axis)]
         return tuple(1 if i in axes else d for i, d in enumerate(s) if keep or i not in axes), []
     if kind == "Reshape" and len(shapes) == 1:
         return _reshape_op(shapes[0], list(args.get("newshape", args.get("new_shape", [])))), []
     if kind == "Transpose" and len(shapes) == 1:
         s, axes = shapes[0], args.get("axes")
-        return tuple(s[a] for a in axes) if axes else tuple(reversed(s)), []
+        return tuple(s[axis_of(s, a)] for a in axes) if axes else tuple(reversed(s)), []
     if kind == "ExpandDims" and len(shapes) == 1:
         s, axis = list(shapes[0]), args.get("axis")
         s.insert(axis if axis >= 0 else len(s) + axis + 1, 1)
         return tuple(s), []
     if kind == "Concatenate":
-        axis = args.get("axis", 0)
         parts = tensor_list(shapes)
+        axis = axis_of(parts[0], args.get("axis", 0))
+        if any(len(p) != len(parts[0]) for p in parts):
+            raise Unknown("operands of different ranks")
         out = list(parts[0])
         out[axis] = None if any(p[axis] is None for p in parts) else sum(p[axis] for p in parts)
         return tuple(out), []
