@@ -118,6 +118,23 @@ def test_a_bare_hub_class_name_is_pointed_at_its_registered_name(tmp_path):
         "Did you mean 'keras_hub>TransformerEncoder'?")
 
 
+def test_specc_layers_lists_a_hub_layers_arguments():
+    done = run_specc("layers", "keras_hub>TransformerEncoder")
+    assert done.returncode == 0, done.stderr
+    assert "keras_hub>TransformerEncoder (keras_hub.layers.TransformerEncoder)" in done.stdout
+    for argument in ("intermediate_dim", "num_heads", "normalize_first", "layer_norm_epsilon"):
+        assert argument in done.stdout
+
+
+def test_the_four_refused_hub_layers_are_the_readmes():
+    from specc.vocab import registry
+
+    refused = sorted(name for name in registry.REFUSED if name.startswith("keras_hub>"))
+    assert refused == ["keras_hub>MaskedLMHead", "keras_hub>RMSNormalization",
+                       "keras_hub>RandomDeletion", "keras_hub>RandomSwap"]
+    assert "Four of keras_hub.layers'" in (ROOT / "README.md").read_text()
+
+
 def test_a_refused_hub_layer_says_why(tmp_path):
     spec = tmp_path / "s.toml"
     spec.write_text(HUB_SPEC + '\n[[layers]]\ntype = "keras_hub>RandomSwap"\nrate = 0.1\n')
@@ -149,7 +166,7 @@ def test_an_unknown_package_is_refused_by_name_and_never_imported(tmp_path):
     (tmp_path / "m.keras").write_bytes(keras_zip(config))
     done = run_specc("export", "m.keras", cwd=tmp_path, PYTHONPATH=str(tmp_path))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "the custom class 'somepkg>Thing'" in done.stderr
+    assert "is the class 'somepkg>Thing', which no plugin registered" in done.stderr
     assert not (tmp_path / "IMPORTED").exists()
 
 
