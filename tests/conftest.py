@@ -11,9 +11,10 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
-# Scripts the tests run in processes of their own, not test modules: --doctest-modules
-# (pyproject.toml) would import them here, and make_models.py imports tf-keras (Keras 2).
-collect_ignore = ["hostile_runner.py", "keras2"]
+# Scripts the tests run in processes of their own (and the plugin modules they copy), not
+# test modules: --doctest-modules (pyproject.toml) would import them here, and
+# make_models.py imports tf-keras (Keras 2).
+collect_ignore = ["hostile_runner.py", "keras2", "plugins"]
 SPECS = ROOT / "specs"
 SCHEMA = ROOT / "schemas" / "specc.schema.json"
 

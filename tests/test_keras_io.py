@@ -513,8 +513,9 @@ def test_a_custom_layer_of_a_keras_io_model_is_refused_in_one_line():
     with pytest.raises(SpecError) as info:
         export(keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder"))
     assert [str(p) for p in info.value.problems] == [
-        "<spec>: layers[4]: layer 'sampling' is the custom class 'Sampling', which specc cannot "
-        "represent (register it or rewrite it with Keras layers)"]
+        "<spec>: layers[4]: layer 'sampling' is the class 'Sampling', which is not registered: "
+        "register it with keras.saving.register_keras_serializable and pass its module with "
+        "--plugin MODULE"]
 
 
 def test_an_unknown_custom_layer_is_named():
@@ -523,8 +524,9 @@ def test_an_unknown_custom_layer_is_named():
     with pytest.raises(SpecError) as info:
         export(model)
     assert [str(p) for p in info.value.problems] == [
-        "<spec>: layers[0]: layer 'doubler' is the custom class '_NoNameInConfig', which specc "
-        "cannot represent (register it or rewrite it with Keras layers)"]
+        "<spec>: layers[0]: layer 'doubler' is the class '_NoNameInConfig', which is not "
+        "registered: register it with keras.saving.register_keras_serializable and pass its "
+        "module with --plugin MODULE"]
 
 
 def test_an_index_on_a_one_output_layer_is_a_validation_error(tmp_path, cli):

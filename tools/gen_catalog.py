@@ -22,6 +22,8 @@ import json
 import sys
 from pathlib import Path
 
+from specc.vocab.introspect import call_args, call_options
+
 CATALOG = Path(__file__).resolve().parent.parent / "specc" / "vocab" / "catalog.json"
 # keras-hub's layers, named as Keras registers them ("keras_hub>TransformerEncoder").
 HUB_CATALOG = CATALOG.with_name("catalog_hub.json")
@@ -105,7 +107,7 @@ def _sample(name: str):
 
 def describe(cls) -> dict:
     """A layer class: its constructor's arguments and its call()'s."""
-    return {**_constructor(cls), "call": _call_args(cls)}
+    return {**_constructor(cls), "call": call_args(cls)}
 
 
 def _constructor(cls) -> dict:
@@ -141,21 +143,6 @@ def _constructor(cls) -> dict:
     extra = sorted(k for k in config if k not in args and k != "name")
     # The file is written with sorted keys, so the signature order is kept as a list.
     return {"module": cls.__module__, "args": args, "config_only": extra, "order": list(args)}
-
-
-def _call_args(cls) -> list[str]:
-    """The names of call()'s arguments, in order: what an ``inputs`` table is keyed by."""
-    params = inspect.signature(cls.call).parameters.values()
-    return [p.name for p in params
-            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-
-
-def call_options(cls) -> dict:
-    """The arguments of call() that take a constant rather than a tensor (``training`` and
-    the boolean switches), with their defaults: a spec writes them in a ``call`` table."""
-    return {p.name: None if p.default is p.empty else p.default
-            for p in inspect.signature(cls.call).parameters.values()
-            if p.name == "training" or isinstance(p.default, bool)}
 
 
 def _saved_module(instance) -> str:

@@ -2,7 +2,8 @@
 
 Keras checks arguments and shapes itself and says why in an exception. Only
 ValueError, TypeError and NotImplementedError raised inside Keras (or
-TensorFlow) are a complaint about the spec; anything else is a bug in specc.
+TensorFlow, keras-hub, or a plugin's own layer class) are a complaint about the
+spec; anything else is a bug in specc.
 """
 
 from __future__ import annotations
@@ -50,7 +51,15 @@ def raised_in_keras(exc: BaseException) -> bool:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
-    return module.split(".")[0] in _KERAS_PACKAGES
+    return module.split(".")[0] in _KERAS_PACKAGES or _in_plugin(module)
+
+
+def _in_plugin(module: str) -> bool:
+    """Whether a module is (in) one of the plugin modules whose layer classes the
+    registry holds: the user's class refusing its arguments is a complaint too."""
+    from specc.vocab.plugins import plugin_modules
+
+    return any(module == p or module.startswith(p + ".") for p in plugin_modules())
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -41,6 +41,8 @@ def make_layer(layer: Any, name: str | None):
         for arg, value in layer.__dict__.items() if arg in given and arg not in _NOT_ARGUMENTS
     }
     name = name or layer.name
+    if not registry.LAYERS[cls_name].get("takes_name", True):
+        name = None  # a plugin's class whose constructor takes no name (nor **kwargs)
     return layer_class(cls_name)(**args, **({"name": name} if name else {}))
 
 
@@ -52,6 +54,8 @@ def layer_class(name: str):
 
     import keras
 
+    if registry.plugin_of(name) is not None:  # the class the user's plugin registered
+        return keras.saving.get_registered_object(name)
     package = registry.package_of(name)
     if package is not None:
         return getattr(import_package(package).layers, registry.class_name(name))
@@ -101,6 +105,10 @@ def _kinds(layer: str) -> dict[str, str]:
     """The kind of each constructor argument of a registry layer class."""
     return {arg: registry.arg_kind(layer, arg, info)
             for arg, info in registry.LAYERS[layer]["args"].items()}
+
+
+registry.watch(layer_class.cache_clear)
+registry.watch(_kinds.cache_clear)
 
 
 def _value(kind: str, value: Any) -> Any:

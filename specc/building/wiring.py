@@ -123,7 +123,10 @@ def _call(layer, node: Node, tensors: dict):
         # The leading arguments that follow call()'s order go by position, as users write
         # lstm(x, initial_state=...): Keras orders model.layers by how calls name them.
         args = []
-        for key in registry.LAYERS.get(type(layer).__name__, {}).get("call", []):
+        # The registry's name of its class: keras-hub's and plugins' are "package>Class".
+        cls = registry.canonical_layer(getattr(node.layer, "type", None) or "") \
+            or type(layer).__name__
+        for key in registry.LAYERS.get(cls, {}).get("call", []):
             if key not in kwargs or next(iter(kwargs)) != key:
                 break
             args.append(kwargs.pop(key))

@@ -200,6 +200,7 @@ class _LayerModels(Mapping):
 
 
 LAYER_MODELS = _LayerModels()
+registry.watch(LAYER_MODELS._built.clear)  # a plugin added or redefined layer classes
 
 
 def layer_tag(value: Any) -> str | None:

@@ -235,6 +235,9 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
                      f"received '{name}'")
     choices = registry.layer_type_names() if what == "layer" else list(registry.OBJECTS[what][0])
     noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
+    hint = registry.plugin_hint(name) if what == "layer" else None
+    if hint is not None:  # the user's own class: nothing a spec names is ever imported
+        return place(doc, where, f"unknown {noun} {_show(name)}: {hint}")
     # keras-hub's TransformerEncoder is written by its registered name.
     packaged = registry.PACKAGED_CLASSES.get(name) if what == "layer" else None
     return place(doc, where, f"unknown {noun} {_show(name)}",

@@ -57,9 +57,11 @@ def build_spec(spec: Path, output: Path | None, *, sets: list, weights: Path | N
     target = _target(spec, output)
     from specc.checking.validate import check_file
     from specc.reading.places import placed_in
+    from specc.cli.plugins import load_plugins as plugins_first
     from specc.vocab.plugins import load_plugins
 
     try:
+        plugins_first(plugin)
         load_plugins(plugin)
         checked = check_file(spec, overrides=sets)
         parsed = checked.spec

@@ -11,11 +11,15 @@ from specc.errors import SpecError
 def register(app) -> None:
     import typer  # when the whole command line is built (see validate.py)
 
+    from specc.cli.options import Plugins
+    from specc.cli.plugins import load_plugins
+
     @app.command()
     def diff(
         a: Annotated[Path, typer.Argument(help="The first model: a spec (.toml, .json) or a .keras file.")],
         b: Annotated[Path, typer.Argument(help="The second model, the same kinds.")],
         fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+        plugin: Plugins = None,
     ) -> None:
         """Compare two models (specs or .keras files, read as data): exit 0 same, 1 different."""
         from specc.reporting.diff import diff_models, diff_table, write_json
@@ -23,6 +27,7 @@ def register(app) -> None:
         if fmt not in ("text", "json"):
             raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
         try:
+            load_plugins(plugin)
             result = diff_models(a, b)
         except SpecError as exc:
             report(exc)

@@ -12,13 +12,15 @@ from specc.files import write_atomically
 def register(app) -> None:
     import typer  # when the whole command line is built (see validate.py)
 
-    from specc.cli.options import Sets
+    from specc.cli.options import Plugins, Sets
+    from specc.cli.plugins import load_plugins
 
     @app.command()
     def expand(
         spec: Annotated[Path, typer.Argument(help="The spec to expand.")],
         output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where to write the flat spec (.toml or .json); default: print TOML.")] = None,
         sets: Sets = None,
+        plugin: Plugins = None,
     ) -> None:
         """Write the flat spec: [defaults] applied, blocks inlined, expressions computed."""
         from specc.checking.validate import check_file
@@ -30,6 +32,7 @@ def register(app) -> None:
         if output is not None and output.resolve() == spec.resolve():
             raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
         try:
+            load_plugins(plugin)
             flat = check_file(spec, overrides=sets or ()).document.data  # checked: it builds as it is
         except SpecError as exc:
             report(exc)

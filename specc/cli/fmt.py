@@ -11,13 +11,22 @@ from specc.errors import SpecError
 def register(app) -> None:
     import typer  # when the whole command line is built (see validate.py)
 
+    from specc.cli.options import Plugins
+    from specc.cli.plugins import load_plugins
+
     @app.command()
     def fmt(
         specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json) to rewrite in place.")],
         check: Annotated[bool, typer.Option("--check", help="Change nothing; list the files that would change and exit 1 if any.")] = False,
         diff: Annotated[bool, typer.Option("--diff", help="Change nothing; print the changes as a unified diff (exit 1 if any).")] = False,
+        plugin: Plugins = None,
     ) -> None:
         """Rewrite specs in one canonical layout, keeping every comment; invalid specs are left alone."""
+        try:
+            load_plugins(plugin)
+        except SpecError as exc:
+            report(exc)
+            raise typer.Exit(1)
         if code := rewrite(specs, check, diff):
             raise typer.Exit(code)
 

@@ -10,7 +10,8 @@ from specc.errors import SpecError
 def register(app) -> None:
     import typer  # when the whole command line is built (see validate.py)
 
-    from specc.cli.options import Sets
+    from specc.cli.options import Plugins, Sets
+    from specc.cli.plugins import load_plugins
 
     @app.command()
     def graph(
@@ -18,6 +19,7 @@ def register(app) -> None:
         output: Annotated[Path, typer.Option("-o", "--output",
                                              help="The picture: .svg or .png (Graphviz), .dot or .mmd (text).")],
         sets: Sets = None,
+        plugin: Plugins = None,
     ) -> None:
         """Draw the architecture: layers with their shapes, parameters, activations and regularizers."""
         from specc.checking.validate import load
@@ -29,6 +31,7 @@ def register(app) -> None:
         if output.resolve() == spec.resolve():
             raise typer.BadParameter("the output would overwrite the spec", param_hint="--output")
         try:
+            load_plugins(plugin)
             parsed = load(spec, overrides=sets or ())
         except SpecError as exc:
             report(exc)

@@ -10,11 +10,20 @@ from specc.errors import SpecError
 def register(app) -> None:
     import typer  # when the whole command line is built (see validate.py)
 
+    from specc.cli.options import Plugins
+    from specc.cli.plugins import load_plugins
+
     @app.command()
     def layers(
         name: Annotated[Optional[str], typer.Argument(help="A layer type: list its arguments.")] = None,
+        plugin: Plugins = None,
     ) -> None:
         """List the layer types a spec can use (and those it refuses), or one layer's arguments."""
+        try:
+            load_plugins(plugin)
+        except SpecError as exc:
+            report(exc)
+            raise typer.Exit(1)
         if name is None:
             out.print(*layer_tables())
             return
@@ -58,7 +67,9 @@ def argument_tables(name: str):
     rows = describe_layer(name)
     cls = registry.canonical_layer(name)
     legacy = registry.LAYERS[cls]["module"].startswith("keras.src.legacy")
+    plugin = registry.plugin_of(cls)
     where = "tf.keras.layers, Keras 2 form" if legacy else \
+        f"{plugin}.{registry.class_name(cls)}, from --plugin" if plugin else \
         f"{registry.package_of(cls) or 'keras'}.layers.{registry.class_name(cls)}"
     table = Table(title=f"{cls} ({where})",
                   caption="every layer also takes name and inputs")

@@ -21,8 +21,13 @@ def count(text: str) -> int:
 
 Plugins = Annotated[
     Optional[list[str]],
-    typer.Option("--plugin", help="Import this Python module first (registers custom regularizers)."),
+    typer.Option("--plugin", metavar="MODULE", help=(
+        "Import this Python module first: it registers custom layer classes "
+        "(keras.saving.register_keras_serializable) and regularizers; validate imports it, "
+        "and with it Keras.")),
 ]
+
+
 
 Sets = Annotated[
     Optional[list[str]],

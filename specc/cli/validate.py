@@ -17,7 +17,8 @@ FORMATS = ("text", "json")
 OPTIONS = {"--format": "format", "--set": "set"}
 
 
-def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None]) -> int:
+def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None],
+          plugin: list[str] | None = None) -> int:
     """Load each spec; print ``PATH: ok`` for each good one (text) and every problem
     of the others; the exit code."""
     from specc.checking.validate import load
@@ -25,6 +26,10 @@ def check(specs: list[Path], fmt: str, sets, echo: Callable[[str], None]) -> int
 
     try:  # once, not once per spec
         keras_version.check_installed()
+        if plugin:  # the user's layer classes: this imports their module, and Keras
+            from specc.cli.plugins import load_plugins
+
+            load_plugins(plugin)
     except SpecError as exc:
         report(exc, fmt)
         return 1
@@ -68,16 +73,18 @@ def register(app) -> None:
     # path never imports it.
     import typer
 
-    from specc.cli.options import Sets
+    from specc.cli.options import Plugins, Sets
 
     @app.command()
     def validate(
         specs: Annotated[list[Path], typer.Argument(help="Spec files (.toml or .json).")],
         fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text",
         sets: Sets = None,
+        plugin: Plugins = None,
     ) -> None:
-        """Check specs without importing TensorFlow; report every problem at once."""
+        """Check specs without importing TensorFlow (unless a --plugin imports it); report
+        every problem at once."""
         if fmt not in FORMATS:
             raise typer.BadParameter("expected 'text' or 'json'", param_hint="--format")
-        if code := check(specs, fmt, sets, echo=typer.echo):
+        if code := check(specs, fmt, sets, echo=typer.echo, plugin=plugin):
             raise typer.Exit(code)

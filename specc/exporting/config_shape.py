@@ -82,7 +82,10 @@ def _object(path: tuple, value: dict, problems: list[Problem]) -> None:
     for key in ("module", "registered_name"):
         if value.get(key) is not None and not isinstance(value[key], str):
             messages.append(f"{key} must be a string, received {json_kind(value[key])}")
-    if "module" in value and value["module"] is None and value.get("class_name") != "__keras_tensor__":
+    # A model's layer of a class defined in a script records no module: export names the
+    # layer and its class (exporting/layers.py); any other object needs one.
+    if "module" in value and value["module"] is None and value.get("class_name") != "__keras_tensor__" \
+            and path[-3:-1] != ("config", "layers"):
         messages.append("module must be a string, received null")
     if "config" in value and not isinstance(value["config"], (dict, str)):
         messages.append(f"config must be a JSON object, received {json_kind(value['config'])}")

@@ -8,6 +8,7 @@ from typing import Any
 from specc.errors import Problem, SpecError
 from specc.exporting.config_shape import MODEL_CLASSES, json_kind
 from specc.vocab import registry
+from specc.vocab.introspect import BASE_ARGS
 from specc.vocab.names import default_name
 from specc.vocab.values import NONE_WORD, none_to_word
 
@@ -28,18 +29,19 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
     if module.startswith("keras.src.ops"):
         return _op(layer, problems, path)
     registered = layer.get("registered_name")
-    if isinstance(registered, str) and (registry.LAYERS.get(registered, {}).get("class") == cls
-                                        or registered in registry.REFUSED):
-        cls = registered  # a keras-hub layer: the registry keys it by its registered name
+    # keras-hub's and plugins' layers: the registry keys them by their registered names
+    # (a plugin's, once its module was given; never imported because a file names it).
+    if isinstance(registered, str) and (registered in registry.REFUSED or (
+            registry.canonical_layer(registered) == registered
+            and registry.LAYERS[registered].get("class") == cls)):
+        cls = registered
     info = registry.LAYERS.get(cls, {})
     # tf.keras's AlphaDropout, RandomHeight, ... are saved as keras._legacy.layers.
     known_module = module in ("keras.layers", info.get("module"), info.get("tf_keras_module"))
     # A custom get_config() may leave the name out; a functional model records it beside.
     name = (config.get("name") if isinstance(config, dict) else None) or layer.get("name") or "?"
     if cls not in registry.REFUSED and (not known_module or registered not in (None, cls)):
-        problems.append(Problem(
-            f"layer '{name}' is the custom class '{layer.get('registered_name') or cls}', "
-            "which specc cannot represent (register it or rewrite it with Keras layers)", path=path))
+        problems.append(Problem(unregistered(name, cls, registered), path=path))
         return {"type": cls}
     if cls in registry.REFUSED or cls not in registry.LAYERS:
         reason = registry.REFUSED.get(cls, "not in specc's registry")
@@ -53,6 +55,17 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
     return {"type": cls, "name": config.get("name"), **out}
 
 
+def unregistered(name: str, cls: Any, registered: Any) -> str:
+    """What to say of a layer whose class specc does not know: the layer, its class, and
+    how the user's class becomes known (nothing a file names is ever imported)."""
+    if isinstance(registered, str) and ">" in registered:
+        return (f"layer '{name}' is the class '{registered}', which no plugin registered: pass "
+                "the module that registers it with --plugin MODULE")
+    return (f"layer '{name}' is the class '{registered or cls}', which is not registered: "
+            "register it with keras.saving.register_keras_serializable and pass its module "
+            "with --plugin MODULE")
+
+
 def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) -> dict:
     """The spec arguments of one layer: its config minus defaults, in spec shorthand."""
     args = registry.layer_args(cls)
@@ -64,6 +77,9 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
         if info is None:
             if key in registry.LAYERS[cls].get("config_only", []):
                 continue
+            if registry.plugin_of(cls) and key in BASE_ARGS \
+                    and _is_default(cls, key, value, BASE_ARGS[key], config):
+                continue  # Layer's own, in every config, though the class takes no **kwargs
             problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
             continue
         if _is_default(cls, key, value, info, config) or _is_derived(cls, key, value, config):
@@ -144,10 +160,31 @@ def _argument(cls: str, key: str, value: Any, info: dict, problems: list[Problem
                                     path=path))
             return None
         return name
+    if registry.plugin_of(cls) and kind not in ("regularizer", "initializer", "constraint",
+                                                "layer") and _holds_keras_object(value):
+        problems.append(Problem(
+            f"argument '{key}' of {cls} holds a Keras object, which specc writes only for an "
+            "argument that names what it is (a *_initializer, *_regularizer, *_constraint or "
+            "layer argument)", path=path))
+        return None
     if kind == "activation" and not isinstance(value, str):
         problems.append(Problem(f"activation {value.get('class_name', value)!r} is not a Keras activation name", path=path))
         return None
     return none_to_word(value)
+
+
+def _holds_keras_object(value: Any) -> bool:
+    """Whether a config value is (or holds) a serialized Keras object."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "class_name" in item and "config" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _dtype(value: Any) -> Any:

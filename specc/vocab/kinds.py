@@ -60,7 +60,15 @@ KINDS: dict[str, Kind] = {
 # Wrapper arguments that Keras rebuilds with go_backwards=True: only recurrent layers fit.
 RECURRENT_SLOTS = {("Bidirectional", "layer"), ("Bidirectional", "backward_layer")}
 # Layers that run over time steps, backwards too: what Bidirectional can wrap.
-RECURRENT = sorted(n for n in registry.LAYERS if "go_backwards" in registry.LAYERS[n]["args"])
+RECURRENT: list[str] = []
+
+
+def _recurrent() -> None:
+    RECURRENT[:] = sorted(n for n in registry.LAYERS if "go_backwards" in registry.LAYERS[n]["args"])
+
+
+_recurrent()
+registry.watch(_recurrent)  # a plugin's layer class may run over time steps too
 
 
 def kind_of(layer: str, arg: str, info: dict) -> str:
@@ -102,6 +110,9 @@ def describe_layer(name: str) -> list[dict[str, Any]]:
     if cls is None:
         if name in registry.REFUSED:
             raise SpecError(f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
+        hint = registry.plugin_hint(name)
+        if hint is not None:
+            raise SpecError(f"unknown layer type '{name}': {hint}")
         raise SpecError(f"unknown layer type '{name}'",
                         suggestion=suggest(name, registry.layer_type_names()))
     rows = []

@@ -1,19 +1,29 @@
-"""Penalties registered from Python, for ``{ custom = "name", ... }`` in a spec.
+"""Plugins: penalties registered from Python, for ``{ custom = "name", ... }`` in a spec,
+and the user's own Layer classes, registered with keras.saving.register_keras_serializable
+and written in a spec by their registered names (``type = "demo>TransformerBlock"``).
 
-A spec can only *name* a penalty; the code behind the name comes from a
-module the user imports (``--plugin mypkg.penalties``), an installed
-package's entry point, or ``@specc.register_regularizer`` in their own
-script. Nothing named in a spec is ever imported. No TensorFlow here.
+A spec can only *name* a penalty or a layer class; the code behind the name comes
+from a module the user imports (``--plugin mypkg.layers``), an installed package's
+entry point (groups ``specc.regularizers`` and ``specc.layers``), or
+``@specc.register_regularizer`` in their own script. Nothing named in a spec or a
+model file is ever imported. No TensorFlow import of its own: Keras's table of
+registered classes is read only once a plugin was given (the plugin imported Keras).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Callable
 
 from specc.errors import SpecError, suggest
 
 ENTRY_POINT_GROUP = "specc.regularizers"
+LAYER_ENTRY_POINT_GROUP = "specc.layers"
+# Packages whose registered classes are not the user's (keras-hub's models and
+# internal layers, specc's own regularizers).
+FRAMEWORKS = frozenset({"keras", "keras_hub", "keras_nlp", "keras_cv", "tensorflow",
+                        "tf_keras", "specc"})
 
 _REGISTRY: dict[str, Callable] = {}
 _entry_points_loaded = False
@@ -131,12 +141,86 @@ def load_entry_points() -> list[str]:
     return names
 
 
-def load_plugins(modules: list[str] | None) -> None:
-    """Register the regularizers of installed plugins and of each module named
-    (a command's --plugin)."""
+def load_plugins(modules: list[str] | None) -> list[str]:
+    """Register the regularizers and layer classes of installed plugins and of each module
+    named (a command's --plugin, the API's plugins=[...]); the layer types added."""
     load_entry_points()
+    given = not _layer_entry_points_loaded and bool(load_layer_entry_points())
     for module in modules or []:
         load_plugin_module(module)
+        given = True
+    return register_layer_classes() if given else []
+
+
+_layer_entry_points_loaded = False
+
+
+def load_installed_layers() -> list[str]:
+    """Once per process: the layer classes of installed packages' entry points (group
+    ``specc.layers``), registered; the layer types added."""
+    if _layer_entry_points_loaded:
+        return []
+    return register_layer_classes() if load_layer_entry_points() else []
+
+
+def load_layer_entry_points() -> list[str]:
+    """Import the modules installed packages advertise in group ``specc.layers``
+    (their layer classes register themselves); the entry points' names. E.g.::
+
+        [project.entry-points."specc.layers"]
+        mypkg = "mypkg.layers"
+    """
+    global _layer_entry_points_loaded
+    _layer_entry_points_loaded = True
+    names = []
+    for ep in entry_points(group=LAYER_ENTRY_POINT_GROUP):
+        try:
+            ep.load()
+        except Exception as e:  # a broken plugin must not look like a crash in specc
+            raise SpecError(
+                f"cannot load layer entry point '{ep.name}' ({ep.value}): {_reason(e)}") from e
+        names.append(ep.name)
+    return names
+
+
+def register_layer_classes() -> list[str]:
+    """Add to the registry every Layer class registered with Keras
+    (keras.saving.register_keras_serializable) outside Keras, keras-hub and specc
+    whose registered name the registry lacks or holds for another plugin class;
+    the names added. Keras is read only where a plugin imported it."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return []
+    # Here, not at the top: "import specc" imports this module, and reads no catalog.
+    from specc.vocab import registry
+    from specc.vocab.introspect import describe_plugin
+
+    layer = keras.layers.Layer
+    found = {}
+    for name, obj in list(keras.saving.get_custom_objects().items()):
+        if not (isinstance(name, str) and isinstance(obj, type) and issubclass(obj, layer)) \
+                or str(getattr(obj, "__module__", "")).split(".")[0] in FRAMEWORKS:
+            continue
+        if (name in registry.LAYERS and registry.plugin_of(name) is None) \
+                or name in registry.REFUSED or name in registry.LAYER_ALIASES:
+            continue  # Keras's and keras-hub's own names stay theirs
+        try:
+            entry = describe_plugin(obj)
+        except Exception as e:  # noqa: BLE001 - a signature inspect cannot read
+            raise SpecError(f"cannot read the arguments of layer class '{name}' "
+                            f"({obj.__module__}.{obj.__qualname__}): {_reason(e)}") from e
+        if registry.LAYERS.get(name) != entry:
+            found[name] = entry
+    if found:
+        registry.add_layers(found)
+    return sorted(found)
+
+
+def plugin_modules() -> list[str]:
+    """The modules the registry's plugin layer classes come from."""
+    from specc.vocab import registry
+
+    return sorted({info["plugin"] for info in registry.LAYERS.values() if "plugin" in info})
 
 
 def load_plugin_module(module_name: str):

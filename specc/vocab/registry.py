@@ -29,8 +29,12 @@ REFUSED: dict[str, str] = {**CATALOG["refused"], **HUB_CATALOG["refused"]}
 PACKAGES = {"keras_hub": "keras-hub"}
 # Class name -> registered name of the packages' layers ("TransformerEncoder" ->
 # "keras_hub>TransformerEncoder"): what a spec that writes the bare class meant.
-PACKAGED_CLASSES = {info["class"]: name for name, info in LAYERS.items() if "package" in info
-                    and info["class"] not in LAYERS}
+def _packaged_classes() -> dict[str, str]:
+    return {info["class"]: name for name, info in LAYERS.items()
+            if ("package" in info or "plugin" in info) and info["class"] not in LAYERS}
+
+
+PACKAGED_CLASSES = _packaged_classes()
 ACTIVATIONS: list[str] = CATALOG["activations"]
 # swish -> silu: the name Keras saves for an activation that has two.
 ACTIVATION_ALIASES: dict[str, str] = CATALOG["activation_aliases"]
@@ -225,6 +229,57 @@ ENUMS = {
 }
 
 
+# What reads LAYERS once and keeps what it found (a cache, a table): each is told when
+# plugins add layers (``add_layers``), and forgets.
+_WATCHERS: list = []
+
+
+def watch(forget) -> None:
+    """Call ``forget()`` whenever ``add_layers`` changes LAYERS (a cache's cache_clear)."""
+    _WATCHERS.append(forget)
+
+
+def add_layers(entries: dict[str, dict]) -> None:
+    """Add plugin layer classes (registered name -> entry, vocab/introspect.py) to LAYERS;
+    every table and cache derived from it is made again."""
+    LAYERS.update(entries)
+    PACKAGED_CLASSES.clear()
+    PACKAGED_CLASSES.update(_packaged_classes())
+    canonical_layer.cache_clear()
+    derived_defaults.cache_clear()
+    for forget in _WATCHERS:
+        forget()
+
+
+def plugin_of(layer: str) -> str | None:
+    """The plugin module a registry layer's class comes from (None: Keras's, keras-hub's).
+
+    >>> plugin_of("Dense") is None
+    True
+    """
+    return LAYERS[layer].get("plugin")
+
+
+PLUGIN_HINT = ("a layer class outside Keras and keras-hub is known only from the module that "
+               "registers it: pass it with --plugin MODULE")
+
+
+def plugin_hint(name: str) -> str | None:
+    """What to say of an unknown registered name ("package>Class") whose package no
+    plugin gave: how a layer class of the user's becomes known (None for any other name).
+
+    >>> plugin_hint("demo>TransformerBlock") == PLUGIN_HINT, plugin_hint("Dens")
+    (True, None)
+    """
+    if not isinstance(name, str) or ">" not in name:
+        return None
+    package = name.partition(">")[0]
+    if package in PACKAGES or any(key.partition(">")[0] == package
+                                  for key, info in LAYERS.items() if "plugin" in info):
+        return None
+    return PLUGIN_HINT
+
+
 @cache
 def canonical_layer(name: str) -> str | None:
     """The class name a layer type refers to, or None when unknown.
@@ -234,6 +289,13 @@ def canonical_layer(name: str) -> str | None:
     """
     if name in LAYERS:
         return name
+    if name not in LAYER_ALIASES and isinstance(name, str) and ">" in name:
+        # A registered name no plugin gave yet: installed packages' entry points (group
+        # specc.layers) are looked up the first time a spec or a model file needs one.
+        from specc.vocab.plugins import load_installed_layers
+
+        if load_installed_layers() and name in LAYERS:
+            return name
     return LAYER_ALIASES.get(name)
 
 
@@ -300,6 +362,8 @@ def old_arg(layer: str, arg: str) -> tuple[str | None, str | None]:
 
 def arg_kind(layer: str, arg: str, info: dict) -> str:
     """How one constructor argument is typed (see spec.py for each kind)."""
+    if "kind" in info:  # a plugin class's annotation
+        return info["kind"]
     if (layer, arg) in KIND_BY_LAYER:
         return KIND_BY_LAYER[(layer, arg)]
     if arg.endswith("_regularizer"):

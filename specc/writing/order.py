@@ -105,6 +105,10 @@ def _argument_kinds(cls: str) -> dict[str, str]:
     return {arg: kind for arg, kind in kinds.items() if kind in _ORDERED_KINDS}
 
 
+registry.watch(_layer_order.cache_clear)
+registry.watch(_argument_kinds.cache_clear)
+
+
 def _ordered(value: Any, kind: str | None) -> Any:
     if isinstance(value, list):
         return [_ordered(v, kind) for v in value]

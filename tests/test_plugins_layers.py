@@ -1,0 +1,223 @@
+"""The user's own layer classes (issue 19): registered with
+keras.saving.register_keras_serializable in a module given with --plugin (or an installed
+package's entry point, group specc.layers), checked from the class itself, built with it,
+exported from a model file that uses it. Through the real command line, each step in a
+fresh process; the classes are keras-io's (tests/plugins/demo_layers.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import run_specc
+
+PLUGIN = Path(__file__).parent / "plugins" / "demo_layers.py"
+
+# The keras-io examples' models as they write them, scaled down.
+MODELS = {
+    # examples/nlp/text_classification_with_transformer.py
+    "text_classifier": ("""
+        from demo_layers import TokenAndPositionEmbedding, TransformerBlock
+        maxlen, vocab_size, embed_dim, num_heads, ff_dim = 8, 50, 8, 2, 8
+        inputs = layers.Input(shape=(maxlen,))
+        embedding_layer = TokenAndPositionEmbedding(maxlen, vocab_size, embed_dim)
+        x = embedding_layer(inputs)
+        transformer_block = TransformerBlock(embed_dim, num_heads, ff_dim)
+        x = transformer_block(x)
+        x = layers.GlobalAveragePooling1D()(x)
+        x = layers.Dropout(0.1)(x)
+        x = layers.Dense(20, activation="relu")(x)
+        x = layers.Dropout(0.1)(x)
+        outputs = layers.Dense(2, activation="softmax")(x)
+        model = keras.Model(inputs=inputs, outputs=outputs)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        x = np.random.default_rng(0).integers(0, vocab_size, (3, maxlen))
+    """, ["demo>TokenAndPositionEmbedding", "demo>TransformerBlock"]),
+    # examples/generative/vae.py: the encoder
+    "vae_encoder": ("""
+        from demo_layers import Sampling
+        latent_dim = 2
+        encoder_inputs = keras.Input(shape=(8, 8, 1))
+        x = layers.Conv2D(4, 3, activation="relu", strides=2, padding="same")(encoder_inputs)
+        x = layers.Conv2D(8, 3, activation="relu", strides=2, padding="same")(x)
+        x = layers.Flatten()(x)
+        x = layers.Dense(16, activation="relu")(x)
+        z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+        z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
+        z = Sampling()([z_mean, z_log_var])
+        model = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
+        x = np.random.default_rng(0).random((3, 8, 8, 1), dtype="float32")
+    """, ["demo>Sampling"]),
+    # examples/vision/image_classification_with_vision_transformer.py
+    "vit": ("""
+        from demo_layers import PatchEncoder, Patches
+        patch_size, projection_dim, num_heads = 4, 8, 2
+        num_patches = (8 // patch_size) ** 2
+        inputs = keras.Input(shape=(8, 8, 3))
+        patches = Patches(patch_size)(inputs)
+        encoded_patches = PatchEncoder(num_patches, projection_dim)(patches)
+        x1 = layers.LayerNormalization(epsilon=1e-6)(encoded_patches)
+        attention_output = layers.MultiHeadAttention(
+            num_heads=num_heads, key_dim=projection_dim, dropout=0.1)(x1, x1)
+        x2 = layers.Add()([attention_output, encoded_patches])
+        x3 = layers.LayerNormalization(epsilon=1e-6)(x2)
+        for units in [projection_dim * 2, projection_dim]:
+            x3 = layers.Dense(units, activation=keras.activations.gelu)(x3)
+            x3 = layers.Dropout(0.1)(x3)
+        encoded_patches = layers.Add()([x3, x2])
+        representation = layers.LayerNormalization(epsilon=1e-6)(encoded_patches)
+        representation = layers.Flatten()(representation)
+        logits = layers.Dense(5)(representation)
+        model = keras.Model(inputs=inputs, outputs=logits)
+        x = np.random.default_rng(0).random((3, 8, 8, 3), dtype="float32")
+    """, ["demo>Patches", "demo>PatchEncoder"]),
+}
+
+
+def _python(code: str, cwd: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, cwd=cwd, env={"PYTHONPATH": str(cwd),
+                                                   **_env()}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def _env() -> dict:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+def _specc(*args, cwd: Path):
+    return run_specc(*args, cwd=cwd, PYTHONPATH=str(cwd))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    shutil.copy(PLUGIN, tmp_path / "demo_layers.py")
+    return tmp_path
+
+
+@pytest.mark.parametrize("example", sorted(MODELS))
+def test_a_keras_io_model_exports_validates_and_builds_back_with_its_plugin(folder, example):
+    code, classes = MODELS[example]
+    _python("import numpy as np, keras\nfrom keras import layers\n" + textwrap.dedent(code)
+            + "\nmodel.save('m.keras')\nmodel.save_weights('m.weights.h5')\nnp.save('x.npy', x)\n",
+            folder)
+    done = _specc("export", "m.keras", "--plugin", "demo_layers", "-o", "s.toml", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    text = (folder / "s.toml").read_text()
+    for cls in classes:
+        assert f'type = "{cls}"' in text
+    done = _specc("validate", "s.toml", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 0 and done.stdout == "s.toml: ok\n", done.stderr
+    done = _specc("build", "s.toml", "--plugin", "demo_layers", "--weights", "m.weights.h5",
+                  "-o", "r.keras", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    # A fresh process with the plugin imported: the same predictions, the same classes.
+    out = _python("""
+        import keras, numpy as np, demo_layers
+        a, b = keras.models.load_model('m.keras'), keras.models.load_model('r.keras')
+        x = np.load('x.npy')
+        for got, expected in zip(keras.tree.flatten(b(x)), keras.tree.flatten(a(x))):
+            np.testing.assert_allclose(np.asarray(got), np.asarray(expected), atol=1e-5)
+        assert [type(l) for l in a.layers] == [type(l) for l in b.layers]
+        print(b.count_params() == a.count_params())
+    """, folder)
+    assert out.split()[-1] == "True"
+    # Without the plugin: one line per layer of the user's classes, naming it and --plugin.
+    for command in (["export", "m.keras"], ["validate", "s.toml"]):
+        done = _specc(*command, cwd=folder)
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        lines = done.stderr.splitlines()
+        assert lines[-1] == f"{len(classes)} problem{'s' if len(classes) > 1 else ''} found"
+        for line, cls in zip(lines, classes):
+            assert f"'{cls}'" in line and "--plugin MODULE" in line, line
+
+
+def test_an_unregistered_class_is_named_with_what_to_do(folder):
+    """keras-io's VAE defines Sampling in the script, unregistered: its config has no module."""
+    module = _python("""
+        import json, zipfile, keras
+        from keras import layers, ops
+
+        class Sampling(layers.Layer):
+            def call(self, inputs):
+                z_mean, z_log_var = inputs
+                return z_mean + ops.exp(0.5 * z_log_var)
+
+        encoder_inputs = keras.Input(shape=(4,))
+        z_mean = layers.Dense(2, name="z_mean")(encoder_inputs)
+        z_log_var = layers.Dense(2, name="z_log_var")(encoder_inputs)
+        z = Sampling()([z_mean, z_log_var])
+        keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder").save('m.keras')
+        config = json.loads(zipfile.ZipFile('m.keras').read('config.json'))
+        print(config['config']['layers'][3]['module'])
+    """, folder)
+    assert module.split()[-1] == "None"
+    done = _specc("export", "m.keras", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "m.keras: layers[2]: layer 'sampling' is the class 'Sampling', which is not registered: "
+        "register it with keras.saving.register_keras_serializable and pass its module with "
+        "--plugin MODULE", "1 problem found"]
+
+
+SPEC = """\
+[[inputs]]
+shape = [8]
+
+[[layers]]
+type = "demo>TokenAndPositionEmbedding"
+maxlen = 8
+vocab_size = 50
+embed_dim = 8
+
+[[layers]]
+type = "demo>TransformerBlock"
+embed_dim = 8
+num_heads = 2
+ff_dims = 8
+"""
+
+
+def test_a_misspelt_argument_of_a_plugin_class_gets_a_did_you_mean_at_its_line(folder):
+    (folder / "s.toml").write_text(SPEC)
+    done = _specc("validate", "s.toml", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "s.toml:14:1: layers[1].ff_dims: unknown argument 'ff_dims' for demo>TransformerBlock. "
+        "Did you mean 'ff_dim'?", "1 problem found"], done.stderr
+    (folder / "s.toml").write_text(SPEC.replace("ff_dims = 8", 'ff_dim = 8\nrate = "x"'))
+    done = _specc("validate", "s.toml", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 1 and "s.toml:15:8: layers[1].rate: expected" in done.stderr
+
+
+def test_specc_layers_lists_a_plugin_class_s_arguments(folder):
+    done = _specc("layers", "demo>TransformerBlock", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "demo>TransformerBlock (demo_layers.TransformerBlock, from --plugin)" in done.stdout
+    for arg in ("embed_dim", "num_heads", "ff_dim", "rate", "trainable", "dtype"):
+        assert f"│ {arg} " in done.stdout
+    done = _specc("layers", "demo>TransformerBlock", cwd=folder)
+    assert done.returncode == 1 and "pass it with --plugin MODULE" in done.stderr
+
+
+def test_an_installed_entry_point_registers_its_classes_without_plugin(folder):
+    info = folder / "demo_layers-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-layers\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[specc.layers]\ndemo = demo_layers\n")
+    (folder / "s.toml").write_text(SPEC.replace("ff_dims", "ff_dim"))
+    done = _specc("validate", "s.toml", cwd=folder)
+    assert done.returncode == 0 and done.stdout == "s.toml: ok\n", done.stderr
+    done = _specc("build", "s.toml", "-o", "m.keras", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert "TransformerBlock" in done.stdout
