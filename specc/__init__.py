@@ -20,8 +20,18 @@ __version__ = "0.1.0"
 register_with_keras()
 
 
-def load(path, overrides=()):
+def _plugins(plugins) -> None:
+    """``plugins=[...]``: import each module (their layer classes and regularizers register
+    themselves), as ``--plugin`` does; a single name is a list of one."""
+    if plugins:
+        from specc.vocab.plugins import load_plugins
+
+        load_plugins([plugins] if isinstance(plugins, str) else list(plugins))
+
+
+def load(path, overrides=(), *, plugins=None):
     """Read, check and type a spec file (see ``specc.checking.validate.load``).
+    ``plugins``: modules that register the user's own layer classes (``--plugin``).
 
     >>> import specc
     >>> specc.load("specs/tutorial_dropout.toml", overrides=["layers.dense.units=128"]).layers[0].units
@@ -29,15 +39,17 @@ def load(path, overrides=()):
     """
     from specc.checking.validate import load as _load
 
+    _plugins(plugins)
     return _load(path, overrides)
 
 
-def build(spec, *, weights=None, **options):
+def build(spec, *, weights=None, plugins=None, **options):
     """Compile a Spec, or a spec file, into a keras.Model (imports TensorFlow).
 
     Given a file, problems Keras finds are placed at their line, as ``specc build``
     places them; a Spec has no file, so they name only their path (``layers[3]``).
-    ``weights``: a ``.weights.h5`` file to load (``specc build --weights``).
+    ``weights``: a ``.weights.h5`` file to load (``specc build --weights``); ``plugins``:
+    modules that register the user's own layer classes and regularizers (``--plugin``).
 
     >>> model = specc.build("specs/cnn.toml", max_params=10**6)  # doctest: +SKIP
     """
@@ -45,6 +57,7 @@ def build(spec, *, weights=None, **options):
 
     from specc.building.build import build as _build
 
+    _plugins(plugins)
     if not isinstance(spec, (str, os.PathLike)):
         model = _build(spec, **options)
     else:
@@ -72,14 +85,15 @@ def save(model, path, spec=None):
     _save(model, path, spec)
 
 
-def export(model, *, compile: bool = True, weights=None):
+def export(model, *, compile: bool = True, weights=None, plugins=None):
     """The Spec of a ``keras.Model``, or of a ``.keras`` file (a path, read as data),
     or of a Keras 2 ``.h5`` or ``model.to_json()`` ``.json`` file.
 
     ``compile=False`` leaves the compile settings out: the architecture alone.
     ``weights``: for a model file, also write its weights to this ``.weights.h5``
     file (``specc export --weights``; this rebuilds the model within ``build``'s default
-    parameter budget, so imports TensorFlow).
+    parameter budget, so imports TensorFlow). ``plugins``: modules that register the
+    user's own layer classes the model uses (``--plugin``).
 
     >>> spec = specc.export("model.keras", compile=False)  # doctest: +SKIP
     """
@@ -87,6 +101,7 @@ def export(model, *, compile: bool = True, weights=None):
 
     from specc.exporting.export import export as _export, export_any_file
 
+    _plugins(plugins)
     if not isinstance(model, (str, os.PathLike)):
         if weights is not None:
             raise TypeError("weights= goes with a model file; a live model has its own")
@@ -160,7 +175,7 @@ def schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
-def layers(name=None) -> dict:
+def layers(name=None, *, plugins=None) -> dict:
     """The layer types a spec can use and those it refuses, or one type's arguments
     (``specc layers [NAME]``); SpecError for an unknown type.
 
@@ -172,6 +187,7 @@ def layers(name=None) -> dict:
     """
     from specc.vocab import registry
 
+    _plugins(plugins)
     if name is None:
         return {"supported": {layer: list(info.get("aliases", []))
                               for layer, info in registry.LAYERS.items()},

@@ -221,3 +221,102 @@ def test_an_installed_entry_point_registers_its_classes_without_plugin(folder):
     done = _specc("build", "s.toml", "-o", "m.keras", cwd=folder)
     assert done.returncode == 0, done.stderr
     assert "TransformerBlock" in done.stdout
+
+
+TYPED = Path(__file__).parent / "plugins" / "typed_layers.py"
+
+
+@pytest.fixture
+def typed(tmp_path):
+    shutil.copy(TYPED, tmp_path / "typed_layers.py")
+    return tmp_path
+
+
+def test_annotations_and_kwargs_give_the_arguments_their_kinds(typed):
+    out = _python("""
+        import json, specc
+        print(json.dumps({name: specc.layers(name, plugins=["typed_layers"])["arguments"]
+                          for name in ("typed>Scale", "typed>Fixed")}))
+    """, typed)
+    import json
+
+    rows = json.loads(out.splitlines()[-1])
+    assert [(r["name"], r["type"], r["default"]) for r in rows["typed>Scale"]] == [
+        ("factor", "number", 2.0), ("kernel_initializer", "initializer", "ones"),
+        ("kernel_regularizer", "regularizer", None), ("trainable", "true or false", True),
+        ("dtype", "dtype", None)]
+    assert [(r["name"], r["type"], r["default"]) for r in rows["typed>Fixed"]] == [
+        ("sizes", "integer >= 1, or a list", [1, 2]), ("label", "string", "x")]
+    (typed / "s.toml").write_text(
+        '[[inputs]]\nshape = [3]\n\n[[layers]]\ntype = "typed>Fixed"\nsizes = [2]\n'
+        'trainable = false\n\n[[layers]]\ntype = "typed>Scale"\nfactor = "big"\n')
+    done = _specc("validate", "s.toml", "--plugin", "typed_layers", cwd=typed)
+    assert done.stderr.splitlines() == [
+        "s.toml:7:1: layers[0].trainable: unknown argument 'trainable' for typed>Fixed",
+        "s.toml:11:10: layers[1].factor: expected a number, received 'big'",
+        "2 problems found"], done.stderr
+
+
+def test_keras_objects_in_a_plugin_layer_s_config_export_in_spec_form(typed):
+    _python("""
+        import keras, numpy as np, typed_layers as t
+        i = keras.Input((3,))
+        x = t.Scale(0.5, kernel_initializer=keras.initializers.Constant(0.3),
+                    kernel_regularizer=keras.regularizers.L2(0.01), name="scale")(i)
+        x = t.Residual(keras.layers.Dense(3, activation="tanh"), name="residual")(x)
+        model = keras.Model(i, x)
+        model.save('m.keras')
+        model.save_weights('m.weights.h5')
+        np.save('x.npy', np.random.default_rng(0).random((2, 3), dtype='float32'))
+    """, typed)
+    done = _specc("export", "m.keras", "--plugin", "typed_layers", "-o", "s.toml", cwd=typed)
+    assert done.returncode == 0, done.stderr
+    text = (typed / "s.toml").read_text()
+    assert 'kernel_initializer = { type = "Constant", value = 0.3 }' in text, text
+    assert 'kernel_regularizer = "l2"' in text, text  # L2(0.01), Keras's default factor
+    assert 'layer = { type = "Dense", units = 3, activation = "tanh" }' in text, text
+    done = _specc("build", "s.toml", "--plugin", "typed_layers", "--weights", "m.weights.h5",
+                  "-o", "r.keras", cwd=typed)
+    assert done.returncode == 0, done.stderr
+    _python("""
+        import keras, numpy as np, typed_layers
+        a, b = keras.models.load_model('m.keras'), keras.models.load_model('r.keras')
+        x = np.load('x.npy')
+        np.testing.assert_allclose(np.asarray(b(x)), np.asarray(a(x)), atol=1e-6)
+        assert sum(b.losses) > 0 and np.isclose(float(sum(b.losses)), float(sum(a.losses)))
+    """, typed)
+
+
+def test_a_keras_object_in_an_argument_of_no_such_kind_is_refused_in_one_line(typed):
+    _python("""
+        import keras, typed_layers as t
+        i = keras.Input((3,))
+        keras.Model(i, t.Holder(keras.initializers.Ones(), name="holder")(i)).save('m.keras')
+    """, typed)
+    done = _specc("export", "m.keras", "--plugin", "typed_layers", cwd=typed)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "m.keras: layers[0].thing: argument 'thing' of typed>Holder holds a Keras object, which "
+        "specc writes only for an argument that names what it is (a *_initializer, "
+        "*_regularizer, *_constraint or layer argument)", "1 problem found"]
+
+
+def test_a_value_the_user_s_class_refuses_is_a_problem_on_its_layer(typed):
+    (typed / "s.toml").write_text(
+        '[[inputs]]\nshape = [3]\n\n[[layers]]\ntype = "typed>Scale"\nfactor = -1.0\n')
+    done = _specc("build", "s.toml", "--plugin", "typed_layers", "-o", "m.keras", cwd=typed)
+    assert done.returncode == 1 and "internal error" not in done.stderr, done.stderr
+    assert "s.toml:4:1: layers[0]: Keras rejected layer 'scale' (typed>Scale): factor must " \
+        "be >= 0, received -1.0" in done.stderr, done.stderr
+
+
+def test_the_python_api_takes_plugins(folder):
+    (folder / "s.toml").write_text(SPEC.replace("ff_dims", "ff_dim"))
+    out = _python("""
+        import specc
+        spec = specc.load('s.toml', plugins=['demo_layers'])
+        model = specc.build(spec)
+        print(type(model.layers[1]).__name__, model.layers[1].ff_dim)
+        print(specc.export(model).layers[1].type)
+    """, folder)
+    assert out.splitlines()[-2:] == ["TransformerBlock 8", "demo>TransformerBlock"]
