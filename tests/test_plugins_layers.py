@@ -320,3 +320,24 @@ def test_the_python_api_takes_plugins(folder):
         print(specc.export(model).layers[1].type)
     """, folder)
     assert out.splitlines()[-2:] == ["TransformerBlock 8", "demo>TransformerBlock"]
+
+
+def test_defaults_and_repeat_treat_plugin_layers_like_any_other(folder):
+    text = (SPEC.replace("ff_dims = 8", "ff_dim = 8\nrepeat = 2")
+            + '\n[defaults]\n"demo>TransformerBlock" = { rate = 0.2 }\n')
+    (folder / "s.toml").write_text(text)
+    done = _specc("validate", "s.toml", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    done = _specc("expand", "s.toml", "--plugin", "demo_layers", cwd=folder)
+    assert done.returncode == 0 and done.stdout.count("rate = 0.2") == 2, done.stderr
+    (folder / "s.toml").write_text(text.replace("rate = 0.2", "rat = 0.2"))
+    done = _specc("validate", "s.toml", "--plugin", "demo_layers", cwd=folder)
+    assert done.stderr.splitlines() == [
+        "s.toml:18:29: defaults.demo>TransformerBlock.rat: unknown argument 'rat' for "
+        "demo>TransformerBlock. Did you mean 'rate'?", "1 problem found"], done.stderr
+    done = _specc("validate", "s.toml", cwd=folder)
+    assert done.stderr.splitlines() == [
+        "s.toml:18:1: defaults.demo>TransformerBlock: unknown layer type "
+        "'demo>TransformerBlock' in [defaults]: a layer class outside Keras and keras-hub is "
+        "known only from the module that registers it: pass it with --plugin MODULE",
+        "1 problem found"], done.stderr

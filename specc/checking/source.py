@@ -39,7 +39,7 @@ def schema_problems(doc: Document, layers: list[int] | None = None) -> list[Prob
     """The JSON Schema's problems with doc; with ``layers``, with those of its layers
     only (and the first: the schema wants one). A misspelt argument in [defaults] is
     named with a suggestion, rather than with the schema's list of every argument."""
-    data = doc.data
+    data = _without_plugin_layers(doc.data)
     if layers is not None:
         layers = sorted({0, *layers})
         data = {**data, "layers": [data["layers"][i] for i in layers]}
@@ -52,6 +52,35 @@ def schema_problems(doc: Document, layers: list[int] | None = None) -> list[Prob
             path = ("layers", layers[path[1]], *path[2:])
         problems.append(place(doc, path, f"{error.message} (JSON Schema)"))
     return problems + _default_name_problems(doc)
+
+
+# The keys of a layer table the schema checks whatever its type.
+_PLACEHOLDER_KEYS = ("name", "inputs", "call", *LAYER_KEYS)
+
+
+def _without_plugin_layers(data: Any) -> Any:
+    """The data with each layer of a plugin's class (which the committed schema cannot
+    know) as an Identity layer of the same name, inputs and expansion keys, and
+    [defaults] without their tables: the typed spec checked their arguments."""
+    plugins = {name for name, info in registry.LAYERS.items() if "plugin" in info}
+    if not plugins:
+        return data
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        kind = value.get("type")
+        if isinstance(kind, str) and kind in plugins:
+            return {"type": "Identity", **{k: walk(value[k]) for k in _PLACEHOLDER_KEYS
+                                           if k in value}}
+        return {k: walk(v) for k, v in value.items()}
+
+    data = walk(data)
+    if isinstance(data, dict) and isinstance(data.get("defaults"), dict):
+        data["defaults"] = {k: v for k, v in data["defaults"].items() if k not in plugins}
+    return data
 
 
 @cache
