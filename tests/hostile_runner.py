@@ -41,6 +41,8 @@ def run_case(case: dict) -> dict:
 
     os.chdir(case["cwd"])
     sys.argv = ["specc", *case["argv"]]
+    if case.get("sys_path"):  # a module there must never be imported because a file names it
+        sys.path.insert(0, case["cwd"])
     saved = {key: os.environ.get(key) for key in case.get("env", {})}
     os.environ.update(case.get("env", {}))
     out, err = io.StringIO(), io.StringIO()
@@ -57,6 +59,8 @@ def run_case(case: dict) -> dict:
             crash = traceback.format_exc()
             code = None
     after = resource.getrusage(resource.RUSAGE_SELF)
+    if case.get("sys_path"):
+        sys.path.remove(case["cwd"])
     for key, value in saved.items():
         if value is None:
             del os.environ[key]

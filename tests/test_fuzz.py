@@ -33,7 +33,8 @@ CI_RUN = (ROOT / ".ci" / "run").read_text()
 # Every payload the fuzzer makes, by target name.
 SPEC_TARGETS = {"text_toml", "text_json", "bytes_toml", "bytes_json", "spec_data", "structure",
                 "cli_spec"}
-MODEL_TARGETS = {"config", "file_keras", "file_h5", "file_json", "cli_model"}
+MODEL_TARGETS = {"config", "file_keras", "file_h5", "file_json", "cli_model", "cli_plugin_spec",
+                 "cli_plugin_model"}
 
 
 def test_ci_runs_the_fuzzer_with_the_budget_and_a_seed_from_the_commit():
@@ -71,9 +72,10 @@ def test_the_draws_cover_every_target_and_command(seeds):
             sets += "--set" in payload["argv"]
             weights = "--weights" in payload["argv"]
             commands.add("export --weights") if weights else None
+            commands.add("--plugin") if "--plugin" in payload["argv"] else None
     assert targets == SPEC_TARGETS | MODEL_TARGETS
     assert commands == {"validate", "summary", "fmt", "expand", "diff", "graph", "export",
-                        "export --weights"}
+                        "export --weights", "layers", "--plugin"}
     assert sets > 10
 
 

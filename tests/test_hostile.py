@@ -51,6 +51,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     exact: bool = False  # each expect is the whole line
+    sys_path: bool = False  # the case's folder is on sys.path while it runs
 
 
 def sentinel_code() -> str:
@@ -153,6 +154,15 @@ EXPRS = {
 }
 
 BENIGN = (ROOT / "specs" / "tutorial_combined.toml").read_text()
+
+# A module on sys.path whose import leaves the sentinel, and registers a layer class.
+SOMEPKG = ("open(__file__.replace('somepkg.py', 'PWNED'), 'w').close()\nimport keras\n"
+           "@keras.saving.register_keras_serializable('somepkg')\n"
+           "class Thing(keras.layers.Layer):\n    pass\n")
+REGISTERED_NAMES = {"os_system": "os>system", "builtins_eval": "builtins>eval",
+                    "dotdot": "../x>Y", "slash": "a/b>C", "somepkg": "somepkg>Thing"}
+PLUGIN_HINT = ("a layer class outside Keras and keras-hub is known only from the module that "
+               "registers it: pass it with --plugin MODULE")
 
 SPEC_CASES: list[Case] = [
     Case("baseline_validate", ["validate", "s.toml"], {"s.toml": BENIGN}, code=0),
@@ -311,6 +321,20 @@ SPEC_CASES: list[Case] = [
          {"s.toml": nested_outputs(3)},
          ["s.toml:17:8: compile.loss: expected at most 2 entries, one per output, received 3"],
          exact=True),
+    # Registered names ("package>Class") that no plugin gave: refused by name, and the
+    # module a name gives is never imported (somepkg is on sys.path, and its import would
+    # leave the sentinel). Only --plugin, an entry point or plugins=[...] imports a module.
+    *[Case(f"plugin_name_{key}_{command}", [command, "s.toml", *extra],
+           {"s.toml": HEAD + f'[[layers]]\ntype = "{name}"\n', "somepkg.py": SOMEPKG},
+           [f"s.toml:6:8: layers[0].type: unknown layer type '{name}': {PLUGIN_HINT}"],
+           exact=True, sys_path=True)
+      for key, name in REGISTERED_NAMES.items()
+      for command, extra in (("validate", []), ("summary", []))],
+    Case("plugin_name_in_defaults", ["validate", "s.toml"], {"s.toml": HEAD + (
+        '[defaults]\n"somepkg>Thing" = { units = 2 }\n\n[[layers]]\ntype = "Dense"\nunits = 2\n'),
+        "somepkg.py": SOMEPKG},
+         [f"s.toml:6:1: defaults.somepkg>Thing: unknown layer type 'somepkg>Thing' in "
+          f"[defaults]: {PLUGIN_HINT}"], exact=True, sys_path=True),
 ]
 
 
@@ -400,12 +424,12 @@ GADGETS = {
         "value": [sentinel_code(), None, None]}}),
 }
 GADGET_MESSAGES = {
-    "gadget_os_system": "is the custom class",
-    "gadget_subprocess_run": "is the custom class",
-    "gadget_builtins_eval": "is the custom class",
-    "gadget_registered_name": "is the custom class 'builtins>exec'",
-    "gadget_enable_unsafe": "is the custom class",
-    "gadget_load_model": "is the custom class",
+    "gadget_os_system": "is the class",
+    "gadget_subprocess_run": "is the class",
+    "gadget_builtins_eval": "is the class",
+    "gadget_registered_name": "is the class 'builtins>exec'",
+    "gadget_enable_unsafe": "is the class",
+    "gadget_load_model": "is the class",
     "gadget_lambda_bytecode": "is a Lambda: runs an arbitrary Python function",
     "gadget_tfsm_layer": "is a TFSMLayer",
     "gadget_string_lookup": "is a StringLookup",
@@ -697,6 +721,19 @@ KERAS_CASES: list[Case] = [
     Case("keras2_json_at_limit", ["export", "m.json", "--max-config-bytes", "1000000", "-o",
                                   "s.toml"], {"m.json": padded_json(1_000_000)},
          code=0, outputs=["s.toml"]),
+    # A layer whose registered name or module names code: refused by name, nothing imported.
+    *[Case(f"plugin_name_{key}_export", ["export", "m.keras"], {"m.keras": keras_zip(sequential(
+        layer(name.partition(">")[2], {"name": "t"}, module=name.partition(">")[0],
+              registered_name=name))), "somepkg.py": SOMEPKG},
+           [f"m.keras: layers[0]: layer 't' is the class '{name}', which no plugin registered: "
+            "pass the module that registers it with --plugin MODULE"], exact=True, sys_path=True)
+      for key, name in REGISTERED_NAMES.items()],
+    Case("plugin_unregistered_module_null", ["export", "m.keras"], {"m.keras": keras_zip(
+        sequential(layer("Sampling", {"name": "sampling"}, module=None,
+                         registered_name="Sampling")))},
+         ["m.keras: layers[0]: layer 'sampling' is the class 'Sampling', which is not registered: "
+          "register it with keras.saving.register_keras_serializable and pass its module with "
+          "--plugin MODULE"], exact=True),
 ]
 
 WEIGHT_CASES: list[Case] = [
@@ -765,7 +802,8 @@ def _materialize(case: Case, root: Path) -> dict:
             path.write_text(data)
     for name, target in case.links.items():
         os.symlink(target, where / name)
-    return {"id": case.id, "argv": case.argv, "cwd": str(where), "env": case.env}
+    return {"id": case.id, "argv": case.argv, "cwd": str(where), "env": case.env,
+            "sys_path": case.sys_path}
 
 
 @pytest.fixture(scope="module")
@@ -902,7 +940,7 @@ PURE = {"specc", "typer", "annotated_doc", "click", "rich", "markdown_it", "mdur
         "rfc3987", "rfc3987_syntax", "uri_template", "webcolors", "arrow", "dateutil", "six",
         "tomlkit", "h5py", "numpy"}
 # Names the payloads give as modules; none may ever be imported.
-PAYLOAD_MODULES = {"evil", "PWNED"}
+PAYLOAD_MODULES = {"evil", "PWNED", "somepkg"}
 
 
 # Imports the standard library itself attempts: copy.py probes Jython's "org"

@@ -21,6 +21,7 @@ from specc.reading.load import Document
 from specc.reading.places import inside_string, place
 from specc.vocab import penalties, registry
 from specc.vocab.kinds import RECURRENT, RECURRENT_SLOTS
+from specc.vocab.plugins import plugin_hint
 from specc.vocab.values import NONE_WORD
 
 _NOUNS = {
@@ -235,7 +236,7 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
                      f"received '{name}'")
     choices = registry.layer_type_names() if what == "layer" else list(registry.OBJECTS[what][0])
     noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
-    hint = registry.plugin_hint(name) if what == "layer" else None
+    hint = plugin_hint(name) if what == "layer" else None
     if hint is not None:  # the user's own class: nothing a spec names is ever imported
         return place(doc, where, f"unknown {noun} {_show(name)}: {hint}")
     # keras-hub's TransformerEncoder is written by its registered name.

@@ -14,6 +14,7 @@ from specc.expanding.expanded import Failed, Origin, show
 from specc.expanding.templates import Templates
 from specc.reading.load import Path
 from specc.vocab import registry
+from specc.vocab.plugins import plugin_hint
 
 # The arguments that hold a whole layer table, which [defaults] reaches as well.
 WRAPPED = ("layer", "backward_layer")
@@ -52,9 +53,9 @@ class Defaults:
                 elif key in arguments:
                     defaults.by_argument[key] = (templates.value(value, constants, path, ()),
                                                  path)
-                elif registry.plugin_hint(key):  # "pkg>Class": the user's own, from a plugin
+                elif plugin_hint(key):  # "pkg>Class": the user's own, from a plugin
                     report.fail(path, f"unknown layer type '{key}' in [defaults]: "
-                                f"{registry.plugin_hint(key)}", key=True)
+                                f"{plugin_hint(key)}", key=True)
                 else:
                     choices = [*registry.layer_type_names(), *sorted(arguments)]
                     report.fail(path, f"unknown layer type or argument '{key}' in [defaults]",

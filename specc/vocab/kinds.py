@@ -110,7 +110,9 @@ def describe_layer(name: str) -> list[dict[str, Any]]:
     if cls is None:
         if name in registry.REFUSED:
             raise SpecError(f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
-        hint = registry.plugin_hint(name)
+        from specc.vocab.plugins import plugin_hint
+
+        hint = plugin_hint(name)
         if hint is not None:
             raise SpecError(f"unknown layer type '{name}': {hint}")
         raise SpecError(f"unknown layer type '{name}'",

@@ -152,6 +152,28 @@ def load_plugins(modules: list[str] | None) -> list[str]:
     return register_layer_classes() if given else []
 
 
+PLUGIN_HINT = ("a layer class outside Keras and keras-hub is known only from the module that "
+               "registers it: pass it with --plugin MODULE")
+
+
+def plugin_hint(name: str) -> str | None:
+    """What to say of an unknown registered name ("package>Class") whose package no
+    plugin gave: how a layer class of the user's becomes known (None for any other name).
+
+    >>> plugin_hint("demo>TransformerBlock") == PLUGIN_HINT, plugin_hint("Dens")
+    (True, None)
+    """
+    if not isinstance(name, str) or ">" not in name:
+        return None
+    from specc.vocab.registry import LAYERS, PACKAGES
+
+    package = name.partition(">")[0]
+    if package in PACKAGES or any(key.partition(">")[0] == package
+                                  for key, info in LAYERS.items() if "plugin" in info):
+        return None
+    return PLUGIN_HINT
+
+
 _layer_entry_points_loaded = False
 
 

@@ -243,6 +243,18 @@ def add_layers(entries: dict[str, dict]) -> None:
     """Add plugin layer classes (registered name -> entry, vocab/introspect.py) to LAYERS;
     every table and cache derived from it is made again."""
     LAYERS.update(entries)
+    _changed()
+
+
+def remove_layers(names: list[str]) -> None:
+    """Take plugin layer classes out of LAYERS again (what add_layers added)."""
+    for name in names:
+        assert "plugin" in LAYERS[name], name  # Keras's and keras-hub's stay
+        del LAYERS[name]
+    _changed()
+
+
+def _changed() -> None:
     PACKAGED_CLASSES.clear()
     PACKAGED_CLASSES.update(_packaged_classes())
     canonical_layer.cache_clear()
@@ -258,26 +270,6 @@ def plugin_of(layer: str) -> str | None:
     True
     """
     return LAYERS[layer].get("plugin")
-
-
-PLUGIN_HINT = ("a layer class outside Keras and keras-hub is known only from the module that "
-               "registers it: pass it with --plugin MODULE")
-
-
-def plugin_hint(name: str) -> str | None:
-    """What to say of an unknown registered name ("package>Class") whose package no
-    plugin gave: how a layer class of the user's becomes known (None for any other name).
-
-    >>> plugin_hint("demo>TransformerBlock") == PLUGIN_HINT, plugin_hint("Dens")
-    (True, None)
-    """
-    if not isinstance(name, str) or ">" not in name:
-        return None
-    package = name.partition(">")[0]
-    if package in PACKAGES or any(key.partition(">")[0] == package
-                                  for key, info in LAYERS.items() if "plugin" in info):
-        return None
-    return PLUGIN_HINT
 
 
 @cache

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fuzzing import structure
+from fuzzing import plugin, structure
 from fuzzing.mutate import VALUES, mutate_data, mutate_text, to_keras_bytes
 from fuzzing.targets import h5_recipe
 
@@ -123,6 +123,7 @@ def load_seeds(cache: Path, models: bool) -> Seeds:
     texts, data = spec_seeds()
     seeds = Seeds(texts, as_json(data))
     if models:
+        plugin.ready(import_now=True)  # Keras imported here, not in the first plugin draw
         configs, keras_files = model_seeds(cache)
         seeds.configs, seeds.keras_files = as_json(configs), as_json(keras_files)
         seeds.keras2 = as_json(keras2_seeds(cache))
@@ -272,10 +273,58 @@ def cli_model(rng: random.Random, seeds: Seeds) -> dict:
     return {"argv": argv, "files": {name: file}}
 
 
+PLUGIN_COMMANDS = [["validate"], ["summary"], ["expand"], ["fmt", "--check"],
+                   ["graph", "-o", "{dir}/g.mmd"], ["diff"]]
+
+
+def cli_plugin_spec(rng: random.Random, seeds: Seeds) -> dict:
+    """A spec naming the fuzzer's plugin classes, mutated, with --plugin (mostly)."""
+    fmt, text = rng.choice(plugin.SPECS)
+    r = rng.random()
+    if r < 0.35:
+        text = mutate_text(rng, text, [*plugin.SPECS, *rng.sample(seeds.texts, 3)])
+    elif r < 0.85:  # the same spec as data, mutated: most such specs parse
+        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+        for _ in range(rng.randint(1, 2)):
+            data = mutate_data(rng, data)
+        fmt, text = "json", json.dumps(data, allow_nan=True)
+    name = f"s.{fmt}"
+    command = list(rng.choice(PLUGIN_COMMANDS))
+    flags = ["--plugin", plugin.MODULE] if rng.random() < 0.9 else []
+    if command == ["diff"]:
+        return {"argv": ["diff", f"{{dir}}/{name}", f"{{dir}}/t.{fmt}", *flags],
+                "files": {name: {"text": text}, f"t.{fmt}": {"text": rng.choice(plugin.SPECS)[1]}}}
+    if rng.random() < 0.05:
+        layer = rng.choice(["fuzz>Block", "fuzz>Scale", "fuzz>Fixed", "fuzz>Blok", "fuzz>"])
+        return {"argv": ["layers", layer, *flags], "files": {}}
+    return {"argv": [command[0], f"{{dir}}/{name}", *command[1:], *flags],
+            "files": {name: {"text": text}}}
+
+
+def cli_plugin_model(rng: random.Random, seeds: Seeds) -> dict:
+    """A .keras file of the plugin's layers (its config mutated) through export --plugin."""
+    config = json.loads(json.dumps(plugin.CONFIG))
+    for _ in range(rng.randint(0, 3)):
+        config = mutate_data(rng, config)
+    argv = ["export", "{dir}/m.keras", *(["--plugin", plugin.MODULE] if rng.random() < 0.9
+                                         else [])]
+    if rng.random() < 0.3:
+        argv += ["-o", "{dir}/out.toml"]
+    methods = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+    raw = keras_zip(config, None, rng.choice(methods)) if rng.random() < 0.8 \
+        else to_keras_bytes(rng, config)  # corrupt bytes too, now and then
+    return {"argv": argv, "files": {"m.keras": b64(raw)}}
+
+
 def draw(rng: random.Random, seeds: Seeds, n: int) -> tuple[str, str, dict]:
     """(target, runner, payload) of the n-th input."""
     models = bool(seeds.configs)
     r = rng.random()
+    # The plugin draws need Keras (the plugin imports it): only where the model seeds are.
+    if models and n % 30 == 7:
+        return "cli_plugin_spec", "cli", cli_plugin_spec(rng, seeds)
+    if models and n % 40 == 25:
+        return "cli_plugin_model", "cli", cli_plugin_model(rng, seeds)
     if models and n % 40 == 0:
         return "cli_model", "cli", cli_model(rng, seeds)
     if models and n % 10 == 0:

@@ -73,6 +73,19 @@ def run_cli(payload: dict) -> None:
     """``specc ARGV`` over the payload's files: exit 3 or a traceback is a finding."""
     from specc.cli.main import main
 
+    plugged = "--plugin" in payload["argv"]
+    if plugged:  # the fuzzer's own plugin module (fuzzing/plugin.py), on sys.path
+        from fuzzing import plugin
+
+        plugin.ready()
+    try:
+        _run_cli(payload, main)
+    finally:
+        if plugged:
+            plugin.forget()
+
+
+def _run_cli(payload: dict, main) -> None:
     with workdir() as where:
         for name, file in payload["files"].items():
             materialize(where, name, file)
