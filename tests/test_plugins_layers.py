@@ -341,3 +341,24 @@ def test_defaults_and_repeat_treat_plugin_layers_like_any_other(folder):
         "'demo>TransformerBlock' in [defaults]: a layer class outside Keras and keras-hub is "
         "known only from the module that registers it: pass it with --plugin MODULE",
         "1 problem found"], done.stderr
+
+
+def test_summary_shows_a_plugin_layer_as_unknown_with_the_reason(folder):
+    import json
+
+    (folder / "s.toml").write_text(SPEC.replace("ff_dims", "ff_dim"))
+    done = _specc("summary", "s.toml", "--plugin", "demo_layers", "--format", "json", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)["layers"]}
+    assert rows["token_and_position_embedding"]["output_shape"] is None
+    assert rows["token_and_position_embedding"]["unknown"] == \
+        "specc has no shape rule for demo>TokenAndPositionEmbedding"
+    assert rows["transformer_block"]["type"] == "demo>TransformerBlock"
+
+
+def test_a_class_a_spec_cannot_write_is_refused_with_the_reason(typed):
+    (typed / "s.toml").write_text('[[inputs]]\nshape = [3]\n\n[[layers]]\ntype = "typed>Clash"\n')
+    done = _specc("validate", "s.toml", "--plugin", "typed_layers", cwd=typed)
+    assert done.stderr.splitlines() == [
+        "s.toml:5:8: layers[0].type: layer type 'typed>Clash' is not supported: its constructor "
+        "takes 'inputs', a key every spec layer uses for itself", "1 problem found"], done.stderr

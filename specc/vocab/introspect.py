@@ -16,6 +16,10 @@ from typing import Any
 
 # Layer's own constructor arguments that a **kwargs passes on (keras/src/layers/layer.py).
 BASE_ARGS = {"trainable": {"default": None, "config_default": True}, "dtype": {"default": None}}
+# Keys every spec layer table uses for itself (and its expansion's): an argument of
+# one of these names could not be written.
+LAYER_KEYS = frozenset({"type", "name", "inputs", "call", "apply", "block", "repeat", "if",
+                        "spec", "defaults"})
 # Annotation -> kind (vocab/kinds.py).
 _SCALAR_KINDS = {int: "int", float: "float", bool: "bool", str: "str"}
 
@@ -75,6 +79,21 @@ def _signature(function) -> inspect.Signature:
         return inspect.signature(function, eval_str=True)
     except Exception:  # noqa: BLE001 - an annotation that does not evaluate says nothing
         return inspect.signature(function)
+
+
+def refusal(cls) -> str | None:
+    """Why a plugin's Layer class cannot be written as a spec layer (None: it can)."""
+    init = cls.__init__
+    if init.__qualname__ == "Layer.__init__":
+        return None
+    params = list(_signature(init).parameters.values())[1:]
+    if any(p.kind is p.POSITIONAL_ONLY and p.default is p.empty for p in params):
+        return "its constructor has positional-only arguments, which a spec cannot name"
+    clash = sorted(p.name for p in params if p.name in LAYER_KEYS - {"name"})
+    if clash:
+        return (f"its constructor takes '{clash[0]}', a key every spec layer uses for "
+                "itself")
+    return None
 
 
 def describe_plugin(cls) -> dict:

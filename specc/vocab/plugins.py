@@ -215,7 +215,7 @@ def register_layer_classes() -> list[str]:
         return []
     # Here, not at the top: "import specc" imports this module, and reads no catalog.
     from specc.vocab import registry
-    from specc.vocab.introspect import describe_plugin
+    from specc.vocab.introspect import describe_plugin, refusal
 
     layer = keras.layers.Layer
     found = {}
@@ -227,10 +227,14 @@ def register_layer_classes() -> list[str]:
                 or name in registry.REFUSED or name in registry.LAYER_ALIASES:
             continue  # Keras's and keras-hub's own names stay theirs
         try:
+            refused = refusal(obj)
             entry = describe_plugin(obj)
         except Exception as e:  # noqa: BLE001 - a signature inspect cannot read
             raise SpecError(f"cannot read the arguments of layer class '{name}' "
                             f"({obj.__module__}.{obj.__qualname__}): {_reason(e)}") from e
+        if refused is not None:  # named, it is refused with the reason, as Lambda is
+            registry.REFUSED[name] = refused
+            continue
         if registry.LAYERS.get(name) != entry:
             found[name] = entry
     if found:

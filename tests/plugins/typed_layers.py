@@ -74,3 +74,15 @@ class Fixed(keras.layers.Layer):
 
     def call(self, x):
         return x
+
+
+@keras.saving.register_keras_serializable(package="typed")
+class Clash(keras.layers.Layer):
+    """An argument named as a key of every spec layer: refused, with the reason."""
+
+    def __init__(self, inputs=2, **kwargs):
+        super().__init__(**kwargs)
+        self.inputs = inputs
+
+    def call(self, x):
+        return x
