@@ -278,7 +278,7 @@ def test_unregistered_custom_layer_is_refused(tmp_path):
     config["config"]["layers"][2]["registered_name"] = "Evil>Layer"
     with pytest.raises(SpecError) as info:
         export_file(_save_with_config(tmp_path, config))
-    assert "custom class 'Evil>Layer'" in str(info.value)
+    assert "is the class 'Evil>Layer', which no plugin registered" in str(info.value)
 
 
 def test_subclassed_model_is_refused(tmp_path):
@@ -400,7 +400,7 @@ def test_real_custom_layer_and_subclassed_model_are_refused(tmp_path, cli):
     with pytest.raises(SpecError) as info:
         export(model)
     assert [p.path for p in info.value.problems] == ["layers[0]"]
-    assert "layer 'my_scale' is the custom class '_Scale'" in str(info.value)
+    assert "layer 'my_scale' is the class '_Scale', which is not registered" in str(info.value)
 
     subclassed = _Subclassed()
     subclassed(np.zeros((1, 3), "float32"))
