@@ -10,7 +10,9 @@ spec data, mutated or drawn by hypothesis from the spec's shape
 summary, fmt, expand, diff and graph of those specs, with --set PATH=VALUE
 values; config.json documents; .keras files (mutated configs, weights and zip
 bytes), Keras 2 .h5 files (attributes and weights, made with h5py) and
-model.to_json() files through export, export --weights and diff.
+model.to_json() files through export, export --weights and diff; specs and
+.keras configs naming the layer classes of the fuzzer's own plugin module
+(fuzzing/plugin.py), with --plugin: registration, checking and export of them.
 
 The oracle is specc's promise: a result or a SpecError (exit 0 or 1); any other
 exception, exit code 3 ("internal error"), a traceback, more than --slow seconds
