@@ -315,6 +315,11 @@ SPEC_CASES: list[Case] = [
     Case("found_batch_norm_axis_past_rank", ["graph", "s.toml", "-o", "g.mmd"], {"s.toml": (
         HEAD + '[defaults.BatchNormalization]\naxis = 1e308\n[[layers]]\n'
         'type = "BatchNormalization"\n')}, code=0, outputs=["g.mmd"]),
+    # An EinsumDense equation of 7 input axes on a 3-D input: an IndexError in the rule.
+    Case("found_einsum_equation_past_rank", ["graph", "s.toml", "-o", "g.mmd"], {"s.toml": (
+        '[[inputs]]\nshape = [4, 8]\n\n[[layers]]\ntype = "EinsumDense"\n'
+        'equation = "aspecbc,cd->abd"\noutput_shape = [4, 16]\nbias_axes = "d"\n')},
+         code=0, outputs=["g.mmd"]),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

@@ -343,3 +343,32 @@ def test_an_axis_past_the_inputs_rank_leaves_the_shape_unknown(case):
     row = next(r for r in summarize(spec).layers if r.name == "subject")
     assert row.output_shape is None
     assert row.reason == f"axis {axis} does not fit an input of {rank} dimensions"
+
+
+EINSUM_MISFITS = {  # (equation, output_shape, bias_axes, reason) on a (None, 4, 8) input
+    "more input axes": ("aspecbc,cd->abd", [4, 16], "d",
+                        "its equation names 7 input axes, its input has 3"),
+    "fewer input axes": ("ab,bc->ac", [16], None, "its equation names 2 input axes, its input has 3"),
+    "kernel axis nowhere": ("abc,cz->abd", [4, 16], None,
+                            "its equation does not fit its input, output_shape and bias_axes"),
+    "bias axis not out": ("abc,cd->abd", [4, 16], "q",
+                          "its equation does not fit its input, output_shape and bias_axes"),
+    "output_shape short": ("abc,cd->abd", [], None,
+                           "its equation does not fit its input, output_shape and bias_axes"),
+}
+
+
+@pytest.mark.parametrize("case", EINSUM_MISFITS, ids=list(EINSUM_MISFITS))
+def test_an_einsum_equation_that_misfits_its_input_leaves_the_shape_unknown(case):
+    import json
+
+    from specc.checking.validate import validate_document
+    from specc.reading.load import parse_text
+
+    equation, output_shape, bias_axes, reason = EINSUM_MISFITS[case]
+    layer = {"type": "EinsumDense", "name": "subject", "equation": equation,
+             "output_shape": output_shape, **({"bias_axes": bias_axes} if bias_axes else {})}
+    spec = validate_document(parse_text(json.dumps(
+        {"inputs": [{"shape": [4, 8]}], "layers": [layer]}), "json"))
+    row = next(r for r in summarize(spec).layers if r.name == "subject")
+    assert row.output_shape is None and row.reason == reason

@@ -59,9 +59,13 @@ def _einsum_dense(args, s):
     equation = args["equation"].replace(" ", "")
     inputs, _, output = equation.partition("->")
     source, _, kernel = inputs.partition(",")
-    left = source.startswith("...")
+    left, ellipsis = source.startswith("..."), "..." in source
     source, output = source.replace("...", ""), output.replace("...", "")
     elided = len(s) - len(source)
+    if elided < 0 or (elided and not ellipsis):
+        # Keras refuses it when it builds; the fuzzer's "aspecbc,cd->abd" on a 3-D input
+        # was an IndexError here.
+        raise Unknown(f"its equation names {len(source)} input axes, its input has {len(s)}")
     given = args["output_shape"]
     full = [s[0], *([given] if isinstance(given, int) else given)]
     if elided > 0 and left:
@@ -72,6 +76,10 @@ def _einsum_dense(args, s):
     shift = elided if left else 0
     at_in = {c: (i + elided - len(s) if left else i) for i, c in enumerate(source)}
     at_out = {c: i + shift for i, c in enumerate(output)}
+    if any(i >= len(full) for i in at_out.values()) \
+            or any(c not in at_out and c not in at_in for c in kernel) \
+            or any(c not in at_out for c in args["bias_axes"] or ""):
+        raise Unknown("its equation does not fit its input, output_shape and bias_axes")
     kernel_shape = tuple(full[at_out[c]] if c in at_out else s[at_in[c]] for c in kernel)
     weights = [(kernel_shape, True)]
     if args["bias_axes"]:
