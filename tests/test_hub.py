@@ -321,3 +321,4 @@ def test_summary_shapes_and_parameters_are_keras_hubs(tmp_path):
         row = rows[layer.name]
         assert row["params"] == layer.count_params(), layer.name
         assert tuple(row["output_shape"]) == tuple(layer.output.shape), layer.name
+

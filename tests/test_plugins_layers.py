@@ -7,6 +7,7 @@ fresh process; the classes are keras-io's (tests/plugins/demo_layers.py).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_specc
+from conftest import ROOT, run_specc
 
 PLUGIN = Path(__file__).parent / "plugins" / "demo_layers.py"
 
@@ -366,3 +367,37 @@ def test_a_class_a_spec_cannot_write_is_refused_with_the_reason(typed):
     assert done.stderr.splitlines() == [
         "s.toml:5:8: layers[0].type: layer type 'typed>Clash' is not supported: its constructor "
         "takes 'inputs', a key every spec layer uses for itself", "1 problem found"], done.stderr
+
+
+def test_the_readmes_plugin_workflow_runs_as_written(tmp_path):
+    """README's "Your own layer classes": its module and its three commands, in fresh
+    processes; the rebuilt model predicts what the original does."""
+    import re
+
+    import numpy as np
+
+    readme = (ROOT / "README.md").read_text()
+    module = re.search(r"```python\n(# demo_layers\.py\n.*?)```", readme, re.S).group(1)
+    (tmp_path / "demo_layers.py").write_text(module)
+    commands = re.search(r"```\n(specc export model\.keras.*?)```", readme, re.S).group(1)
+    make = ("import keras, numpy as np, demo_layers\n"
+            "x = keras.Input((3,))\n"
+            "y = demo_layers.Scale(3.0)(keras.layers.Dense(2, name='d')(x))\n"
+            "m = keras.Model(x, y)\nm.save('model.keras')\nm.save_weights('model.weights.h5')\n"
+            "np.save('expected.npy', np.asarray(m(np.ones((1, 3)))))\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", make], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=300)
+    for line in commands.strip().splitlines():
+        argv = line.split("#")[0].split()
+        done = run_specc(*argv[1:], cwd=tmp_path, PYTHONPATH=str(tmp_path))
+        assert done.returncode == 0, (line, done.stderr)
+    assert 'type = "demo>Scale"' in (tmp_path / "model.toml").read_text()
+    check = ("import keras, numpy as np, demo_layers\nm = keras.models.load_model('again.keras')\n"
+             "np.testing.assert_allclose(np.asarray(m(np.ones((1, 3)))), np.load('expected.npy'),"
+             " atol=1e-6)\n")
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    without = run_specc("validate", "model.toml", cwd=tmp_path)
+    assert without.returncode == 1 and "demo>Scale" in without.stderr and "--plugin" in without.stderr
