@@ -755,6 +755,11 @@ WEIGHT_CASES: list[Case] = [
          {"m.keras": external_weights()}, ["links to another file"]),
     # 1,000 weight names of 100 bytes: HDF5 packs them into collections of at most 64 kB,
     # so model_config (in the first) is read and the names are refused.
+    # An empty weight_names attribute: HDF5 stores no data, and h5py's
+    # get_storage_size raised RuntimeError for its size of 0 (exit 3 in reading/hdf5.py).
+    Case("found_keras2_empty_weight_names", ["export", "m.h5", "--weights", "w.weights.h5"],
+         {"m.h5": keras2_h5(KERAS2_DENSE, weight_names=[])},
+         ["m.h5: layer 'd' has 2 weights, the file 0"], exact=True),
     Case("keras2_weight_names_over_limit", ["export", "m.h5", "--weights", "w.weights.h5",
                                             "--max-config-bytes", "100000"],
          {"m.h5": keras2_h5(KERAS2_DENSE, weight_names=[f"d/{i:096d}".encode()
