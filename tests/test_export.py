@@ -161,7 +161,9 @@ def test_hand_written_models_round_trip(case, fmt):
 
 def test_values_keras_derives_from_another_argument_are_left_out():
     # strides = pool_size and value_dim = key_dim are what Keras makes of None; a value
-    # that differs is written, and the rebuilt layers have the same configs.
+    # that differs is written, and the rebuilt layers have the same configs. A fresh
+    # session: Keras numbers default names per process (max_pooling2d_2 after other files).
+    keras.backend.clear_session(free_memory=False)
     x = keras.Input((8, 8, 3))
     y = layers.MaxPooling2D()(x)
     y = layers.AveragePooling2D(3)(y)

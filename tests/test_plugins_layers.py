@@ -401,3 +401,30 @@ def test_the_readmes_plugin_workflow_runs_as_written(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     without = run_specc("validate", "model.toml", cwd=tmp_path)
     assert without.returncode == 1 and "demo>Scale" in without.stderr and "--plugin" in without.stderr
+
+
+def test_only_the_plugins_own_classes_join_the_registry(tmp_path):
+    """keras_hub imports tensorflow_text, whose tokenizers Keras registers too ("Text>..."):
+    a plugin given beside them adds its own classes, never another library's (the full
+    suite's in-process --plugin tests once put Text>UnicodeScriptTokenizer in the registry)."""
+    (tmp_path / "one_layer.py").write_text(textwrap.dedent("""\
+        import keras
+
+        @keras.saving.register_keras_serializable(package="one")
+        class Twice(keras.layers.Layer):
+            def call(self, x):
+                return 2 * x
+        """))
+    code = textwrap.dedent("""\
+        import json, keras, keras_hub
+        from specc.vocab import registry
+        from specc.vocab.plugins import load_plugins
+        assert any(k.startswith("Text>") for k in keras.saving.get_custom_objects())
+        print(json.dumps(load_plugins(["one_layer"])))
+        print(json.dumps(sorted(k for k, v in registry.LAYERS.items() if "plugin" in v)))
+        """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"},
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-3:-1] == ['["one>Twice"]', '["one>Twice"]']

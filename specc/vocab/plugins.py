@@ -26,6 +26,11 @@ FRAMEWORKS = frozenset({"keras", "keras_hub", "keras_nlp", "keras_cv", "tensorfl
                         "tf_keras", "specc"})
 
 _REGISTRY: dict[str, Callable] = {}
+# The top-level packages of the modules given as plugins (--plugin, plugins=[...], entry
+# points): only their layer classes join the registry. Keras's registry also holds the
+# classes of every library the process imported (tensorflow_text's tokenizers, which
+# keras_hub imports), and those are no plugin of the user's.
+_PLUGIN_ROOTS: set[str] = set()
 _entry_points_loaded = False
 
 
@@ -148,6 +153,7 @@ def load_plugins(modules: list[str] | None) -> list[str]:
     given = not _layer_entry_points_loaded and bool(load_layer_entry_points())
     for module in modules or []:
         load_plugin_module(module)
+        _PLUGIN_ROOTS.add(module.split(".")[0])
         given = True
     return register_layer_classes() if given else []
 
@@ -201,15 +207,17 @@ def load_layer_entry_points() -> list[str]:
         except Exception as e:  # a broken plugin must not look like a crash in specc
             raise SpecError(
                 f"cannot load layer entry point '{ep.name}' ({ep.value}): {_reason(e)}") from e
+        _PLUGIN_ROOTS.add(ep.module.split(".")[0])
         names.append(ep.name)
     return names
 
 
 def register_layer_classes() -> list[str]:
     """Add to the registry every Layer class registered with Keras
-    (keras.saving.register_keras_serializable) outside Keras, keras-hub and specc
-    whose registered name the registry lacks or holds for another plugin class;
-    the names added. Keras is read only where a plugin imported it."""
+    (keras.saving.register_keras_serializable) by a plugin's own package (_PLUGIN_ROOTS),
+    outside Keras, keras-hub and specc, whose registered name the registry lacks or holds
+    for another plugin class; the names added. Keras is read only where a plugin imported
+    it."""
     keras = sys.modules.get("keras")
     if keras is None:
         return []
@@ -220,8 +228,9 @@ def register_layer_classes() -> list[str]:
     layer = keras.layers.Layer
     found = {}
     for name, obj in list(keras.saving.get_custom_objects().items()):
+        root = str(getattr(obj, "__module__", "")).split(".")[0]
         if not (isinstance(name, str) and isinstance(obj, type) and issubclass(obj, layer)) \
-                or str(getattr(obj, "__module__", "")).split(".")[0] in FRAMEWORKS:
+                or root in FRAMEWORKS or root not in _PLUGIN_ROOTS:
             continue
         if (name in registry.LAYERS and registry.plugin_of(name) is None) \
                 or name in registry.REFUSED or name in registry.LAYER_ALIASES:
