@@ -92,6 +92,8 @@ def _jsonable(value):
 NEEDED = {
     "CategoryEncoding": {"num_tokens": 4},
     "Discretization": {"num_bins": 4},
+    # keras-hub's: the constructor iterates over it.
+    "SAM3VisionEncoder": {"global_attn_indexes": [0]},
 }
 # Required arguments whose placeholder must differ for one class.
 OVERRIDES = {"RandomPosterization": {"factor": 4}}
@@ -102,12 +104,13 @@ def _sample(name: str):
         import keras
 
         return keras.layers.LSTM(2, return_sequences=True)
-    return SAMPLES[name]
+    return SAMPLES[name] if name in SAMPLES else HUB_SAMPLES[name]
 
 
 def describe(cls) -> dict:
-    """A layer class: its constructor's arguments and its call()'s."""
-    return {**_constructor(cls), "call": call_args(cls)}
+    """A layer class: its constructor's arguments and its call()'s (the tensors and the
+    constant options)."""
+    return {**_constructor(cls), "call": call_args(cls), "call_options": call_options(cls)}
 
 
 def _constructor(cls) -> dict:
@@ -297,7 +300,6 @@ def generate() -> dict:
         # Default names (backward_lstm) count up per process; start each class afresh.
         keras.backend.clear_session(free_memory=False)
         layers[name] = describe(cls)
-        layers[name]["call_options"] = call_options(cls)
         if aliases.get(name):
             layers[name]["aliases"] = aliases[name]
         if name in legacy:
@@ -354,7 +356,7 @@ HUB_REFUSED = {
     "RandomDeletion": "takes Python functions (skip_fn, skip_py_fn) and works on strings",
     "RandomSwap": "takes Python functions (skip_fn, skip_py_fn) and works on strings",
 }
-# Placeholders for the required arguments of keras-hub's layers (see SAMPLES).
+# Placeholders for the required arguments of keras-hub's layers (after SAMPLES).
 HUB_SAMPLES = {
     "intermediate_dim": 8, "num_heads": 2, "vocabulary_size": 10, "sequence_length": 4,
     "embedding_dim": 4, "bounding_box_format": "xyxy", "min_level": 3, "max_level": 4,
@@ -378,9 +380,6 @@ def generate_hub() -> dict:
     import keras
     import keras_hub
 
-    SAMPLES.update({k: v for k, v in HUB_SAMPLES.items() if k not in SAMPLES})
-    # Optional in the signature, needed by the constructor (it iterates over it).
-    NEEDED["SAM3VisionEncoder"] = {"global_attn_indexes": [0]}
     layers = {}
     for name in sorted(dir(keras_hub.layers)):
         cls = getattr(keras_hub.layers, name)
@@ -388,10 +387,7 @@ def generate_hub() -> dict:
                 or name in HUB_REFUSED:
             continue
         keras.backend.clear_session(free_memory=False)
-        entry = describe(cls)
-        entry["call_options"] = call_options(cls)
-        entry["class"] = name
-        layers[keras.saving.get_registered_name(cls)] = entry
+        layers[keras.saving.get_registered_name(cls)] = {**describe(cls), "class": name}
     return {"package": "keras_hub", "version": keras_hub.__version__, "layers": layers,
             "refused": {f"keras_hub>{name}": why for name, why in HUB_REFUSED.items()}}
 

@@ -57,12 +57,10 @@ def build_spec(spec: Path, output: Path | None, *, sets: list, weights: Path | N
     target = _target(spec, output)
     from specc.checking.validate import check_file
     from specc.reading.places import placed_in
-    from specc.cli.plugins import load_plugins as plugins_first
-    from specc.vocab.plugins import load_plugins
+    from specc.cli.plugins import load_plugins
 
     try:
-        plugins_first(plugin)
-        load_plugins(plugin)
+        load_plugins(plugin, installed=True)
         checked = check_file(spec, overrides=sets)
         parsed = checked.spec
         from specc.building.build import build as build_model

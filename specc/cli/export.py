@@ -94,16 +94,16 @@ def export_model(model: Path, output: Path | None, *, weights: Path | None = Non
     too when asked; report problems; the exit code."""
     from specc.exporting.export import export_any_file
 
-    from specc.cli.plugins import load_plugins as plugins_first
-    from specc.vocab.plugins import load_plugins
+    from specc.cli.plugins import load_plugins
 
     try:
-        plugins_first(plugin)  # the user's layer classes, before their configs are read
+        # The user's layer classes before their configs are read; with --weights, the
+        # installed penalties too, which the rebuilt model needs.
+        load_plugins(plugin, installed=weights is not None)
         spec = export_any_file(model, compile=compile, max_config_bytes=max_config_bytes)
         if weights is not None:
             from specc.exporting.weights import write_weights
 
-            load_plugins(plugin)  # the rebuilt model needs the user's penalties
             write_weights(spec, model, weights, max_params=max_params,
                           max_config_bytes=max_config_bytes)
         _write_factored(spec, output, schema_ref, blocks=factor)

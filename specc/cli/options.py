@@ -27,8 +27,6 @@ Plugins = Annotated[
         "and with it Keras.")),
 ]
 
-
-
 Sets = Annotated[
     Optional[list[str]],
     typer.Option("--set", metavar="PATH=VALUE",

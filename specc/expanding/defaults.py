@@ -53,9 +53,9 @@ class Defaults:
                 elif key in arguments:
                     defaults.by_argument[key] = (templates.value(value, constants, path, ()),
                                                  path)
-                elif plugin_hint(key):  # "pkg>Class": the user's own, from a plugin
-                    report.fail(path, f"unknown layer type '{key}' in [defaults]: "
-                                f"{plugin_hint(key)}", key=True)
+                elif hint := plugin_hint(key):  # "pkg>Class": the user's own, from a plugin
+                    report.fail(path, f"unknown layer type '{key}' in [defaults]: {hint}",
+                                key=True)
                 else:
                     choices = [*registry.layer_type_names(), *sorted(arguments)]
                     report.fail(path, f"unknown layer type or argument '{key}' in [defaults]",
