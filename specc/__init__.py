@@ -199,10 +199,64 @@ def layers(name=None, *, plugins=None) -> dict:
     return {"type": layer, "arguments": rows, "call": registry.call_arguments(layer)}
 
 
+def expand(spec, *, plugins=None) -> dict:
+    """The flat spec of a spec file (a path) or of plain data (a dict), as ``specc expand``
+    writes it (see ``specc.expanding.expand.expand``); ``plugins``: as for ``load``.
+
+    >>> import specc
+    >>> specc.expand({"inputs": [{"shape": [4]}], "layers": [{"type": "Dense", "units": "{2 * 8}"}]})["layers"]
+    [{'type': 'Dense', 'units': 16}]
+    """
+    from specc.expanding.expand import expand as _expand
+
+    _plugins(plugins)
+    return _expand(spec)
+
+
+def diff_models(a, b, *, plugins=None):
+    """Compare two models, each a spec file, a model file or a Spec (``specc diff``; see
+    ``specc.reporting.diff.diff_models``). ``plugins``: modules that register the user's
+    own layer classes either model uses (``--plugin``).
+
+    >>> specc.diff_models("specs/cnn.toml", "cnn.keras").same  # doctest: +SKIP
+    True
+    """
+    from specc.reporting.diff import diff_models as _diff
+
+    _plugins(plugins)
+    return _diff(a, b)
+
+
+def format_text(text: str, fmt: str = "toml", file: str = "<string>", *, plugins=None) -> str:
+    """The spec ``text`` in the canonical layout (``specc fmt``); SpecError when it does not
+    validate. ``plugins``: as for ``load``.
+
+    >>> import specc
+    >>> specc.format_text('[[layers]]\\ntype = "Dense"\\nunits = 2\\n[[inputs]]\\nshape = [ 4 ]\\n')[:24]
+    '[[inputs]]\\nshape = [4]\\n\\n'
+    """
+    from specc.writing.fmt import format_text as _format
+
+    _plugins(plugins)
+    return _format(text, fmt, file)
+
+
+def format_file(path, write: bool = True, *, plugins=None):
+    """Format one spec file, replacing it atomically when it changes and ``write`` is
+    true (``specc fmt``). ``plugins``: as for ``load``.
+
+    >>> import specc
+    >>> specc.format_file("specs/cnn.toml", write=False).changed
+    False
+    """
+    from specc.writing.fmt import format_file as _format
+
+    _plugins(plugins)
+    return _format(path, write)
+
+
 # Public names whose modules import pydantic (or more): imported on first use.
-_LAZY = {"Spec": "specc.checking.spec", "diff_models": "specc.reporting.diff",
-         "expand": "specc.expanding.expand", "format_file": "specc.writing.fmt",
-         "format_text": "specc.writing.fmt"}
+_LAZY = {"Spec": "specc.checking.spec"}
 
 
 def __getattr__(name):

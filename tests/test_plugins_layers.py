@@ -327,6 +327,30 @@ def test_the_python_api_takes_plugins(folder):
     assert out.splitlines()[-3:] == ["2", "TransformerBlock 8", "demo>TransformerBlock"]
 
 
+def test_every_api_function_that_reads_a_spec_or_a_model_takes_plugins(folder):
+    text = ('[model]\nname = "m"\n\n' + SPEC.replace("ff_dims = 8", "ff_dim = 8\nrepeat = 2")
+            + '\n[defaults]\n"demo>TransformerBlock" = { rate = 0.2 }\n')
+    (folder / "s.toml").write_text(text)
+    out = _python("""
+        import specc
+        text = open('s.toml').read()
+        for call in (lambda: specc.format_text(text), lambda: specc.expand('s.toml')):
+            try:  # the type in [defaults] is unknown until a plugin gives it
+                call()
+            except specc.SpecError as exc:
+                print(exc.problems[0].message.split(':')[0])
+        done = specc.format_text(text, plugins='demo_layers')  # [defaults] moves up
+        print(done.index('[defaults]') < done.index('[[layers]]') and done != text)
+        flat = specc.expand('s.toml', plugins=['demo_layers'])
+        print([layer.get('rate') for layer in flat['layers']])
+        print(specc.format_file('s.toml', write=False, plugins=['demo_layers']).changed)
+        specc.save(specc.build('s.toml'), 'm.keras')
+        print(specc.diff_models('s.toml', 'm.keras', plugins=['demo_layers']).changes)
+    """, folder)
+    unknown = "unknown layer type 'demo>TransformerBlock' in [defaults]"
+    assert out.splitlines()[-6:] == [unknown, unknown, "True", "[None, 0.2, 0.2]", "True", "[]"]
+
+
 def test_defaults_and_repeat_treat_plugin_layers_like_any_other(folder):
     text = (SPEC.replace("ff_dims = 8", "ff_dim = 8\nrepeat = 2")
             + '\n[defaults]\n"demo>TransformerBlock" = { rate = 0.2 }\n')

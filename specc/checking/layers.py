@@ -181,16 +181,22 @@ class _LayerModels(Mapping):
     """
 
     def __init__(self) -> None:
-        self._built: dict[str, type[BaseModel]] = {}
+        # name -> (the registry entry it was made from, the model). A plugin that adds or
+        # redefines a class gives it a new entry, so only that class's model is made again;
+        # Keras's keep theirs (a process that loads plugins again and again, a language
+        # server or the fuzzer, would otherwise remake every model it had).
+        self._built: dict[str, tuple[dict, type[BaseModel]]] = {}
 
     def __getitem__(self, name: str) -> type[BaseModel]:
-        if name not in registry.LAYERS:
+        entry = registry.LAYERS.get(name)
+        if entry is None:
             raise KeyError(name)
-        if name not in self._built:
+        built = self._built.get(name)
+        if built is None or built[0] is not entry:
             model = _layer_model(name)
             model.model_rebuild(_types_namespace=namespace())
-            self._built[name] = model
-        return self._built[name]
+            self._built[name] = built = (entry, model)
+        return built[1]
 
     def __iter__(self):
         return iter(registry.LAYERS)
@@ -200,7 +206,6 @@ class _LayerModels(Mapping):
 
 
 LAYER_MODELS = _LayerModels()
-registry.watch(LAYER_MODELS._built.clear)  # a plugin added or redefined layer classes
 
 
 def layer_tag(value: Any) -> str | None:

@@ -4,9 +4,11 @@ Each command lives in its own module (specc/cli/<command>.py) and adds itself
 with ``register(app)``; the order below is the order of ``specc --help``.
 """
 
+from functools import cache
 from typing import Annotated
 
 import typer
+import typer.main
 
 from specc import __version__
 from specc.cli import build, diff, expand, export, fmt, graph, layers, schema, summary, validate
@@ -41,3 +43,11 @@ def main(
 
 for _command in COMMANDS:
     _command.register(app)
+
+
+@cache
+def command() -> typer.core.TyperGroup:
+    """The click command ``app`` makes, made once per process: ``app()`` makes it again on
+    every call (7 ms of typer introspection), which a process that runs many command lines
+    (the fuzzer, tests) pays each time. The same object typer would call."""
+    return typer.main.get_command(app)

@@ -31,9 +31,9 @@ def main(args: list[str]) -> int:
     try:
         code = _fast(args)
         if code is None:
-            from specc.cli.app import app
+            from specc.cli.app import command
 
-            app(args=args, prog_name="specc")  # exits
+            command()(args=args, prog_name="specc")  # exits
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, see the docstring

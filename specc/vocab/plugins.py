@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from functools import cache
 from typing import Callable
 
 from specc.errors import SpecError, suggest
@@ -112,12 +113,15 @@ def registered_regularizers() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def entry_points(group: str):
-    """The installed entry points of a group (importlib.metadata is imported only here:
-    it costs more than the rest of ``specc --version``)."""
+@cache
+def entry_points(group: str) -> tuple:
+    """The installed entry points of a group, looked up once per process: the lookup reads
+    every installed package's metadata (10 ms), and a process that loads plugins again and
+    again (the fuzzer, a language server) would pay it each time. importlib.metadata is
+    imported only here: it costs more than the rest of ``specc --version``."""
     from importlib.metadata import entry_points as installed
 
-    return installed(group=group)
+    return tuple(installed(group=group))
 
 
 def load_entry_points() -> list[str]:
