@@ -70,7 +70,9 @@ def test_the_switch_on_type_writes_each_class_name_once():
         while "required" not in node.get("if", {}) or "not" in node["if"]:
             node = node["else"]  # past {apply = ...} and {block = ...}
         written = Counter(_switch_names(node["then"]))
-        assert set(written) == set(defs[union]["properties"]["type"]["enum"])
+        kind = defs[union]["properties"]["type"]
+        names = kind["enum"] if "enum" in kind else kind["anyOf"][0]["enum"]  # Layer: or a plugin's
+        assert set(written) == set(names)
         assert set(written.values()) == {1}, union
 
 
@@ -142,3 +144,25 @@ def test_an_operation_takes_the_keys_of_every_layer_and_only_its_own_arguments()
     assert validator.is_valid(accepted)
     assert [e.message for e in validator.iter_errors(spec({"axes": 1}))] == [
         "Additional properties are not allowed ('axes' was unexpected)"]
+
+
+def test_a_plugin_s_layer_class_passes_the_schema_with_any_arguments():
+    # The committed schema cannot know the user's classes: an editor must not flag them
+    # (specc validate --plugin checks their arguments). A misspelt Keras or keras-hub
+    # class is still an error.
+    import json
+
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+
+    def problems(kind: str) -> list:
+        spec = {"inputs": [{"shape": [8]}], "layers": [{"type": kind, "embed_dim": 8}],
+                "defaults": {kind: {"rate": 0.1}}}
+        return sorted("/".join(map(str, e.absolute_path)) for e in validator.iter_errors(spec))
+
+    assert problems("demo>TransformerBlock") == []
+    assert problems("my.pkg>Block2") == []
+    for wrong in ("keras_hub>TransformerEncodr", "Dens", "demo>", ">Block", "a>b>c"):
+        assert problems(wrong) == ["defaults", "layers/0/type"], wrong
+    assert problems("Dense") == ["defaults/Dense", "layers/0"]  # Dense has neither argument

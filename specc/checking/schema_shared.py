@@ -131,12 +131,18 @@ def dispatch_layers(defs: dict) -> None:
     cases.update({kind: "#/$defs/Nested" for kind in get_args(Nested.model_fields["type"].annotation)})
     cases.update({f"ops.{name}": f"#/$defs/{_op_def(defs, info)}"
                   for name, info in registry.OPS.items()})
+    defs["PluginLayerType"] = {
+        "type": "string", "pattern": plugin_type_pattern(),
+        "description": "a layer class of your own, \"package>ClassName\" as Keras registers "
+        "it: the schema cannot know its arguments; specc validate --plugin MODULE checks them",
+    }
     defs["Layer"] = {
         "title": "Layer",
         "description": 'A Keras layer: "type" names the class, the other keys are its arguments; '
         'or {apply = "name"} to call an earlier layer again, or {block = "name"} to use a block.',
         "type": "object",
-        "properties": {"type": {"description": "the Keras layer class", "enum": sorted(cases)}},
+        "properties": {"type": {"description": "the Keras layer class", "anyOf": [
+            {"enum": sorted(cases)}, {"$ref": "#/$defs/PluginLayerType"}]}},
         "if": {"required": ["apply"], "not": {"required": ["type"]}},
         "then": {"$ref": "#/$defs/Apply"},
         "else": {
@@ -154,6 +160,18 @@ def dispatch_layers(defs: dict) -> None:
         "properties": {"type": {"description": "the Keras layer class", "enum": sorted(recurrent)}},
         **_by_type(recurrent),
     }
+
+
+def plugin_type_pattern() -> str:
+    """What a plugin's layer type looks like to the schema: "package>ClassName" of a package
+    other than those specc has a catalog of (a misspelt keras-hub class stays an error).
+
+    >>> import re
+    >>> [bool(re.match(plugin_type_pattern(), t)) for t in ("demo>Block", "keras_hub>Nope", "Dens")]
+    [True, False, False]
+    """
+    known = "|".join(re.escape(package) for package in sorted(registry.PACKAGES))
+    return rf"^(?!(?:{known})>)[^>\s]+>[^>\s]+$"
 
 
 def _by_type(cases: dict[str, str]) -> dict:
@@ -249,6 +267,8 @@ def share_defaults(defs: dict) -> None:
         props[name] = {"$ref": "#/$defs/Defaults.layer", "propertyNames": table["propertyNames"]}
         for alias in info.get("aliases", []):
             props[alias] = {"$ref": f"#/$defs/Defaults/properties/{name}"}
+    # A plugin's class: its arguments, like the layer's, are checked by specc --plugin.
+    defs["Defaults"]["patternProperties"] = {plugin_type_pattern(): {"$ref": "#/$defs/Defaults.layer"}}
     defs["Defaults.layer"] = {
         "anyOf": [{"type": "object", "additionalProperties": {"$ref": "#/$defs/JsonValue"}},
                   {"type": "null"}],
