@@ -189,3 +189,51 @@ def test_weights_behind_a_link_are_not_read(tmp_path):
     assert str(caught.value) == (
         f"{weights}: weight 'dense/kernel:0' of layer 'dense' is not a dataset stored in the "
         "file (a link or external data is not read)")
+
+
+PLUGINS = str(ROOT / "tests" / "plugins")  # demo_layers: the same classes in Keras 3 form
+
+
+@pytest.mark.slow
+def test_a_keras2_file_with_the_user_s_registered_classes_exports_with_the_plugin(made, tmp_path):
+    from conftest import run_specc
+
+    path = made / "transformer.h5"
+    refused = run_specc("export", path)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"{path}: layers[0]: layer 'token_and_position_embedding' is the class "
+        "'demo>TokenAndPositionEmbedding', which no plugin registered: pass the module that "
+        "registers it with --plugin MODULE",
+        f"{path}: layers[1]: layer 'transformer_block' is the class 'demo>TransformerBlock', "
+        "which no plugin registered: pass the module that registers it with --plugin MODULE",
+        "2 problems found"]
+    spec, weights, model = (tmp_path / n for n in ("t.toml", "t.weights.h5", "t.keras"))
+    done = run_specc("export", path, "--plugin", "demo_layers", "-o", spec, "--weights", weights,
+                     PYTHONPATH=PLUGINS)
+    assert done.returncode == 0, done.stderr
+    assert 'type = "demo>TransformerBlock"' in spec.read_text()
+    done = run_specc("build", spec, "--plugin", "demo_layers", "--weights", weights, "-o", model,
+                     PYTHONPATH=PLUGINS)
+    assert done.returncode == 0, done.stderr
+    check = ("import sys, numpy as np, keras, demo_layers; m = keras.models.load_model(sys.argv[1]); "
+             "np.save(sys.argv[3], m.predict(np.load(sys.argv[2]), verbose=0))")
+    out = tmp_path / "y.npy"
+    subprocess.run([sys.executable, "-c", check, str(model), str(made / "transformer.x0.npy"),
+                    str(out)], check=True, capture_output=True, cwd=ROOT,
+                   env={**__import__("os").environ, "PYTHONPATH": PLUGINS})
+    np.testing.assert_allclose(np.load(out), np.load(made / "transformer.y0.npy"),
+                               rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_keras2_file_with_an_unregistered_class_says_what_to_do(made):
+    from conftest import run_specc
+
+    path = made / "vae_encoder.h5"
+    done = run_specc("export", path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"{path}: layers[2]: layer 'sampling' is a Sampling: not a Keras 3 class; if it is a "
+        "class of your own, register it with keras.saving.register_keras_serializable and "
+        "pass its module with --plugin MODULE", "1 problem found"]

@@ -318,8 +318,20 @@ def _layer(layer: dict, problems: list[Problem], path: str) -> dict:
     for key, value in list(config.items()):
         if isinstance(value, dict) and "class_name" in value:
             config[key] = _argument(key, value, problems, f"{path}.{key}")
-    return {"module": layer.get("module") or "keras.layers", "class_name": cls,
-            "config": config, "registered_name": layer.get("registered_name")}
+    return {"module": layer.get("module") or "keras.layers", **_class_of(cls),
+            "config": config}
+
+
+def _class_of(cls: Any) -> dict:
+    """class_name and registered_name as Keras 3 writes them. Keras 2 writes a class the
+    user registered by its registered name ("demo>TransformerBlock"), which a plugin may
+    give; any other class by its bare name, a Keras 2 class or an unregistered one of the
+    user's (``keras2`` marks it: exporting/layers.py says both)."""
+    if isinstance(cls, str) and ">" in cls:
+        return {"class_name": cls.partition(">")[2], "registered_name": cls}
+    unknown = isinstance(cls, str) and registry.canonical_layer(cls) is None \
+        and cls not in registry.REFUSED
+    return {"class_name": cls, "registered_name": None, **({"keras2": True} if unknown else {})}
 
 
 def _argument(key: str, value: dict, problems: list[Problem], path: str) -> dict:

@@ -44,7 +44,8 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
         problems.append(Problem(unregistered(name, cls, registered), path=path))
         return {"type": cls}
     if cls in registry.REFUSED or cls not in registry.LAYERS:
-        reason = registry.REFUSED.get(cls, "not in specc's registry")
+        reason = registry.REFUSED.get(cls) or (KERAS2_UNKNOWN if layer.get("keras2")
+                                                else "not in specc's registry")
         problems.append(Problem(f"layer '{name}' is a {cls}: {reason}", path=path))
         return {"type": cls}
     out = layer_arguments(cls, config, problems, path)
@@ -53,6 +54,13 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
             and list(out.get("attention_axes", ())) == registry.attention_axes(len(query)):
         del out["attention_axes"]  # what Keras makes of none, for the query it was built on
     return {"type": cls, "name": config.get("name"), **out}
+
+
+# A class a Keras 2 file names that neither Keras 3 nor a plugin has: Keras 2 writes the
+# user's unregistered classes by their bare names too.
+KERAS2_UNKNOWN = ("not a Keras 3 class; if it is a class of your own, register it with "
+                  "keras.saving.register_keras_serializable and pass its module with "
+                  "--plugin MODULE")
 
 
 def unregistered(name: str, cls: Any, registered: Any) -> str:

@@ -126,8 +126,32 @@ def nested():
     return k.Model([a, b], head(x), name="nested")
 
 
+def transformer():
+    # keras-io's text classifier with a transformer, as its tf.keras version wrote it: the
+    # user's classes, registered (package "demo"), are written by their registered names.
+    from keras2_demo_layers import TokenAndPositionEmbedding, TransformerBlock
+
+    inputs = L.Input(shape=(8,), dtype="int32")
+    x = TokenAndPositionEmbedding(8, 50, 8)(inputs)
+    x = TransformerBlock(8, 2, 8)(x)
+    x = L.GlobalAveragePooling1D()(x)
+    x = L.Dropout(0.1)(x)
+    outputs = L.Dense(2, activation="softmax")(x)
+    return k.Model(inputs=inputs, outputs=outputs)
+
+
+def vae_encoder():
+    # keras-io's VAE encoder, whose Sampling class the script never registers.
+    from keras2_demo_layers import Sampling
+
+    inputs = k.Input(shape=(8,))
+    z_mean, z_log_var = L.Dense(2, name="z_mean")(inputs), L.Dense(2, name="z_log_var")(inputs)
+    return k.Model(inputs, [z_mean, z_log_var, Sampling()([z_mean, z_log_var])], name="encoder")
+
+
 MODELS = {f.__name__: f for f in (mlp, cnn, text, separable_residual, multi_input,
-                                  bidirectional, time_distributed, mobilenet, nested)}
+                                  bidirectional, time_distributed, mobilenet, nested,
+                                  transformer, vae_encoder)}
 
 
 def sample(model, rng):
