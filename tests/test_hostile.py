@@ -320,6 +320,14 @@ SPEC_CASES: list[Case] = [
         '[[inputs]]\nshape = [4, 8]\n\n[[layers]]\ntype = "EinsumDense"\n'
         'equation = "aspecbc,cd->abd"\noutput_shape = [4, 16]\nbias_axes = "d"\n')},
          code=0, outputs=["g.mmd"]),
+    # A block's reference with a non-ASCII digit for its index: int("²") raised ValueError
+    # (exit 3 in expanding/instances.py); now it is a name the block lacks.
+    Case("found_block_index_superscript", ["validate", "s.toml"], {"s.toml": (
+        '[[inputs]]\nshape = [16]\n\n[blocks.two]\nlayers = [\n'
+        '    { type = "Dense", name = "d", units = 2 },\n'
+        '    { type = "Dense", name = "e", units = 2, inputs = ["d:\u00b2"] },\n]\n\n'
+        '[[layers]]\nblock = "two"\nname = "t"\n')},
+         ["s.toml:7:56: blocks.two.layers[1].inputs[0]: unknown input 'd:\u00b2' in block 'two'"]),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],
@@ -689,6 +697,13 @@ KERAS_CASES: list[Case] = [
              {"class_name": "Dense", "config": {"name": "d", "units": 2}}],
              "output_layers": None}}, '{"loss": "mse", "metrics": [["accuracy"], ["mae"]]}')},
          code=0, outputs=["s.toml"]),
+    # A layer named dense_ and 4,401 digits (tools/fuzz.py, seed 4002 on b27e1b9): int()
+    # refused it while export asked whether it was Keras's default name (exit 3).
+    Case("found_keras2_name_4401_digits", ["export", "m.json", "-o", "s.toml"], {"m.json": json.dumps(
+        {"class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"class_name": "InputLayer", "config": {"name": "i", "batch_input_shape": [None, 4]}},
+            {"class_name": "Dense", "config": {"name": "dense_" + "9" * 4401, "units": 2}}]}})},
+         code=0, outputs=["s.toml"]),
     # float32 cannot hold 1e80: numpy warned "overflow encountered in cast" on stderr.
     Case("found_keras2_l2_beyond_float32", ["export", "m.json", "-o", "s.toml"], {"m.json": json.dumps(
         {"class_name": "Sequential", "config": {"name": "s", "layers": [
@@ -942,13 +957,14 @@ def test_an_oversized_keras2_config_is_refused_without_reading_it(tmp_path):
 # ---- the audit hook: imports and files --------------------------------------------
 
 # What validate and export may import besides the standard library: specc, its
-# command line (typer and its annotated_doc, click, rich) and its checking libraries.
+# command line (typer and its annotated_doc, click, rich) and its checking libraries
+# (jsonpatch: the older Keras's catalogs, read to say which Keras has an unknown name).
 PURE = {"specc", "typer", "annotated_doc", "click", "rich", "markdown_it", "mdurl", "pygments",
         "shellingham", "pydantic", "pydantic_core", "typing_extensions", "annotated_types",
         "typing_inspection", "jsonschema", "jsonschema_specifications", "referencing", "rpds", "attr", "attrs",
         "fqdn", "idna", "isoduration", "jsonpointer", "rfc3339_validator", "rfc3986_validator",
         "rfc3987", "rfc3987_syntax", "uri_template", "webcolors", "arrow", "dateutil", "six",
-        "tomlkit", "h5py", "numpy"}
+        "tomlkit", "h5py", "numpy", "jsonpatch"}
 # Names the payloads give as modules; none may ever be imported.
 PAYLOAD_MODULES = {"evil", "PWNED", "somepkg"}
 

@@ -15,6 +15,7 @@ from specc.expanding.expanded import INDEX, Failed, Use, show
 from specc.expanding.templates import Templates, text
 from specc.expanding.wiring import FAILED, Emitted, leaves_mapped, pick, single
 from specc.reading.load import Path
+from specc.vocab.names import split_ref
 
 # Keys that any layer table may carry, read here and never passed on.
 LAYER_KEYS = ("repeat", "if", "defaults")
@@ -140,12 +141,12 @@ class Walker:
             return name  # a constant operand, or a mistake that the checks report
         if scope.block is None:
             return ("name", name)
-        base, _, tensor = name.partition(":")
+        base, index = split_ref(name)  # "d:abc" (or "d:²") is a name, and not one of the block's
         found = scope.local.get(base)
         if found is None:
             self.report.fail(path, f"unknown input '{name}' in block '{scope.block.name}'",
-                             scope.uses, suggestion=suggest(base, scope.local))
-        return pick(found, int(tensor) if tensor.isdigit() else None)
+                             scope.uses, suggestion=suggest(base.partition(":")[0], scope.local))
+        return pick(found, index)
 
     def layer(self, entry: dict, where: Path, env, scope: Scope, refs: Any, implicit: bool,
               index: int | None) -> tuple:

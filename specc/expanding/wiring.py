@@ -13,7 +13,7 @@ from typing import Any
 
 from specc.expanding.expanded import INDEX, Origin, Reporter, Use
 from specc.reading.load import Path
-from specc.vocab.names import keras_names
+from specc.vocab.names import keras_names, split_ref
 
 FAILED = ("failed",)  # a name whose entry failed: later uses of it stay quiet
 
@@ -83,11 +83,11 @@ def finish(flat: dict, outputs: list, out: Emitted, report: Reporter) -> None:
         if kind == "start":
             return input_names[0] if input_names else "input_layer"
         if kind == "name":
-            base, _, tensor = ref[1].partition(":")
+            base, index = split_ref(ref[1])  # "x:abc" is a name, which no alias has
             alias = out.aliases.get(base)
             if alias is None or depth > len(out.aliases) or base in names:
                 return ref[1]
-            return resolve(pick(alias, int(tensor) if tensor.isdigit() else None), depth + 1)
+            return resolve(pick(alias, index), depth + 1)
         if kind == "absent":
             report.problem(ref[1], f"layer '{ref[2]}' is left out (its 'if' is false) and has "
                            "several inputs: nothing can stand for it")

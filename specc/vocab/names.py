@@ -28,9 +28,19 @@ def split_ref(ref: str) -> tuple[str, int | None]:
     (('lstm', 1), ('x:²', None), None)
     """
     name, _, index = ref.partition(":")
-    if index.isascii() and index.isdigit() and len(index) <= 18:
-        return name, int(index)
-    return ref, None
+    number = as_index(index)
+    return (name, number) if number is not None else (ref, None)
+
+
+def as_index(digits: str) -> int | None:
+    """The number a name's or a reference's trailing digits give ("3" -> 3); None for
+    anything else: non-ASCII digits ("²", which int() refuses though isdigit() accepts
+    them) or more than 18 digits (beyond any index, and int() refuses 4,300).
+
+    >>> as_index("3"), as_index("²"), as_index("9" * 4401), as_index("")
+    (3, None, None, None)
+    """
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
 
 
 def default_input_names(written: list[str | None]) -> list[str]:
@@ -123,8 +133,8 @@ def default_index(name: str, base: str) -> int | None:
     if name == base:
         return 0
     number = name.removeprefix(f"{base}_")
-    if number != name and number.isdigit() and number[0] != "0":
-        return int(number)
+    if number != name and number[:1] != "0":
+        return as_index(number)  # dense_² or dense_ and 4,401 digits: not a default name
     return None
 
 
