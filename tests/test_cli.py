@@ -59,10 +59,18 @@ def test_command_help(cli, command):
     assert f"specc {command}" in result.output
 
 
+def _keras_line() -> str:
+    """What --version says of Keras here: the installed release and its catalog's."""
+    version = importlib.metadata.version("keras")
+    from specc.vocab.catalogs import minor_of, releases
+
+    return f"Keras {version} (catalog of Keras {releases()[minor_of(version)]})"
+
+
 def test_version(cli):
     result = cli("--version")
     assert result.exit_code == 0
-    assert result.output == f"specc {specc.__version__}\n"
+    assert result.output == f"specc {specc.__version__}\n{_keras_line()}\n"
     assert specc.__version__ == importlib.metadata.version("specc")
 
 
@@ -195,7 +203,7 @@ def test_build_writes_atomically(cli, tmp_path):
 
 def test_python_dash_m():
     version = run_specc("--version")
-    assert (version.returncode, version.stdout) == (0, f"specc {specc.__version__}\n")
+    assert (version.returncode, version.stdout) == (0, f"specc {specc.__version__}\n{_keras_line()}\n")
     ok = run_specc("validate", "specs/tutorial_dropout.toml")
     assert (ok.returncode, ok.stdout) == (0, "specs/tutorial_dropout.toml: ok\n")
     usage = run_specc("validate")
@@ -381,7 +389,7 @@ def test_the_command_line_turns_pydantic_plugins_off_unless_told(monkeypatch, ca
         with pytest.raises(SystemExit) as exit:
             run()
         assert exit.value.code == 0 and os.environ["PYDANTIC_DISABLE_PLUGINS"] == kept
-    assert capsys.readouterr().out == f"specc {specc.__version__}\n" * 2
+    assert capsys.readouterr().out == f"specc {specc.__version__}\n{_keras_line()}\n" * 2
 
 
 # -- export's fast path: the same output, files and exit codes as typer, without typer ------

@@ -30,8 +30,10 @@ def test_committed_catalog_is_current():
     gen_catalog = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen_catalog)
     fresh = gen_catalog.render(gen_catalog.generate())
-    if gen_catalog.CATALOG.read_text() != fresh:
-        stale(gen_catalog.CATALOG, fresh, "python tools/gen_catalog.py")
+    # The catalog specc uses for this Keras: catalog.json, patched for an older minor
+    # (so that each supported Keras's CI run checks its own patch).
+    if gen_catalog.render(gen_catalog.for_installed()) != fresh:
+        stale(gen_catalog.CATALOG, fresh, "python tools/gen_catalog.py (or --versions DIR)")
     pytest.importorskip("keras_hub")
     fresh = gen_catalog.render(gen_catalog.generate_hub())
     if gen_catalog.HUB_CATALOG.read_text() != fresh:

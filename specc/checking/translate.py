@@ -20,6 +20,7 @@ from specc.errors import Problem, suggest
 from specc.reading.load import Document
 from specc.reading.places import inside_string, place
 from specc.vocab import penalties, registry
+from specc.vocab.catalogs import elsewhere
 from specc.vocab.kinds import RECURRENT, RECURRENT_SLOTS
 from specc.vocab.plugins import plugin_hint
 from specc.vocab.values import NONE_WORD
@@ -187,6 +188,9 @@ def unknown_argument(layer: str, key: str, choices: list[str]) -> tuple[str, str
     renamed, hint = registry.old_arg(layer, key)
     if renamed or hint:
         return f"unknown argument '{key}' for {layer}: {hint or 'Keras 3 renamed it'}", renamed
+    other = elsewhere(layer, key) if isinstance(key, str) else None  # another Keras has it
+    if other is not None:
+        return f"unknown argument '{key}' for {layer}: {other}", None
     return f"unknown argument '{key}' for {layer}", suggest(key, choices)
 
 
@@ -236,8 +240,9 @@ def _unknown_tag(doc: Document, path: tuple, value: Any) -> Problem:
                      f"received '{name}'")
     choices = registry.layer_type_names() if what == "layer" else list(registry.OBJECTS[what][0])
     noun = {"layer": "layer type", "schedule": "learning-rate schedule"}.get(what, what)
-    hint = plugin_hint(name) if what == "layer" else None
-    if hint is not None:  # the user's own class: nothing a spec names is ever imported
+    # The user's own class (nothing a spec names is ever imported), or another Keras's.
+    hint = (plugin_hint(name) or elsewhere(name)) if what == "layer" else None
+    if hint is not None:
         return place(doc, where, f"unknown {noun} {_show(name)}: {hint}")
     # keras-hub's TransformerEncoder is written by its registered name.
     packaged = registry.PACKAGED_CLASSES.get(name) if what == "layer" else None

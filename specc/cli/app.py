@@ -29,7 +29,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"specc {__version__}")
+        from specc.vocab.catalogs import in_use
+
+        typer.echo(f"specc {__version__}\n{in_use()}")
         raise typer.Exit()
 
 

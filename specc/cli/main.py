@@ -78,7 +78,9 @@ def _fast(args: list[str]) -> int | None:
         if args == ["--version"]:
             from specc import __version__
 
-            print(f"specc {__version__}", flush=True)
+            from specc.vocab.catalogs import in_use
+
+            print(f"specc {__version__}\n{in_use()}", flush=True)
             return 0
         if args[:1] in (["validate"], ["export"], ["build"]):
             import importlib

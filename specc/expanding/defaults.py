@@ -14,6 +14,7 @@ from specc.expanding.expanded import Failed, Origin, show
 from specc.expanding.templates import Templates
 from specc.reading.load import Path
 from specc.vocab import registry
+from specc.vocab.catalogs import elsewhere
 from specc.vocab.plugins import plugin_hint
 
 # The arguments that hold a whole layer table, which [defaults] reaches as well.
@@ -53,7 +54,8 @@ class Defaults:
                 elif key in arguments:
                     defaults.by_argument[key] = (templates.value(value, constants, path, ()),
                                                  path)
-                elif hint := plugin_hint(key):  # "pkg>Class": the user's own, from a plugin
+                # "pkg>Class": the user's own, from a plugin; or a class of another Keras
+                elif hint := (plugin_hint(key) or elsewhere(key)):
                     report.fail(path, f"unknown layer type '{key}' in [defaults]: {hint}",
                                 key=True)
                 else:

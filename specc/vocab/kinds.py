@@ -112,7 +112,9 @@ def describe_layer(name: str) -> list[dict[str, Any]]:
             raise SpecError(f"layer type '{name}' is not supported: {registry.REFUSED[name]}")
         from specc.vocab.plugins import plugin_hint
 
-        hint = plugin_hint(name)
+        from specc.vocab.catalogs import elsewhere
+
+        hint = plugin_hint(name) or elsewhere(name)
         if hint is not None:
             raise SpecError(f"unknown layer type '{name}': {hint}")
         raise SpecError(f"unknown layer type '{name}'",
