@@ -81,3 +81,14 @@ def test_bench_build_smoke_run():
     rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("| MLP |")]
     assert len(rows) == 1 and len(rows[0]) == 6
     assert "Processes" not in run.stdout  # --process-repeat 0: no process table
+
+
+def test_bench_catalogs_smoke_run():
+    """bench_catalogs.py: a row per supported Keras minor, each against import tensorflow."""
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_catalogs.py"), "--repeat", "1",
+         "--results", "-"], capture_output=True, text=True, cwd=ROOT, timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.split(" | ")[0] for line in run.stdout.splitlines() if line.startswith("| specc")]
+    assert rows == [f"| specc validate, Keras {r}" for r in ("3.12.4", "3.13.2", "3.14.1", "3.15.1")]

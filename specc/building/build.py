@@ -10,7 +10,7 @@ exceptions -> problems on spec layers), budget, startup, regularizers, reload.
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from specc.building import budget
 from specc.building.complaints import first_sentence
@@ -43,8 +43,8 @@ def build(spec: Spec, *, compile: bool = True, max_params: int | None = budget.D
     for package in packages_used(spec):  # one line before any layer is made
         import_package(package)
     section = spec.build
-    strategy = _strategy(section.strategy if section else None)
-    with _dtype_policy(section.dtype_policy if section else None), strategy.scope():
+    scope = _distribution_scope(section.strategy if section else None)
+    with _dtype_policy(section.dtype_policy if section else None), scope:
         with paused():  # linear time on big models (see specc/collector.py)
             try:
                 model = budget.within(lambda: assemble(spec, spec.model.name), max_params)
@@ -96,6 +96,27 @@ def _dtype_policy(name: str | None):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def _distribution_scope(name: str | None):
+    """The scope [build] strategy names, on the backend Keras runs on: a tf.distribute
+    strategy's on TensorFlow; on JAX, "mirrored" is keras.distribution's DataParallel
+    over the local devices (the same one replica per device) and the others, which only
+    TensorFlow has, are refused in one line. No strategy: TensorFlow's default one, or
+    nothing (JAX and torch then import no TensorFlow at all)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _strategy(name).scope()
+    if name is None:
+        return nullcontext()
+    if name == "mirrored" and backend == "jax":
+        return keras.distribution.DataParallel(devices=keras.distribution.list_devices()).scope()
+    raise SpecError(Problem.at_path(("build", "strategy"), (
+        f"the '{name}' strategy is TensorFlow's, and Keras runs on {backend} "
+        f"(KERAS_BACKEND={backend})" + ("; on JAX, 'mirrored' is keras.distribution.DataParallel "
+                                        "over the local devices" if backend == "jax" else ""))))
 
 
 def _strategy(name: str | None):

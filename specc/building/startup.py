@@ -40,6 +40,7 @@ def import_keras():
     keras_version.check_installed()
     keras = _import_keras()
     keras_version.check(keras.__version__)
+    tensorflow_only_if_imported(keras)
     return keras
 
 
@@ -109,3 +110,28 @@ def _stderr_to_file(captured: list[str]):
             os.close(saved)
             file.seek(0)
             captured.append(file.read().decode("utf-8", errors="replace"))
+
+
+
+def tensorflow_only_if_imported(keras) -> None:
+    """On JAX or torch, keep TensorFlow unimported. Keras asks ``tf.available`` (can
+    TensorFlow be imported?) of every object it serializes (each get_config, each save)
+    and of every dataset, which imports TensorFlow when it is installed: 2 s, and a JAX
+    user's process holding TensorFlow. An object can only be one of TensorFlow's once
+    TensorFlow is imported, so Keras's lazy module is made to answer exactly that; where
+    TensorFlow is imported (by the user, or as the backend) nothing changes."""
+    if keras.backend.backend() == "tensorflow":
+        return
+    from keras.src.utils import module_utils
+
+    lazy = module_utils.tensorflow
+    if isinstance(lazy, _OnlyIfImported) or not isinstance(lazy, module_utils.LazyModule):
+        return
+
+    lazy.__class__ = type("_OnlyIfImported", (_OnlyIfImported, type(lazy)), {})
+
+
+class _OnlyIfImported:
+    @property
+    def available(self):
+        return "tensorflow" in sys.modules and super().available

@@ -91,6 +91,9 @@ def export(model, *, compile: bool = True) -> Spec:
     tuples of its input and output structures (a saved file has lists there)."""
     import keras
 
+    from specc.building.startup import tensorflow_only_if_imported
+
+    tensorflow_only_if_imported(keras)  # on JAX, serializing imports no TensorFlow
     raw = keras.saving.serialize_keras_object(model)
     config = plain(raw)
     mark_tuples(raw, config)  # JSON has no tuples: say where they were

@@ -35,6 +35,12 @@ def save(model, path, spec=None) -> None:
     if not str(path).endswith(".keras"):
         raise SpecError("the output file must end in .keras", file=str(path))
 
+    import keras
+
+    from specc.building.startup import tensorflow_only_if_imported
+
+    tensorflow_only_if_imported(keras)  # a model of the user's, on JAX: no TensorFlow
+
     def write(tmp: str) -> None:
         model.save(tmp)
         if spec is not None:
