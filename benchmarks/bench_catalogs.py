@@ -14,6 +14,7 @@ untimed warm-up of each. The target is bench_commands.py's for validate: at most
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
                                                      FAKED.format(release=release), *specs]
                 for release in releases().values()}
     commands["import tensorflow"] = [sys.executable, "-c", bench_commands.IMPORT_TF]
+    load = os.getloadavg()[0]
     found = bench_commands.sides(commands, args.repeat)
     keras = found.pop("import tensorflow")
     rows = [[name, ms(med(s["s"])), ms(med(keras["s"])), ratio(med(s["s"]), med(keras["s"])),
@@ -55,7 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     text = (f"# Validate with each Keras minor's catalog\n\n{__doc__.split(chr(10) * 2, 1)[1]}\n"
             f"Command: `python benchmarks/bench_catalogs.py"
             f"{' ' + ' '.join(argv or sys.argv[1:]) if (argv or sys.argv[1:]) else ''}`, "
-            f"{args.repeat} rounds.\n\n{body}\n\n{machine()}\n")
+            f"{args.repeat} rounds, load average (1 min) {load:.2f} at the start "
+            f"(other work at nice 19 shared the machine when it is above 0).\n\n{body}\n\n"
+            f"{machine()}\n")
     print(body)
     if args.results != "-":
         Path(args.results).write_text(text)
