@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 # TensorFlow's C++ start-up chatter would drown pytest's output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# specc caches a newer Keras's catalog in the user's cache directory: never the real one
+# from a test (the processes the tests start inherit this).
+os.environ["SPECC_CACHE_DIR"] = tempfile.mkdtemp(prefix="specc-tests-cache-")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Scripts the tests run in processes of their own (and the plugin modules they copy), not

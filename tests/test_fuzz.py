@@ -32,7 +32,7 @@ CI_RUN = (ROOT / ".ci" / "run").read_text()
 
 # Every payload the fuzzer makes, by target name.
 SPEC_TARGETS = {"text_toml", "text_json", "bytes_toml", "bytes_json", "spec_data", "structure",
-                "cli_spec"}
+                "cli_spec", "catalog_cache"}
 MODEL_TARGETS = {"config", "file_keras", "file_h5", "file_json", "cli_model", "cli_plugin_spec",
                  "cli_plugin_model"}
 

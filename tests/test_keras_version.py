@@ -74,9 +74,9 @@ def test_validate_with_the_supported_keras_is_ok():
 
 def test_build_refuses_another_keras_before_importing_tensorflow(tmp_path):
     out = tmp_path / "cnn.keras"
-    result = _specc("3.16.0", "build", SPECS / "cnn.toml", "-o", out)
+    result = _specc("4.0.0", "build", SPECS / "cnn.toml", "-o", out)
     assert (result.returncode, result.stdout) == (1, "[]\n")
-    assert result.stderr == MESSAGE.format("3.16.0") + "\n1 problem found\n"
+    assert result.stderr == MESSAGE.format("4.0.0") + "\n1 problem found\n"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -44,6 +44,12 @@ def import_keras():
     return keras
 
 
+def import_keras_unchecked():
+    """``import keras`` as import_keras does, for a Keras of any version (the generator of
+    a newer Keras's catalog)."""
+    return _import_keras()
+
+
 def _import_keras():
     level = log_level()
     if "keras" in sys.modules or level == 0:

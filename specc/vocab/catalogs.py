@@ -63,9 +63,15 @@ def releases() -> dict[str, str]:
 
 
 def catalog_for(version: str | None) -> dict:
-    """The catalog of Keras ``version``'s minor release: the newest's for None and for a
-    version no catalog describes (keras_version.check refuses it before anything is
-    checked against it)."""
+    """The catalog of Keras ``version``'s minor release; for a newer Keras, the one made
+    from it (specc/vocab/next_keras.py, cached); the newest's for None and for a version
+    no catalog describes (keras_version.check refuses it before anything is checked)."""
+    if newer(version):
+        from specc.vocab.next_keras import catalog_of
+
+        made = catalog_of(version)
+        if made is not None:
+            return made
     catalog = json.loads(NEWEST_FILE.read_text())
     patch = versions()["patches"].get(minor_of(version))
     if patch:
@@ -73,6 +79,19 @@ def catalog_for(version: str | None) -> dict:
 
         jsonpatch.apply_patch(catalog, patch, in_place=True)
     return catalog
+
+
+def newer(version: str | None) -> bool:
+    """Whether ``version`` is a Keras 3 minor after the newest one specc has a catalog of.
+
+    >>> newer("3.16.0"), newer("3.15.9"), newer("4.0.0"), newer(None)
+    (True, False, False, False)
+    """
+    minor, last = minor_of(version), list(releases())[-1]
+    if minor is None:
+        return False
+    (major, number), (last_major, last_number) = (tuple(map(int, m.split("."))) for m in (minor, last))
+    return major == last_major and number > last_number
 
 
 @cache
@@ -94,6 +113,13 @@ def in_use() -> str:
     newest = list(known.values())[-1]
     if version is None:
         return f"Keras not installed (specc would use the catalog of Keras {newest})"
+    if newer(version):
+        from specc.vocab.next_keras import cache_path
+
+        path = cache_path(version)
+        made = f"made from it, cached in {path}" if path.exists() else \
+            "to be made from it on first use"
+        return f"Keras {version} (newer than specc's catalogs; its catalog {made})"
     if minor_of(version) not in known:
         first, last = list(known)[0], list(known)[-1]
         return (f"Keras {version}, which specc does not support (it has the catalogs of "

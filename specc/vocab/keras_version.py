@@ -7,8 +7,9 @@ layers (the variance-scaling initializers' default configs gained
 ``input_axes`` and ``output_axes``; MultiHeadAttention gained
 ``sliding_window``), 7 initializers, 14 optimizers and 20 operations, while
 3.15.0 gives the same catalog as 3.15.1. So specc supports the minors it has a
-catalog of, checks a spec against the installed one's, and refuses any other
-installed Keras rather than checking specs against arguments it does not have.
+catalog of and checks a spec against the installed one's; a newer Keras gets a
+catalog made from it (next_keras.py); an older one is refused rather than
+checking specs against arguments it does not have.
 The range in pyproject.toml is the same (tests/test_keras_version.py).
 """
 
@@ -47,6 +48,13 @@ def check(version: str | None) -> None:
     installed distribution whose catalog was chosen."""
     if version is None or minor_of(version) == minor_of(CATALOG_VERSION):
         return
+    from specc.vocab.catalogs import newer
+    from specc.vocab.next_keras import FAILED
+
+    if newer(version) and version in FAILED:
+        raise SpecError(f"Keras {version} is installed, newer than specc's catalogs "
+                        f"(Keras {', '.join(releases().values())}), and specc could not read "
+                        f"its layers and arguments: {FAILED[version]}")
     if not supports(version):
         raise SpecError(
             f"Keras {version} is installed, but specc supports Keras {SUPPORTED} (it has the "

@@ -316,6 +316,24 @@ def cli_plugin_model(rng: random.Random, seeds: Seeds) -> dict:
     return {"argv": argv, "files": {"m.keras": b64(raw)}}
 
 
+_CATALOG: list[str] = []
+
+
+def catalog_cache(rng: random.Random) -> dict:
+    """A cached catalog of a newer Keras (3.99.0): the committed catalog mutated as data or
+    as text, its hash file agreeing or not."""
+    if not _CATALOG:
+        from specc.vocab.catalogs import NEWEST_FILE
+
+        catalog = json.loads(NEWEST_FILE.read_text())
+        _CATALOG.append(json.dumps({**catalog, "keras_version": "3.99.0"}))
+    if rng.random() < 0.6:
+        text = json.dumps(mutate_data(rng, json.loads(_CATALOG[0])), allow_nan=True)
+    else:
+        text = mutate_text(rng, _CATALOG[0], [("json", _CATALOG[0])])
+    return {"text": text, "hash": rng.random() < 0.8}
+
+
 def draw(rng: random.Random, seeds: Seeds, n: int) -> tuple[str, str, dict]:
     """(target, runner, payload) of the n-th input."""
     models = bool(seeds.configs)
@@ -330,6 +348,8 @@ def draw(rng: random.Random, seeds: Seeds, n: int) -> tuple[str, str, dict]:
     if models and n % 10 == 0:
         name, file = model_file(rng, seeds)
         return f"file_{name.rsplit('.', 1)[1]}", "file", {"name": name, "file": file}
+    if n % 50 == 33:
+        return "catalog_cache", "catalog_cache", catalog_cache(rng)
     if n % 12 == 0:
         return "cli_spec", "cli", cli_spec(rng, seeds)
     if n % 40 == 1:  # hypothesis draws are the slowest: about 10 ms each

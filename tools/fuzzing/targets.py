@@ -107,8 +107,26 @@ def _run_cli(payload: dict, main) -> None:
         raise Finding(key, printed[-20_000:])
 
 
+def run_catalog_cache(payload: dict) -> None:
+    """A newer Keras's cached catalog (specc/vocab/next_keras.py), as the user's cache
+    directory may hold it: read and checked, a catalog or None, never an exception."""
+    import hashlib
+
+    from specc.vocab import next_keras
+
+    with workdir() as where:
+        path = Path(where) / "catalog-keras-3.99.0.json"
+        data = payload["text"].encode("utf-8", "surrogatepass")
+        path.write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest() if payload["hash"] else "0" * 64
+        Path(f"{path}.sha256").write_text(digest)
+        found = next_keras._read(path, "3.99.0")
+        if found is not None and not next_keras.well_formed(found, "3.99.0"):
+            raise Finding("a cached catalog read back ill-formed", json.dumps(found)[:3000])
+
+
 RUNNERS = {"text": run_text, "data": run_data, "config": run_config, "file": run_file,
-           "cli": run_cli}
+           "cli": run_cli, "catalog_cache": run_catalog_cache}
 
 
 # ---- files -------------------------------------------------------------------------
