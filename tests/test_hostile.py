@@ -328,6 +328,12 @@ SPEC_CASES: list[Case] = [
         '    { type = "Dense", name = "e", units = 2, inputs = ["d:\u00b2"] },\n]\n\n'
         '[[layers]]\nblock = "two"\nname = "t"\n')},
          ["s.toml:7:56: blocks.two.layers[1].inputs[0]: unknown input 'd:\u00b2' in block 'two'"]),
+    # A ZeroPadding2D "pair" of 18 integers (tools/fuzz.py, seed 5001 on fda10c5): the
+    # shape rule's unpacking raised ValueError (exit 3 in specc graph); now it is unknown.
+    Case("found_padding_pair_of_18", ["graph", "s.json", "-o", "g.mmd"], {"s.json": json.dumps(
+        {"inputs": [{"shape": [16, 16, 3]}], "layers": [
+            {"type": "ZeroPadding2D", "padding": [[1] * 18, [2, 2]]},
+            {"type": "Cropping2D", "cropping": [[2, 2], [1, 1]]}]})}, code=0, outputs=["g.mmd"]),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

@@ -150,7 +150,13 @@ def _pairs(args, arg, rank, default):
         return [(value, value)] * rank
     if rank == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
         return [tuple(value)]
-    return [(v, v) if isinstance(v, int) else tuple(v) for v in value]
+    pairs = [(v, v) if isinstance(v, int) else tuple(v) if isinstance(v, (list, tuple)) else ()
+             for v in value]
+    # [[1] * 18, [2, 2]] passes the spec's types; Keras refuses it when it builds.
+    if len(pairs) != rank or any(len(p) != 2 or not all(isinstance(n, int) for n in p)
+                                 for p in pairs):
+        raise Unknown(f"{arg} is not {rank} pairs of integers")
+    return pairs
 
 
 def _resize_spatial(arg, rank, sign):
