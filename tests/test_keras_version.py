@@ -180,3 +180,38 @@ def test_the_patches_give_each_release_s_catalog():
     assert "AdaptiveAveragePooling1D" in catalog_for("3.13.2")["layers"]
     assert "use_gate" in catalog_for("3.14.1")["layers"]["MultiHeadAttention"]["args"]
     assert "sliding_window" not in catalog_for("3.14.1")["layers"]["MultiHeadAttention"]["args"]
+
+
+def test_a_file_a_newer_keras_wrote_exports_for_the_installed_one(tmp_path):
+    # Saved by the Keras installed here (3.15: metadata.json says so), exported as if
+    # 3.12 were installed: the arguments 3.12 lacks are left out where the file holds
+    # 3.15's defaults (use_gate, sliding_window), and named where it does not.
+    from specc.vocab.catalogs import minor_of, releases
+
+    if minor_of(importlib.metadata.version("keras")) != list(releases())[-1]:
+        pytest.skip("the file must come from the newest supported Keras (tools/keras_smoke.py "
+                    "runs this file in the older ones too)")
+    made = subprocess.run([sys.executable, "-c", """
+import keras
+x = keras.Input((8, 4))
+keras.Model(x, keras.layers.MultiHeadAttention(num_heads=2, key_dim=4)(x, x)).save("plain.keras")
+y = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, sliding_window=3, name="mha")(x, x)
+keras.Model(x, keras.layers.AdaptiveAveragePooling1D(2)(y)).save("newer.keras")
+"""], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert made.returncode == 0, made.stderr[-2000:]
+    writer = importlib.metadata.version("keras")
+    result = _specc("3.12.1", "export", tmp_path / "newer.keras")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{tmp_path / 'newer.keras'}: layers[0]: layer 'mha' sets "
+        f"sliding_window = 3, which MultiHeadAttention of Keras 3.12 does not have: the file "
+        f"was written by Keras {writer}",
+        f"{tmp_path / 'newer.keras'}: layers[1]: layer 'adaptive_average_pooling1d' is a "
+        "AdaptiveAveragePooling1D: not in Keras 3.12 (it is in 3.13 and later)",
+        "2 problems found"]
+    result = _specc("3.12.1", "export", tmp_path / "plain.keras", "-o", tmp_path / "plain.toml")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "plain.toml").read_text()
+    assert "MultiHeadAttention" in text and "use_gate" not in text and "sliding_window" not in text
+    result = _specc("3.12.1", "validate", tmp_path / "plain.toml")
+    assert result.returncode == 0, result.stderr

@@ -21,6 +21,7 @@ from specc.checking.spec import Spec
 from specc.collector import paused
 from specc.errors import Problem, SpecError
 from specc.exporting.compile_section import compile_section
+from specc.exporting.versions import writer_of, written_by
 from specc.exporting.config_shape import config_problems
 from specc.exporting.minimize import drop_zero_indexes, dtype_policy, minimize
 from specc.exporting.models import model_data
@@ -54,6 +55,10 @@ def export_file(path, *, compile: bool = True,
     file = str(path)
     with open_archive(path) as archive:
         raw = read_member(archive, CONFIG, max_config_bytes, file)
+        try:  # which Keras wrote it (exporting/versions.py); a file may lack it
+            writer = writer_of(read_member(archive, "metadata.json", 2**16, file))
+        except SpecError:
+            writer = None
     try:
         config = json.loads(raw, object_hook=unshared)  # plain data already
     except json.JSONDecodeError as exc:
@@ -63,7 +68,7 @@ def export_file(path, *, compile: bool = True,
         reason = "nested too deeply" if isinstance(exc, RecursionError) else (
             "an integer has more than 4300 digits" if "digits" in str(exc) else _reason(exc))
         raise SpecError(f"cannot read Keras model: config.json {reason}", file=file) from None
-    with paused():
+    with paused(), written_by(writer):
         return _export_config(config, file, compile, is_plain=True)
 
 

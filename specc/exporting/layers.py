@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from specc.errors import Problem, SpecError
+from specc.exporting import versions
 from specc.exporting.config_shape import MODEL_CLASSES, json_kind
 from specc.vocab import registry
+from specc.vocab.catalogs import elsewhere
 from specc.vocab.introspect import BASE_ARGS
 from specc.vocab.names import default_name
 from specc.vocab.values import NONE_WORD, none_to_word
@@ -44,8 +46,8 @@ def layer_entry(layer: dict, problems: list[Problem], path: str) -> dict:
         problems.append(Problem(unregistered(name, cls, registered), path=path))
         return {"type": cls}
     if cls in registry.REFUSED or cls not in registry.LAYERS:
-        reason = registry.REFUSED.get(cls) or (KERAS2_UNKNOWN if layer.get("keras2")
-                                                else "not in specc's registry")
+        reason = registry.REFUSED.get(cls) or (KERAS2_UNKNOWN if layer.get("keras2") else (
+            isinstance(cls, str) and elsewhere(cls)) or "not in specc's registry")
         problems.append(Problem(f"layer '{name}' is a {cls}: {reason}", path=path))
         return {"type": cls}
     out = layer_arguments(cls, config, problems, path)
@@ -88,7 +90,11 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
             if registry.plugin_of(cls) and key in BASE_ARGS \
                     and _is_default(cls, key, value, BASE_ARGS[key], config):
                 continue  # Layer's own, in every config, though the class takes no **kwargs
-            problems.append(Problem(f"argument '{key}' of {cls} is not supported by specc", path=path))
+            other = versions.unknown_argument(cls, config.get("name", "?"), key, value)
+            if other == versions.DEFAULT:  # the writer's Keras's default: the same model here
+                continue
+            problems.append(Problem(other or f"argument '{key}' of {cls} is not supported by "
+                                    "specc", path=path))
             continue
         if _is_default(cls, key, value, info, config) or _is_derived(cls, key, value, config):
             continue

@@ -96,7 +96,11 @@ def to_keras_bytes(rng: random.Random, config: dict) -> bytes:
     method = rng.choice((zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2,
                          zipfile.ZIP_LZMA))
     with zipfile.ZipFile(buffer, "w", method) as archive:
-        archive.writestr("metadata.json", '{"keras_version": "3.0.0"}')
+        # Written by another Keras, supported or not (exporting/versions.py), or nonsense.
+        archive.writestr("metadata.json", rng.choice((
+            '{"keras_version": "3.0.0"}', '{"keras_version": "3.12.4"}',
+            '{"keras_version": "3.14.1"}', '{"keras_version": "3.13.0rc1"}',
+            '{"keras_version": 3.12}', '[', '{"keras_version": "' + "3" * 100 + '"}')))
         archive.writestr("config.json", json.dumps(config))
     raw = bytearray(buffer.getvalue())
     for _ in range(rng.choice((0, 1, 1, 4))):
