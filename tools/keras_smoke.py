@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -83,6 +84,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) /
                         "specc-keras-venvs")
+    parser.add_argument("--clean", action="store_true",
+                        help="remove each venv after its run (CI: about 2.3 GB each)")
     parser.add_argument("releases", nargs="*", metavar="RELEASE[:jax]")
     args = parser.parse_args()
     known = list(releases().values())
@@ -92,6 +95,9 @@ def main() -> int:
         release, _, backend = run_name.partition(":")
         started = time.time()
         ok = smoke(release, backend or "tensorflow", args.dir)
+        if args.clean:  # TensorFlow makes each venv 2.3 GB: one at a time on CI's disk
+            shutil.rmtree(args.dir / f"keras-{release}{'-jax' if backend == 'jax' else ''}",
+                          ignore_errors=True)
         print(f"keras_smoke: Keras {run_name}: {'ok' if ok else 'FAILED'} "
               f"in {time.time() - started:.0f} s", flush=True)
         if not ok:
