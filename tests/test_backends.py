@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, SPECS
+from conftest import SPECS
 
 pytest.importorskip("jax", reason="the JAX backend needs jax (pip install 'specc[jax]')")
 

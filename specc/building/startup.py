@@ -118,7 +118,6 @@ def _stderr_to_file(captured: list[str]):
             captured.append(file.read().decode("utf-8", errors="replace"))
 
 
-
 def tensorflow_only_if_imported(keras) -> None:
     """On JAX or torch, keep TensorFlow unimported. Keras asks ``tf.available`` (can
     TensorFlow be imported?) of every object it serializes (each get_config, each save)
@@ -133,7 +132,6 @@ def tensorflow_only_if_imported(keras) -> None:
     lazy = module_utils.tensorflow
     if isinstance(lazy, _OnlyIfImported) or not isinstance(lazy, module_utils.LazyModule):
         return
-
     lazy.__class__ = type("_OnlyIfImported", (_OnlyIfImported, type(lazy)), {})
 
 
