@@ -334,6 +334,12 @@ SPEC_CASES: list[Case] = [
         {"inputs": [{"shape": [16, 16, 3]}], "layers": [
             {"type": "ZeroPadding2D", "padding": [[1] * 18, [2, 2]]},
             {"type": "Cropping2D", "cropping": [[2, 2], [1, 1]]}]})}, code=0, outputs=["g.mmd"]),
+    # UpSampling3D size = "None" (tools/fuzz.py, seed 9002 on 157076a): tuple(None) in the
+    # shape rule was a TypeError (exit 3 in specc summary); now the shape is unknown.
+    Case("found_upsampling_size_none", ["summary", "s.json"], {"s.json": json.dumps(
+        {"inputs": [{"shape": [8, 8, 8, 1]}], "layers": [
+            {"type": "UpSampling3D", "size": "None"}]})},
+         code=0),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

@@ -37,6 +37,8 @@ class Args:
             value = default
         if isinstance(value, int):
             return (value,) * n
+        if not isinstance(value, (list, tuple)):  # UpSampling3D size = "None": Keras refuses it
+            raise Unknown(f"{arg} is not given" if value is None else f"{arg} is not {n} integers")
         return tuple(value)
 
     def channels_first(self) -> bool:
