@@ -340,6 +340,12 @@ SPEC_CASES: list[Case] = [
         {"inputs": [{"shape": [8, 8, 8, 1]}], "layers": [
             {"type": "UpSampling3D", "size": "None"}]})},
          code=0),
+    # A Dense fed an LSTM's whole output with return_state (tools/fuzz.py, seed 9101 on
+    # e99f478): its kernel shape held shapes, a TypeError counting parameters (exit 3).
+    Case("found_dense_after_lstm_states", ["summary", "s.json"], {"s.json": json.dumps(
+        {"inputs": [{"shape": [5, 4]}], "layers": [
+            {"type": "LSTM", "units": 3, "return_state": True},
+            {"type": "Dense", "units": 2}]})}, code=0),
     Case("found_nested_outputs_losses", ["validate", "s.toml"], {"s.toml": nested_outputs(2)},
          code=0),
     Case("found_nested_outputs_too_many_losses", ["validate", "s.toml"],

@@ -40,7 +40,10 @@ def _single(shapes, layer: str):
         if first not in shapes:
             raise Unknown("called with named inputs")
         shapes = [shapes[first]]
-    if len(shapes) == 1 and not isinstance(shapes[0], list):
+    # One tensor's shape: an LSTM's whole output with return_state is several (a Dense fed
+    # with them made a kernel shape of shapes, a TypeError in the parameter count).
+    if len(shapes) == 1 and isinstance(shapes[0], tuple) \
+            and all(d is None or isinstance(d, int) for d in shapes[0]):
         return shapes[0]
     raise Unknown("expects one input tensor")
 
