@@ -2,6 +2,7 @@
 same models in Keras 3: same layers, same parameters, same predictions."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from specc.exporting.weights import copy_weights_from_h5
 
 pytest.importorskip("tf_keras", reason="the test extra tf-keras makes the Keras 2 files")
 
+PLUGINS = str(ROOT / "tests" / "plugins")  # demo_layers: the same classes in Keras 3 form
 ARCHITECTURES = ["mlp", "cnn", "text", "separable_residual", "multi_input", "bidirectional",
                  "time_distributed", "mobilenet", "nested"]
 
@@ -73,12 +75,20 @@ def test_cli_exports_spec_and_weights_that_build(made, tmp_path):
     model = tmp_path / "text.keras"
     result = run_module("build", spec, "-o", model, "--weights", weights)
     assert result.returncode == 0, result.stderr
-    check = ("import sys, numpy as np, keras; m = keras.models.load_model(sys.argv[1]); "
+    _predicts_as_keras2(model, made, "text", tmp_path)
+
+
+def _predicts_as_keras2(model, made, name: str, tmp_path, plugins: str | None = None) -> None:
+    """The .keras file, loaded in a fresh process (with the plugin module ``plugins``
+    importable and imported), predicts what Keras 2 predicted for ``name``'s inputs."""
+    imports = f", {plugins}" if plugins else ""
+    check = (f"import sys, numpy as np, keras{imports}; m = keras.models.load_model(sys.argv[1]); "
              "np.save(sys.argv[3], m.predict(np.load(sys.argv[2]), verbose=0))")
     out = tmp_path / "y.npy"
-    subprocess.run([sys.executable, "-c", check, str(model), str(made / "text.x0.npy"),
-                    str(out)], check=True, capture_output=True, cwd=ROOT)
-    np.testing.assert_allclose(np.load(out), np.load(made / "text.y0.npy"), rtol=1e-4, atol=1e-5)
+    env = {**os.environ, "PYTHONPATH": PLUGINS} if plugins else None
+    subprocess.run([sys.executable, "-c", check, str(model), str(made / f"{name}.x0.npy"),
+                    str(out)], check=True, capture_output=True, cwd=ROOT, env=env)
+    np.testing.assert_allclose(np.load(out), np.load(made / f"{name}.y0.npy"), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -191,9 +201,6 @@ def test_weights_behind_a_link_are_not_read(tmp_path):
         "file (a link or external data is not read)")
 
 
-PLUGINS = str(ROOT / "tests" / "plugins")  # demo_layers: the same classes in Keras 3 form
-
-
 @pytest.mark.slow
 def test_a_keras2_file_with_the_user_s_registered_classes_exports_with_the_plugin(made, tmp_path):
     from conftest import run_specc
@@ -216,14 +223,7 @@ def test_a_keras2_file_with_the_user_s_registered_classes_exports_with_the_plugi
     done = run_specc("build", spec, "--plugin", "demo_layers", "--weights", weights, "-o", model,
                      PYTHONPATH=PLUGINS)
     assert done.returncode == 0, done.stderr
-    check = ("import sys, numpy as np, keras, demo_layers; m = keras.models.load_model(sys.argv[1]); "
-             "np.save(sys.argv[3], m.predict(np.load(sys.argv[2]), verbose=0))")
-    out = tmp_path / "y.npy"
-    subprocess.run([sys.executable, "-c", check, str(model), str(made / "transformer.x0.npy"),
-                    str(out)], check=True, capture_output=True, cwd=ROOT,
-                   env={**__import__("os").environ, "PYTHONPATH": PLUGINS})
-    np.testing.assert_allclose(np.load(out), np.load(made / "transformer.y0.npy"),
-                               rtol=1e-4, atol=1e-5)
+    _predicts_as_keras2(model, made, "transformer", tmp_path, plugins="demo_layers")
 
 
 @pytest.mark.slow

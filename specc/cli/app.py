@@ -29,9 +29,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from specc.vocab.catalogs import in_use
+        from specc.vocab.catalogs import version_text
 
-        typer.echo(f"specc {__version__}\n{in_use()}")
+        typer.echo(version_text(__version__))
         raise typer.Exit()
 
 

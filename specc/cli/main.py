@@ -78,9 +78,9 @@ def _fast(args: list[str]) -> int | None:
         if args == ["--version"]:
             from specc import __version__
 
-            from specc.vocab.catalogs import in_use
+            from specc.vocab.catalogs import version_text
 
-            print(f"specc {__version__}\n{in_use()}", flush=True)
+            print(version_text(__version__), flush=True)
             return 0
         if args[:1] in (["validate"], ["export"], ["build"]):
             import importlib

@@ -90,11 +90,12 @@ def layer_arguments(cls: str, config: dict, problems: list[Problem], path: str) 
             if registry.plugin_of(cls) and key in BASE_ARGS \
                     and _is_default(cls, key, value, BASE_ARGS[key], config):
                 continue  # Layer's own, in every config, though the class takes no **kwargs
-            other = versions.unknown_argument(cls, config.get("name", "?"), key, value)
-            if other == versions.DEFAULT:  # the writer's Keras's default: the same model here
-                continue
-            problems.append(Problem(other or f"argument '{key}' of {cls} is not supported by "
-                                    "specc", path=path))
+            other = versions.writer_argument(cls, key)  # the file's writer's Keras has it
+            if other is not None and _is_default(cls, key, value, other[1], config):
+                continue  # the writer's default: the same model without it here
+            problems.append(Problem(
+                versions.lacked(cls, config.get("name", "?"), key, value, other[0]) if other
+                else f"argument '{key}' of {cls} is not supported by specc", path=path))
             continue
         if _is_default(cls, key, value, info, config) or _is_derived(cls, key, value, config):
             continue

@@ -18,7 +18,6 @@ from typing import Any
 from specc.vocab import catalogs
 
 WRITER: ContextVar[str | None] = ContextVar("writer", default=None)
-DEFAULT = "default"
 
 
 @contextmanager
@@ -44,28 +43,21 @@ def writer_of(metadata: bytes | None) -> str | None:
     return version if isinstance(version, str) and len(version) <= 64 else None
 
 
-def _writer_layer(cls: str) -> tuple[str, dict] | None:
-    """(writer's version, its catalog entry of ``cls``) where the writer's Keras is a
-    supported minor other than the installed one's."""
+def writer_argument(cls: str, key: str) -> tuple[str, dict] | None:
+    """(the writer's version, its catalog's entry of argument ``key`` of ``cls``) for an
+    argument the installed Keras's ``cls`` lacks, where the file's writer is a supported
+    Keras of another minor that has it; None otherwise."""
     writer, own = WRITER.get(), catalogs.minor_of(catalogs.installed())
     minor = catalogs.minor_of(writer)
     if writer is None or minor == own or minor not in catalogs.releases():
         return None
-    entry = catalogs.every_catalog()[minor]["layers"].get(cls)
-    return (writer, entry) if entry is not None else None
+    info = catalogs.every_catalog()[minor]["layers"].get(cls, {}).get("args", {}).get(key)
+    return (writer, info) if info is not None else None
 
 
-def unknown_argument(cls: str, name: str, key: str, value: Any) -> str | None:
-    """Of an argument the installed Keras's ``cls`` lacks: DEFAULT when the file holds the
-    writer's default for it, the problem to report when it sets another value, None when
-    the writer's Keras lacks it too (specc's own "not supported")."""
-    found = _writer_layer(cls)
-    if found is None or key not in found[1]["args"]:
-        return None
-    writer, entry = found
-    info = entry["args"][key]
-    if "required" not in info and value == info.get("config_default", info.get("default")):
-        return DEFAULT
+def lacked(cls: str, name: str, key: str, value: Any, writer: str) -> str:
+    """The problem of a layer setting an argument the installed Keras lacks to a value other
+    than its writer's default."""
     own = catalogs.minor_of(catalogs.installed())
     return (f"layer '{name}' sets {key} = {json.dumps(value)}, which {cls} of Keras {own} "
             f"does not have: the file was written by Keras {writer}")

@@ -46,6 +46,13 @@ def minor_of(version: str | None) -> str | None:
 
 
 @cache
+def newest_text() -> str:
+    """catalog.json's text, read once: each catalog is a fresh dict parsed from it (a patch
+    applies in place), and every_catalog and next_keras's checks read it again."""
+    return NEWEST_FILE.read_text()
+
+
+@cache
 def versions() -> dict:
     """catalog_versions.json: {"newest": "3.15.1", "releases": {minor: release},
     "patches": {minor: JSON Patch}}."""
@@ -72,7 +79,7 @@ def catalog_for(version: str | None) -> dict:
         made = catalog_of(version)
         if made is not None:
             return made
-    catalog = json.loads(NEWEST_FILE.read_text())
+    catalog = json.loads(newest_text())
     patch = versions()["patches"].get(minor_of(version))
     if patch:
         import jsonpatch  # only for an older Keras: 5 ms to import
@@ -99,6 +106,15 @@ def every_catalog() -> dict[str, dict]:
     """minor -> catalog, for every supported minor (about 15 ms each): read only to say,
     of a name the user's Keras lacks, which Keras has it."""
     return {minor: catalog_for(release) for minor, release in releases().items()}
+
+
+def version_text(specc_version: str) -> str:
+    """What ``specc --version`` prints (both of its paths: typer's and the fast one).
+
+    >>> version_text("0.1.0").splitlines()[0]
+    'specc 0.1.0'
+    """
+    return f"specc {specc_version}\n{in_use()}"
 
 
 def in_use() -> str:

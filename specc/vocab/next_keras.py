@@ -98,9 +98,9 @@ def well_formed(catalog, version: str) -> bool:
     """Whether ``catalog`` has the committed catalog's sections, each of the same kind,
     layers that are tables with arguments, names only Keras's and TensorFlow's modules,
     and was made for ``version``."""
-    from specc.vocab.catalogs import NEWEST_FILE
+    from specc.vocab.catalogs import newest_text
 
-    newest = json.loads(NEWEST_FILE.read_text())
+    newest = json.loads(newest_text())
     if not isinstance(catalog, dict) or set(catalog) != set(newest) \
             or any(type(catalog[k]) is not type(newest[k]) for k in newest) \
             or catalog["keras_version"] != version:

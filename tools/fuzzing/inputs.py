@@ -323,9 +323,9 @@ def catalog_cache(rng: random.Random) -> dict:
     """A cached catalog of a newer Keras (3.99.0): the committed catalog mutated as data or
     as text, its hash file agreeing or not."""
     if not _CATALOG:
-        from specc.vocab.catalogs import NEWEST_FILE
+        from specc.vocab.catalogs import newest_text
 
-        catalog = json.loads(NEWEST_FILE.read_text())
+        catalog = json.loads(newest_text())
         _CATALOG.append(json.dumps({**catalog, "keras_version": "3.99.0"}))
     if rng.random() < 0.6:
         text = json.dumps(mutate_data(rng, json.loads(_CATALOG[0])), allow_nan=True)
